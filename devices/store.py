@@ -1,0 +1,78 @@
+"""PostgreSQL adapter for the registry: sync the catalog, register devices, load a snapshot."""
+
+from __future__ import annotations
+
+import psycopg
+
+from devices.catalog import Model
+from devices.registry import DeviceInfo, ModelInfo, RegistrySnapshot
+
+
+def sync_catalog(conn: psycopg.Connection, models: dict[str, Model]) -> None:
+    """Upsert models, metrics and error codes from the catalog (one transaction)."""
+    with conn.transaction():
+        for m in models.values():
+            conn.execute(
+                """INSERT INTO models (model_id, kind, manufacturer, name, catalog_version)
+                   VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (model_id) DO UPDATE SET kind = EXCLUDED.kind,
+                     manufacturer = EXCLUDED.manufacturer, name = EXCLUDED.name,
+                     catalog_version = EXCLUDED.catalog_version, updated_at = now()""",
+                (m.id, m.kind, m.manufacturer, m.name, m.catalog_version),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    """INSERT INTO model_metrics (model_id, metric_id, name, unit, valid_min,
+                                                  valid_max)
+                       VALUES (%s, %s, %s, %s, %s, %s)
+                       ON CONFLICT (model_id, metric_id) DO UPDATE SET name = EXCLUDED.name,
+                         unit = EXCLUDED.unit, valid_min = EXCLUDED.valid_min,
+                         valid_max = EXCLUDED.valid_max""",
+                    [(m.id, x.id, x.name, x.unit, x.valid[0], x.valid[1]) for x in m.metrics],
+                )
+                cur.executemany(
+                    """INSERT INTO error_codes (model_id, code, title, meaning, severity)
+                       VALUES (%s, %s, %s, %s, %s)
+                       ON CONFLICT (model_id, code) DO UPDATE SET title = EXCLUDED.title,
+                         meaning = EXCLUDED.meaning, severity = EXCLUDED.severity""",
+                    [(m.id, c.code, c.title, c.meaning, c.severity) for c in m.codes],
+                )
+
+
+def register_device(
+    conn: psycopg.Connection, device_id: str, model_id: str, *, secret_hash: str | None = None
+) -> int:
+    """Register a device (or return the key of an existing one with that id)."""
+    row = conn.execute(
+        """INSERT INTO devices (device_id, model_id, secret_hash) VALUES (%s, %s, %s)
+           ON CONFLICT (device_id) DO UPDATE SET device_id = EXCLUDED.device_id
+           RETURNING id""",
+        (device_id, model_id, secret_hash),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def load_registry(conn: psycopg.Connection) -> RegistrySnapshot:
+    """Read devices, models, metrics and codes into a snapshot."""
+    metric_ids: dict[str, dict[str, int]] = {}
+    for model_id, name, metric_id in conn.execute(
+        "SELECT model_id, name, metric_id FROM model_metrics"
+    ):
+        metric_ids.setdefault(model_id, {})[name] = metric_id
+    codes: dict[str, dict[str, tuple[str, str]]] = {}
+    for model_id, code, title, severity in conn.execute(
+        "SELECT model_id, code, title, severity FROM error_codes"
+    ):
+        codes.setdefault(model_id, {})[code] = (title, severity)
+    models = {
+        model_id: ModelInfo(model_id, metric_ids.get(model_id, {}), codes.get(model_id, {}))
+        for (model_id,) in conn.execute("SELECT model_id FROM models")
+    }
+    devices = {
+        device_id: DeviceInfo(key, device_id, model_id, state == "revoked")
+        for key, device_id, model_id, state in conn.execute(
+            "SELECT id, device_id, model_id, state FROM devices"
+        )
+    }
+    return RegistrySnapshot(devices, models)

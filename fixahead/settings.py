@@ -1,0 +1,90 @@
+"""Typed settings, read from `FIXAHEAD_*` variables of an environment passed in as a mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PREFIX = "FIXAHEAD_"
+
+
+def default_data_dir() -> Path:
+    """Where embedded services keep their data: a system directory for root, else per user."""
+    if os.geteuid() == 0:
+        return Path("/var/lib/fixahead")
+    return Path(platformdirs.user_data_dir("fixahead"))
+
+
+class Settings(BaseSettings):
+    """Everything a Fixahead process can be told; unset URLs mean embedded services."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", frozen=True)
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL/TimescaleDB URL; unset starts an embedded PostgreSQL"
+    )
+    mqtt_url: str | None = Field(
+        default=None, description="mqtt://user:pass@host:port; unset starts an embedded broker"
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    embedded_pg_port: int = 54329
+    embedded_mqtt_port: int = 18830
+    db_pool_max: int = 8
+
+    topic_prefix: str = "fixahead/v1"
+    ingest_client_id: str = "fixahead-ingest-1"
+    ingest_share_group: str = "ingest"
+    ingest_username: str | None = None
+    ingest_password: str | None = None
+    ingest_session_expiry_s: int = 3600
+    ingest_receive_maximum: int = 20000
+    ingest_batch_max_messages: int = 2000
+    ingest_batch_max_rows: int = 50000
+    ingest_batch_max_wait_ms: int = 50
+    ingest_retry_max_s: float = 10.0
+
+    max_message_bytes: int = 65536
+    max_samples_per_message: int = 1000
+    max_future_skew_s: float = 300.0
+    max_past_age_s: float = 7 * 86400.0
+
+    metrics_port: int | None = None
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only explicit values: `load_settings` reads the environment it is given, so tests
+        # build settings from a dict and nothing leaks in from the process environment.
+        return (init_settings,)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from `FIXAHEAD_*` keys of `environ` (default: os.environ) plus overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {
+        key[len(PREFIX) :].lower(): value
+        for key, value in env.items()
+        if key.startswith(PREFIX) and key[len(PREFIX) :].lower() in Settings.model_fields
+    }
+    unknown = [
+        key for key in env if key.startswith(PREFIX) and key[len(PREFIX) :].lower()
+        not in Settings.model_fields and not key.startswith(PREFIX + "TEST_")
+    ]
+    if unknown:
+        raise ValueError(f"unknown setting(s) in environment: {', '.join(sorted(unknown))}")
+    values.update(overrides)
+    return Settings(**values)

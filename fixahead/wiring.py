@@ -1,0 +1,40 @@
+"""Build each role's objects from settings: the one place that knows every package."""
+
+from __future__ import annotations
+
+from devices.protocol import Limits
+from fixahead.settings import Settings
+from ingest.mqtturl import BrokerAddress, parse_mqtt_url
+from ingest.worker import IngestConfig
+
+
+def limits(settings: Settings) -> Limits:
+    """Protocol limits from settings."""
+    return Limits(
+        max_message_bytes=settings.max_message_bytes,
+        max_samples=settings.max_samples_per_message,
+        max_future_skew_ms=int(settings.max_future_skew_s * 1000),
+        max_past_age_ms=int(settings.max_past_age_s * 1000),
+    )
+
+
+def ingest_config(settings: Settings, database_url: str, mqtt_url: str) -> IngestConfig:
+    """An ingest worker's configuration; ingest credentials override those in the URL."""
+    addr = parse_mqtt_url(mqtt_url)
+    if settings.ingest_username:
+        addr = BrokerAddress(addr.host, addr.port, addr.tls, settings.ingest_username,
+                             settings.ingest_password)
+    return IngestConfig(
+        database_url=database_url,
+        broker=addr,
+        client_id=settings.ingest_client_id,
+        topic_prefix=settings.topic_prefix,
+        share_group=settings.ingest_share_group or None,
+        session_expiry_s=settings.ingest_session_expiry_s,
+        receive_maximum=settings.ingest_receive_maximum,
+        batch_max_messages=settings.ingest_batch_max_messages,
+        batch_max_rows=settings.ingest_batch_max_rows,
+        batch_max_wait_s=settings.ingest_batch_max_wait_ms / 1000,
+        retry_max_s=settings.ingest_retry_max_s,
+        limits=limits(settings),
+    )

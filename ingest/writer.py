@@ -1,0 +1,104 @@
+"""Write one batch in one transaction: dedupe ledger, telemetry COPY, events, dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import psycopg
+
+from ingest.batch import Batch
+from ingest.copyformat import telemetry_copy_bytes
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a committed batch stored: the new telemetry rows in columns and the new events."""
+
+    ts_ms: np.ndarray  # int64, Unix milliseconds
+    device: np.ndarray  # int32, device key
+    metric: np.ndarray  # int16, metric id
+    value: np.ndarray  # float64
+    events: list[tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]]
+    messages: int
+    duplicates: int
+    dead_letters: int
+
+    @property
+    def rows(self) -> int:
+        """Telemetry rows stored."""
+        return len(self.ts_ms)
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def write_batch(conn: psycopg.Connection, batch: Batch) -> Committed:
+    """Store `batch` in one transaction and return what was new; raises on database errors."""
+    ts = np.asarray(batch.ts_ms, dtype=np.int64)
+    dev = np.asarray(batch.device, dtype=np.int32)
+    met = np.asarray(batch.metric, dtype=np.int16)
+    val = np.asarray(batch.value, dtype=np.float64)
+    events = batch.events
+    duplicates = batch.duplicates_in_batch
+    with conn.transaction(), conn.cursor() as cur:
+        if batch.key_device:
+            cur.execute(
+                """INSERT INTO ingest_messages (device, seq)
+                   SELECT * FROM unnest(%s::integer[], %s::bigint[])
+                   ON CONFLICT DO NOTHING RETURNING device, seq""",
+                (batch.key_device, batch.key_seq),
+            )
+            fresh = set(cur.fetchall())
+            if len(fresh) < len(batch.key_device):
+                # some messages were stored before (redelivery): keep only the rows of new ones
+                keep = np.zeros(len(ts), dtype=bool)
+                kept_events = []
+                for d, s, (r0, r1), (e0, e1) in zip(
+                    batch.key_device, batch.key_seq, batch.key_rows, batch.key_events, strict=True
+                ):
+                    if (d, s) in fresh:
+                        keep[r0:r1] = True
+                        kept_events.extend(events[e0:e1])
+                    else:
+                        duplicates += 1
+                ts, dev, met, val = ts[keep], dev[keep], met[keep], val[keep]
+                events = kept_events
+        if len(ts):
+            with cur.copy("COPY telemetry (time, device, metric, value) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(telemetry_copy_bytes(ts, dev, met, val))
+        if events:
+            with cur.copy(
+                "COPY events (time, device, seq, kind, code, state, title, severity, known) "
+                "FROM STDIN"
+            ) as copy:
+                for e in events:
+                    copy.write_row((_dt(e[0]), *e[1:]))
+        if batch.dead:
+            with cur.copy(
+                "COPY dead_letters (topic, device_id, reason, detail, payload) FROM STDIN"
+            ) as copy:
+                for d in batch.dead:
+                    copy.write_row((d.topic, d.device_id, d.reason, d.detail, d.payload))
+        if batch.statuses:
+            keys = list(batch.statuses)
+            cur.execute(
+                """UPDATE devices d SET online = u.online, status_at = u.at
+                   FROM unnest(%s::integer[], %s::boolean[], %s::timestamptz[]) AS u(id, online, at)
+                   WHERE d.id = u.id AND (d.status_at IS NULL OR d.status_at <= u.at)""",
+                (keys, [batch.statuses[k][0] for k in keys],
+                 [_dt(batch.statuses[k][1]) for k in keys]),
+            )
+        if batch.last_seen:
+            keys = list(batch.last_seen)
+            # only move last_seen when it is a minute stale: keeps device rows from churning
+            cur.execute(
+                """UPDATE devices d SET last_seen = u.at
+                   FROM unnest(%s::integer[], %s::timestamptz[]) AS u(id, at)
+                   WHERE d.id = u.id
+                     AND (d.last_seen IS NULL OR d.last_seen < u.at - INTERVAL '60 seconds')""",
+                (keys, [_dt(batch.last_seen[k]) for k in keys]),
+            )
+    return Committed(ts, dev, met, val, events, batch.messages, duplicates, len(batch.dead))
