@@ -23,8 +23,6 @@ STAMP = VENV / ".installed"
 
 def ensure_venv() -> None:
     """Create the virtual environment and (re)install when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
-        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         print("creating .venv ...", flush=True)
         venv.create(VENV, with_pip=True)
@@ -39,6 +37,8 @@ def ensure_venv() -> None:
 
 def main() -> None:
     """Dispatch `run` or `test`."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script must explain, not crash
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
         sys.exit(__doc__)
     ensure_venv()

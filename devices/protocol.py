@@ -190,7 +190,9 @@ def decode_events_json(payload: bytes, max_events: int) -> Events:
             raise ProtocolError(Reason.BAD_SCHEMA, f"events[{i}]: must be an object")
         kind = item.get("type")
         if kind not in EVENT_TYPES:
-            raise ProtocolError(Reason.BAD_SCHEMA, f"events[{i}].type: must be one of {EVENT_TYPES}")
+            raise ProtocolError(
+                Reason.BAD_SCHEMA, f"events[{i}].type: must be one of {EVENT_TYPES}"
+            )
         key = "state" if kind == "state" else "code"
         text = item.get(key)
         if type(text) is not str or not 0 < len(text) <= 64:

@@ -18,17 +18,19 @@ app = typer.Typer(help="Fixahead: proactive service for connected appliances.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 run_app = typer.Typer(help="Run one role of the platform.", no_args_is_help=True)
-devices_app = typer.Typer(help="Device registry.", no_args_is_help=True)
 broker_app = typer.Typer(help="MQTT broker configuration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(run_app, name="run")
-app.add_typer(devices_app, name="devices")
 app.add_typer(broker_app, name="broker")
 
 log = logging.getLogger("fixahead")
 
+# each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
+BENCHMARKS = ("ingest",)
+
 
 def _settings() -> Settings:
+    """Settings from the environment, with logging set up; bad settings are a usage error."""
     try:
         settings = load_settings()
     except ValueError as exc:
@@ -82,39 +84,6 @@ def run_ingest() -> None:
         worker.run(stop)
 
 
-@devices_app.command("register")
-def devices_register(
-    model: Annotated[str, typer.Option(help="Model id from the catalog, e.g. WM-800")],
-    device_id: Annotated[str | None, typer.Option("--id", help="Device id (default: random)")]
-    = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
-) -> None:
-    """Register a device and print its id (and secret, shown only this once)."""
-    import secrets
-
-    import psycopg
-
-    from devices.credentials import hash_secret, new_secret
-    from devices.store import register_device
-    from fixahead.services import database, prepare_database
-
-    settings = _settings()
-    device_id = device_id or f"{model.lower()}-{secrets.token_hex(5)}"
-    secret = new_secret()
-    with database(settings) as url:
-        prepare_database(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            known = conn.execute("SELECT 1 FROM models WHERE model_id = %s", (model,)).fetchone()
-            if not known:
-                raise typer.BadParameter(f"model {model!r} is not in the catalog",
-                                         param_hint="--model")
-            register_device(conn, device_id, model, secret_hash=hash_secret(secret))
-    if as_json:
-        typer.echo(json.dumps({"device_id": device_id, "model": model, "secret": secret}))
-    else:
-        typer.echo(f"device {device_id} ({model})\nsecret {secret}  (shown once)")
-
-
 @broker_app.command("config")
 def broker_config(
     out: Annotated[Path, typer.Option(help="Directory to write mosquitto.conf into")],
@@ -129,17 +98,19 @@ def broker_config(
 
 @app.command("bench")
 def bench(
-    name: Annotated[str, typer.Argument(help="Benchmark: ingest")],
+    name: Annotated[str, typer.Argument(help="Benchmark: " + ", ".join(BENCHMARKS))],
     json_path: Annotated[Path, typer.Option("--json", help="Write the result here")],
-    seconds: Annotated[float, typer.Option(help="Measured seconds per phase")] = 10.0,
+    quick: Annotated[bool, typer.Option(help="A short run, for smoke tests")] = False,
 ) -> None:
     """Run a benchmark against real services and write its JSON result."""
+    import importlib
+
     settings = _settings()
-    if name == "ingest":
-        from fixahead.bench.ingest import run as run_bench
-    else:
-        raise typer.BadParameter(f"unknown benchmark {name!r}; known: ingest", param_hint="NAME")
-    result = run_bench(settings, seconds=seconds)
+    if name not in BENCHMARKS:
+        raise typer.BadParameter(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}",
+                                 param_hint="NAME")
+    module = importlib.import_module(f"fixahead.bench.{name}")
+    result = module.run(settings, quick=quick)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2))
     typer.echo(json.dumps(result, indent=2))
@@ -167,6 +138,14 @@ def up(
         typer.echo(f"stored {int(worker.metrics.stored_rows._value.get())} readings")
 
 
+def _register_areas() -> None:
+    from fixahead.commands import devices, dispatch, rules, simulation
+
+    for area in (devices, rules, simulation, dispatch):
+        area.register(app)
+
+
 def main() -> None:
     """Console entry point."""
+    _register_areas()
     app()

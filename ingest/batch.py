@@ -15,6 +15,9 @@ from devices.protocol import Limits, ProtocolError, Reason
 from devices.registry import DeviceInfo, RegistrySnapshot
 from devices.topics import parse_topic
 
+# (time ms, device key, seq, kind, code, state, title, severity, known)
+EventRow = tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]
+
 
 @dataclass
 class DeadLetter:
@@ -41,10 +44,7 @@ class Batch:
     device: list[int] = field(default_factory=list)
     metric: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
-    # (time ms, device, seq, kind, code, state, title, severity, known)
-    events: list[tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]] = (
-        field(default_factory=list)
-    )
+    events: list[EventRow] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     statuses: dict[int, tuple[bool, int]] = field(default_factory=dict)
     last_seen: dict[int, int] = field(default_factory=dict)

@@ -21,7 +21,9 @@ class IngestMetrics:
         self.stored_rows = Counter(
             "fixahead_ingest_stored_rows", "Telemetry rows committed", registry=r
         )
-        self.stored_events = Counter("fixahead_ingest_stored_events", "Events committed", registry=r)
+        self.stored_events = Counter(
+            "fixahead_ingest_stored_events", "Events committed", registry=r
+        )
         self.duplicates = Counter(
             "fixahead_ingest_duplicate_messages", "Redelivered messages skipped", registry=r
         )

@@ -10,12 +10,13 @@ messages, until the database is back; nothing is acked meanwhile, so nothing is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -51,7 +52,7 @@ class IngestConfig:
     batch_max_wait_s: float = 0.05
     retry_max_s: float = 10.0
     registry_refresh_s: float = 30.0
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
 
 
 class _Abandoned(Exception):
@@ -158,10 +159,8 @@ class IngestWorker:
 
     def _drop_db(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._conn.close()
-            except Exception:
-                pass
         self._conn = None
 
     def _refresh_registry(self, force: bool = False) -> None:

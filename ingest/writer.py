@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import psycopg
 
-from ingest.batch import Batch
+from ingest.batch import Batch, EventRow
 from ingest.copyformat import telemetry_copy_bytes
 
 
@@ -20,7 +20,7 @@ class Committed:
     device: np.ndarray  # int32, device key
     metric: np.ndarray  # int16, metric id
     value: np.ndarray  # float64
-    events: list[tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]]
+    events: list[EventRow]
     messages: int
     duplicates: int
     dead_letters: int
@@ -67,7 +67,9 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Committed:
                 ts, dev, met, val = ts[keep], dev[keep], met[keep], val[keep]
                 events = kept_events
         if len(ts):
-            with cur.copy("COPY telemetry (time, device, metric, value) FROM STDIN (FORMAT BINARY)") as copy:
+            with cur.copy(
+                "COPY telemetry (time, device, metric, value) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
                 copy.write(telemetry_copy_bytes(ts, dev, met, val))
         if events:
             with cur.copy(

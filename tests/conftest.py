@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fixahead.services import prepare_database
-from tests.support.services import broker, fresh_database, free_port
+from tests.support.services import broker, free_port, fresh_database
 
 
 @pytest.fixture(scope="session")

@@ -37,9 +37,10 @@ def test_json_and_binary_telemetry_are_stored_once(config, database_url, topic_p
     topic = f"{topic_prefix}/wm-1/telemetry"
     json_msg = protocol.encode_telemetry_json(
         Telemetry(1, [now, now + 10], ["motor_current", "vibration"], [1.5, 0.2]))
-    bin_msg = protocol.encode_telemetry_binary(Telemetry(2, [now + 20, now + 30], [1, 2], [2.5, 7.0]))
+    bin_msg = protocol.encode_telemetry_binary(
+        Telemetry(2, [now + 20, now + 30], [1, 2], [2.5, 7.0]))
     with running_worker(config):
-        pub = Publisher(config.broker and f"mqtt://{config.broker.host}:{config.broker.port}")
+        pub = Publisher(f"mqtt://{config.broker.host}:{config.broker.port}")
         pub.publish_all([(topic, json_msg), (topic, bin_msg), (topic, json_msg)])
         pub.close()
         wait_for(lambda: count(database_url, "SELECT count(*) FROM telemetry") >= 4,
