@@ -149,3 +149,7 @@ def main() -> None:
     """Console entry point."""
     _register_areas()
     app()
+
+
+if __name__ == "__main__":
+    main()

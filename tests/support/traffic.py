@@ -1,0 +1,53 @@
+"""Deterministic test traffic: every sample unique by (device, metric, time)."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+
+from devices import protocol
+from devices.protocol import Telemetry
+from devices.store import register_device
+
+
+def register_fleet(database_url: str, count: int, model: str = "WM-800") -> list[str]:
+    """Register `count` devices named t-0000... and return their ids."""
+    ids = [f"t-{i:04d}" for i in range(count)]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for device_id in ids:
+            register_device(conn, device_id, model)
+    return ids
+
+
+def telemetry_messages(prefix: str, device_ids: list[str], per_device: int, samples: int,
+                       *, binary_every: int = 3, start_ms: int | None = None
+                       ) -> list[tuple[str, bytes]]:
+    """`per_device` messages per device of `samples` samples each, interleaved by device."""
+    start = start_ms if start_ms is not None else int(time.time() * 1000) - 3_600_000
+    out = []
+    for seq in range(per_device):
+        for d, device_id in enumerate(device_ids):
+            ts = [start + (seq * samples + k) * 10 for k in range(samples)]
+            metrics = [1 + (k % 4) for k in range(samples)]
+            values = [float(d * 1000 + seq + k / 8) for k in range(samples)]
+            if (seq + d) % binary_every == 0:
+                payload = protocol.encode_telemetry_binary(Telemetry(seq, ts, metrics, values))
+            else:
+                names = ["motor_current", "water_inflow", "drain_time", "vibration"]
+                payload = protocol.encode_telemetry_json(
+                    Telemetry(seq, ts, [names[m - 1] for m in metrics], values))
+            out.append((f"{prefix}/{device_id}/telemetry", payload))
+    return out
+
+
+def stored(database_url: str) -> tuple[int, int]:
+    """(telemetry rows, rows that occur more than once by device, metric and time)."""
+    with psycopg.connect(database_url) as conn:
+        total = conn.execute("SELECT count(*) FROM telemetry").fetchone()
+        dupes = conn.execute(
+            """SELECT coalesce(sum(n - 1), 0) FROM (
+                   SELECT count(*) AS n FROM telemetry GROUP BY device, metric, time
+                   HAVING count(*) > 1) d""").fetchone()
+    assert total is not None and dupes is not None
+    return int(total[0]), int(dupes[0])

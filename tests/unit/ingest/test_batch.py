@@ -1,0 +1,136 @@
+"""BatchBuilder routes every message to rows, a status update or a dead letter."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from devices import protocol
+from devices.protocol import Event, Events, Limits, Telemetry
+from devices.registry import DeviceInfo, ModelInfo, RegistrySnapshot
+from ingest.batch import BatchBuilder
+
+NOW = 1_790_000_000_000
+PREFIX = "fixahead/v1"
+REGISTRY = RegistrySnapshot(
+    devices={
+        "wm-1": DeviceInfo(1, "wm-1", "WM-800"),
+        "wm-2": DeviceInfo(2, "wm-2", "WM-800"),
+        "old-1": DeviceInfo(3, "old-1", "WM-800", revoked=True),
+    },
+    models={"WM-800": ModelInfo("WM-800", {"motor_current": 1, "drain_time": 3},
+                                {"E21": ("Water does not drain", "error")})},
+)
+
+
+def builder(**kwargs: object) -> BatchBuilder:
+    return BatchBuilder(REGISTRY, Limits(max_message_bytes=8192, max_samples=50), PREFIX,
+                        **kwargs)  # type: ignore[arg-type]
+
+
+def tele(seq: int, *samples: tuple[int, str, float], device: str | None = None) -> bytes:
+    ts, m, v = zip(*samples, strict=True)
+    return protocol.encode_telemetry_json(Telemetry(seq, list(ts), list(m), list(v), device))
+
+
+def good() -> bytes:
+    return tele(1, (NOW, "motor_current", 1.0), (NOW + 5, "drain_time", 61.0))
+
+
+MALFORMED: list[tuple[str, bytes, str]] = [
+    ("fixahead/v1/wm-1/telemetry", b"{not json", "bad_json"),
+    ("fixahead/v1/wm-1/telemetry", b"FX\x01\x01\x00", "bad_binary"),
+    ("fixahead/v1/wm-1/telemetry",
+     struct.pack(">2sBBQqH", b"FX", 1, 1, 5, NOW, 3) + b"\x00" * 10, "bad_binary"),
+    ("fixahead/v1/wm-1/telemetry", b'{"seq": "1", "samples": []}', "bad_schema"),
+    ("fixahead/v1/wm-1/telemetry",
+     b'{"seq": 1, "samples": [{"ts": 1, "metric": "motor_current", "value": "hot"}]}',
+     "bad_schema"),
+    ("fixahead/v1/wm-1/telemetry",
+     b'{"seq": 1, "samples": [{"ts": 1, "metric": "motor_current", "value": true}]}',
+     "bad_schema"),
+    ("fixahead/v1/wm-1/telemetry", f'{{"seq": 1, "samples": [{{"ts": {NOW}, '
+     '"metric": "motor_current", "value": 1e999}]}'.encode(), "bad_json"),  # orjson refuses
+    ("fixahead/v1/wm-1/telemetry",
+     protocol.encode_telemetry_binary(Telemetry(2, [NOW], [1], [float("nan")])), "non_finite"),
+    ("fixahead/v1/ghost/telemetry", good(), "unknown_device"),
+    ("fixahead/v1/old-1/telemetry", good(), "revoked_device"),
+    ("fixahead/v1/wm-1/telemetry", tele(1, (NOW, "motor_current", 1.0), device="wm-2"),
+     "device_mismatch"),
+    ("fixahead/v1/wm-1/telemetry", b"{" + b" " * 9000 + b"}", "oversized"),
+    ("fixahead/v1/wm-1/telemetry", tele(1, *[(NOW, "motor_current", 1.0)] * 51),
+     "too_many_samples"),
+    ("fixahead/v1/wm-1/telemetry", tele(1, (NOW + 3_600_000, "motor_current", 1.0)),
+     "ts_future"),
+    ("fixahead/v1/wm-1/telemetry", tele(1, (NOW - 30 * 86_400_000, "motor_current", 1.0)),
+     "ts_past"),
+    ("fixahead/v1/wm-1/telemetry", tele(1, (NOW, "spin_speed", 1.0)), "unknown_metric"),
+    ("fixahead/v1/wm-1/telemetry",
+     protocol.encode_telemetry_binary(Telemetry(2, [NOW], [9], [1.0])), "unknown_metric"),
+    ("fixahead/v1/wm-1/firmware", good(), "bad_topic"),
+    ("fixahead/v1/wm 1/telemetry", good(), "bad_topic"),
+    ("elsewhere/wm-1/telemetry", good(), "bad_topic"),
+    ("fixahead/v1/wm-1/events", b'{"seq": 4, "events": [{"ts": 1, "type": "boom"}]}',
+     "bad_schema"),
+    ("fixahead/v1/wm-1/status", b'{"state": "sleepy"}', "bad_schema"),
+]
+
+
+@pytest.mark.parametrize(("topic", "payload", "reason"), MALFORMED,
+                         ids=[f"{i}-{m[2]}" for i, m in enumerate(MALFORMED)])
+def test_malformed_message_is_dead_lettered_with_its_reason(topic, payload, reason):
+    b = builder()
+    b.add(topic, payload, "token", NOW)
+    batch = b.take()
+    assert [d.reason for d in batch.dead] == [reason]
+    assert batch.dead[0].payload == payload
+    assert batch.dead[0].detail
+    assert batch.tokens == ["token"] and batch.rows == 0 and not batch.events
+
+
+def test_bad_messages_do_not_disturb_good_ones_around_them():
+    b = builder()
+    b.add("fixahead/v1/wm-1/telemetry", good(), 1, NOW)
+    b.add("fixahead/v1/wm-1/telemetry", b"garbage", 2, NOW)
+    b.add("fixahead/v1/wm-2/telemetry", good(), 3, NOW)
+    batch = b.take()
+    assert batch.tokens == [1, 2, 3]
+    assert batch.rows == 4 and batch.device == [1, 1, 2, 2]
+    assert batch.metric == [1, 3, 1, 3]
+    assert len(batch.dead) == 1
+
+
+def test_same_sequence_number_twice_in_one_batch_is_kept_once():
+    b = builder()
+    b.add("fixahead/v1/wm-1/telemetry", good(), 1, NOW)
+    b.add("fixahead/v1/wm-1/telemetry", good(), 2, NOW)
+    batch = b.take()
+    assert batch.rows == 2 and batch.duplicates_in_batch == 1 and batch.tokens == [1, 2]
+
+
+def test_unknown_error_code_is_kept_and_flagged():
+    b = builder()
+    msg = protocol.encode_events_binary(Events(9, [Event(NOW, "error", code="E21"),
+                                                   Event(NOW, "error", code="X1"),
+                                                   Event(NOW, "state", state="cycle_started")]))
+    b.add("fixahead/v1/wm-1/events", msg, 1, NOW)
+    events = b.take().events
+    assert [(e[3], e[4], e[5], e[6], e[8]) for e in events] == [
+        ("error", "E21", None, "Water does not drain", True),
+        ("error", "X1", None, None, False),
+        ("state", None, "cycle_started", None, True),
+    ]
+
+
+def test_device_registered_after_the_snapshot_is_found_by_lookup():
+    late = DeviceInfo(7, "wm-new", "WM-800")
+    b = builder(lookup_device=lambda device_id: late if device_id == "wm-new" else None)
+    b.add("fixahead/v1/wm-new/telemetry", good(), 1, NOW)
+    assert b.take().device == [7, 7]
+
+
+def test_status_updates_online_state():
+    b = builder()
+    b.add("fixahead/v1/wm-1/status", b'{"state": "offline"}', 1, NOW)
+    assert b.take().statuses == {1: (False, NOW)}
