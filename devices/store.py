@@ -9,7 +9,7 @@ from devices.registry import DeviceInfo, ModelInfo, RegistrySnapshot
 
 
 def sync_catalog(conn: psycopg.Connection, models: dict[str, Model]) -> None:
-    """Upsert models, metrics and error codes from the catalog (one transaction)."""
+    """Upsert models, metrics, error codes, their texts and catalog versions (one transaction)."""
     with conn.transaction():
         for m in models.values():
             conn.execute(
@@ -23,19 +23,49 @@ def sync_catalog(conn: psycopg.Connection, models: dict[str, Model]) -> None:
             with conn.cursor() as cur:
                 cur.executemany(
                     """INSERT INTO model_metrics (model_id, metric_id, name, unit, valid_min,
-                                                  valid_max)
-                       VALUES (%s, %s, %s, %s, %s, %s)
+                         valid_max, typical_min, typical_max, period_s, description)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                        ON CONFLICT (model_id, metric_id) DO UPDATE SET name = EXCLUDED.name,
                          unit = EXCLUDED.unit, valid_min = EXCLUDED.valid_min,
-                         valid_max = EXCLUDED.valid_max""",
-                    [(m.id, x.id, x.name, x.unit, x.valid[0], x.valid[1]) for x in m.metrics],
+                         valid_max = EXCLUDED.valid_max, typical_min = EXCLUDED.typical_min,
+                         typical_max = EXCLUDED.typical_max, period_s = EXCLUDED.period_s,
+                         description = EXCLUDED.description""",
+                    [(m.id, x.id, x.name, x.unit, x.valid[0], x.valid[1], x.typical[0],
+                      x.typical[1], x.period_s, x.description) for x in m.metrics],
                 )
                 cur.executemany(
-                    """INSERT INTO error_codes (model_id, code, title, meaning, severity)
-                       VALUES (%s, %s, %s, %s, %s)
+                    """INSERT INTO error_codes (model_id, code, title, meaning, severity,
+                         customer_fixable, urgent, skill, parts, visit_minutes, since_version,
+                         until_version)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                        ON CONFLICT (model_id, code) DO UPDATE SET title = EXCLUDED.title,
-                         meaning = EXCLUDED.meaning, severity = EXCLUDED.severity""",
-                    [(m.id, c.code, c.title, c.meaning, c.severity) for c in m.codes],
+                         meaning = EXCLUDED.meaning, severity = EXCLUDED.severity,
+                         customer_fixable = EXCLUDED.customer_fixable, urgent = EXCLUDED.urgent,
+                         skill = EXCLUDED.skill, parts = EXCLUDED.parts,
+                         visit_minutes = EXCLUDED.visit_minutes,
+                         since_version = EXCLUDED.since_version,
+                         until_version = EXCLUDED.until_version""",
+                    [(m.id, c.code, c.title, c.meaning, c.severity, c.customer_fixable, c.urgent,
+                      c.skill, list(c.parts), c.visit_minutes, c.since, c.until)
+                     for c in m.codes],
+                )
+                cur.executemany(
+                    """INSERT INTO error_code_texts (model_id, code, language, title, meaning,
+                         steps) VALUES (%s, %s, %s, %s, %s, %s)
+                       ON CONFLICT (model_id, code, language) DO UPDATE SET
+                         title = EXCLUDED.title, meaning = EXCLUDED.meaning,
+                         steps = EXCLUDED.steps""",
+                    [(m.id, c.code, lang, t.title, t.meaning, list(t.steps))
+                     for c in m.codes for lang, t in c.texts],
+                )
+                cur.executemany(
+                    """INSERT INTO model_catalogs (model_id, version, firmware_min,
+                         firmware_max, codes) VALUES (%s, %s, %s, %s, %s)
+                       ON CONFLICT (model_id, version) DO UPDATE SET
+                         firmware_min = EXCLUDED.firmware_min,
+                         firmware_max = EXCLUDED.firmware_max, codes = EXCLUDED.codes""",
+                    [(m.id, k.version, k.firmware_min, k.firmware_max,
+                      [c.code for c in k.codes]) for k in m.catalogs],
                 )
 
 
