@@ -1,0 +1,1 @@
+"""Numba kernels: `@njit(cache=True)` functions over arrays and scalars only."""
