@@ -28,5 +28,5 @@ DETECT_MIN_POINTS = 8            # a window is used once it holds this many poin
 DETECT_WARMUP = 32               # rows before any non-zero score
 DETECT_CALIBRATION = 512         # rows of each component's surprise history used to calibrate
 DETECT_CUSUM_K = 0.5             # CUSUM reference value, in robust standard deviations
-DETECT_CUSUM_RESET = 12.0        # a CUSUM sum restarts from zero once it reaches this
+DETECT_CUSUM_RESET = 20.0        # a CUSUM sum restarts from zero once it reaches this
 DETECT_SCORE_SCALE = 6.0         # score = 1 - exp(-surprise / this); surprise is -log10(p)
