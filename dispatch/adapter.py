@@ -1,0 +1,93 @@
+"""The one place where dispatch reads other areas' tables (customers, households, devices,
+consents, the error-code catalog, usage events). Everything else in dispatch works on the
+value types of `dispatch.types`; when those tables change, only this module changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import psycopg
+
+from dispatch.types import CustomerInfo, FaultInfo
+
+# state events that show someone used an appliance (the simulator and devices must agree)
+USAGE_STATES = ("cycle_started", "running", "door_opened", "door_open", "hot_water_drawn",
+                "hot_water")
+
+_CUSTOMER_SQL = """
+SELECT c.customer_id, c.email, c.name, c.language, c.time_zone, c.quiet_start, c.quiet_end,
+       coalesce(k.proactive_email, false), coalesce(k.usage_for_availability, false),
+       coalesce(c.lat, 0), coalesce(c.lon, 0), c.postal_code,
+       EXISTS (SELECT 1 FROM email_unsubscribes u WHERE u.customer_id = c.customer_id)
+FROM customers c
+LEFT JOIN customer_consents k ON k.customer_id = c.customer_id
+WHERE {where}
+"""
+
+
+def _customer(row: tuple) -> CustomerInfo:  # type: ignore[type-arg]
+    return CustomerInfo(customer_id=row[0], email=row[1], name=row[2], language=row[3],
+                        tz=row[4], quiet_start=row[5], quiet_end=row[6], consent_email=row[7],
+                        consent_availability=row[8], lat=row[9], lon=row[10],
+                        territory="", unsubscribed=row[12])
+
+
+def load_customer(conn: psycopg.Connection, *, customer_id: str | None = None,
+                  device_id: str | None = None) -> CustomerInfo | None:
+    """The customer (with consents and unsubscribe) by id, or of the household owning a device."""
+    if customer_id is not None:
+        row = conn.execute(_CUSTOMER_SQL.format(where="c.customer_id = %s"),
+                           (customer_id,)).fetchone()
+    elif device_id is not None:
+        row = conn.execute(_CUSTOMER_SQL.format(where="""c.customer_id = (
+            SELECT h.customer_id FROM devices d JOIN households h
+              ON h.household_id = d.household_id WHERE d.device_id = %s)"""),
+            (device_id,)).fetchone()
+    else:
+        raise ValueError("give customer_id or device_id")
+    return None if row is None else _customer(row)
+
+
+def load_fault(conn: psycopg.Connection, model_id: str, code: str,
+               language: str = "en") -> FaultInfo | None:
+    """The catalog entry of a fault code, texts in `language` (English as the fallback)."""
+    row = conn.execute(
+        """SELECT e.code, coalesce(t.title, en.title, e.title),
+                  coalesce(t.meaning, en.meaning, e.meaning), e.severity, e.customer_fixable,
+                  e.urgent, e.skill, e.parts, e.visit_minutes, coalesce(t.steps, en.steps, '{}')
+           FROM error_codes e
+           LEFT JOIN error_code_texts t ON t.model_id = e.model_id AND t.code = e.code
+                                       AND t.language = %s
+           LEFT JOIN error_code_texts en ON en.model_id = e.model_id AND en.code = e.code
+                                        AND en.language = 'en'
+           WHERE e.model_id = %s AND e.code = %s""",
+        (language, model_id, code)).fetchone()
+    if row is None:
+        return None
+    return FaultInfo(code=row[0], title=row[1], meaning=row[2], severity=row[3],
+                     customer_fixable=row[4], urgent=row[5], skill=row[6], parts=tuple(row[7]),
+                     visit_minutes=row[8], self_help_steps=tuple(row[9]))
+
+
+def load_usage_times(conn: psycopg.Connection, customer_id: str, *, since: datetime,
+                     until: datetime) -> np.ndarray:
+    """Epoch seconds (int64) of usage events from the customer's appliances in [since, until)."""
+    rows = conn.execute(
+        """SELECT extract(epoch FROM e.time)::bigint
+           FROM events e JOIN devices d ON d.id = e.device
+           JOIN households h ON h.household_id = d.household_id
+           WHERE h.customer_id = %s AND e.kind = 'state' AND e.state = ANY (%s)
+             AND e.time >= %s AND e.time < %s""",
+        (customer_id, list(USAGE_STATES), since, until)).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+def customers_with_usage_consent(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """(customer id, time zone) of every customer who consented to availability from usage."""
+    rows = conn.execute(
+        """SELECT c.customer_id, c.time_zone FROM customers c
+           JOIN customer_consents k ON k.customer_id = c.customer_id
+           WHERE k.usage_for_availability ORDER BY c.customer_id""").fetchall()
+    return [(r[0], r[1]) for r in rows]

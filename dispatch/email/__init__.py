@@ -1,0 +1,1 @@
+"""Customer email: rendering from templates, and delivery from the outbox over SMTP."""
