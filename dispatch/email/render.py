@@ -6,6 +6,7 @@ it), so a retried email is byte-for-byte the same message.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +59,8 @@ def _env() -> jinja2.Environment:
 
 
 _ENV = _env()
+# long unbroken header values (the List-Unsubscribe URL) must stay literal, not RFC 2047 words
+_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 def message_id(row: OutboxRow, domain: str) -> str:
@@ -137,7 +140,7 @@ def render(row: OutboxRow, s: EmailSettings) -> EmailMessage:
                "unsubscribe": unsubscribe}
     text = _ENV.get_template(f"message.{lang}.txt").render(context)
     html = _ENV.get_template(f"message.{lang}.html").render(context)
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["Subject"] = subject
     msg["From"] = formataddr((s.from_name, s.from_addr))
     msg["To"] = row.to_addr
@@ -148,8 +151,8 @@ def render(row: OutboxRow, s: EmailSettings) -> EmailMessage:
     msg["X-Fixahead-Outbox"] = str(row.id)
     if any(p.get("urgent") for p in items):
         msg["Importance"] = "high"
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     for p in items:
         if p.get("visit"):
             msg.add_attachment(visit_ics(p, row, s, lang), maintype="text", subtype="calendar",

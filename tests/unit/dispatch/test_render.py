@@ -83,6 +83,8 @@ def test_visit_email_in_german_carries_the_window_links_and_an_ics() -> None:
 
 
 def test_one_click_unsubscribe_headers_follow_rfc_8058() -> None:
+    raw = render(row("self_help", payload("self_help")), SETTINGS).as_bytes()
+    assert b"\nList-Unsubscribe: <https://fix.example/c/" in raw  # literal, not RFC 2047
     msg = parsed(render(row("self_help", payload("self_help")), SETTINGS))
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = msg["List-Unsubscribe"].strip("<>")
