@@ -1,0 +1,226 @@
+"""Real Mosquitto started with the files generated from the registry enforces device access."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from devices.provisioning import register, revoke, rotate
+from fixahead.broker_auth import ACL_FILE, INGEST, PASSWORD_FILE, PLATFORM, write_broker_files
+from tests.support.services import Mosquitto, mosquitto_binary
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(mosquitto_binary() is None,
+                       reason="needs Mosquitto: apt-get install mosquitto"),
+]
+
+
+class Client:
+    """A paho MQTT 5 client that records its connect result, messages and disconnects."""
+
+    def __init__(self, port: int, username: str, password: str) -> None:
+        self.connected = threading.Event()
+        self.disconnected = threading.Event()
+        self.reason: mqtt.ReasonCode | None = None
+        self.messages: list[tuple[str, bytes]] = []
+        self.subacks: list[list[int]] = []
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.username_pw_set(username, password)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda c, u, f, rc, p: self.disconnected.set()
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: self.subacks.append(
+            [r.value for r in rcs])
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.connected.wait(5)
+
+    def _on_connect(self, client: object, userdata: object, flags: object,
+                    reason: mqtt.ReasonCode, props: object) -> None:
+        self.reason = reason
+        self.connected.set()
+        if reason.is_failure:
+            self.disconnected.set()
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the broker accepted the connection."""
+        return self.reason is not None and not self.reason.is_failure
+
+    def subscribe(self, topic: str) -> list[int]:
+        """Subscribe and return the SUBACK reason codes."""
+        before = len(self.subacks)
+        self.client.subscribe(topic, qos=1)
+        deadline = time.monotonic() + 5
+        while len(self.subacks) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.subacks[-1]
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish with QoS 1 and wait for the broker's answer."""
+        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    def close(self) -> None:
+        """Disconnect and stop the network thread."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def broker_dir(database_url: str) -> Iterator[tuple[Path, Mosquitto]]:
+    """Broker files from a registry with no devices yet, and Mosquitto started on them."""
+    # Mosquitto started as root reads its files as the `mosquitto` user: the directory must be
+    # traversable (pytest's tmp_path is not).
+    tmp_path = Path(tempfile.mkdtemp(prefix="fxbroker-"))
+    tmp_path.chmod(0o711)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        write_broker_files(conn, tmp_path)
+    broker = Mosquitto(tmp_path, password_file=tmp_path / PASSWORD_FILE,
+                       acl_file=tmp_path / ACL_FILE)
+    broker.start()
+    try:
+        yield tmp_path, broker
+    finally:
+        broker.stop()
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def regenerate(database_url: str, out: Path, broker: Mosquitto) -> None:
+    """Write the files from the registry again and reload the broker."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        write_broker_files(conn, out)
+    broker.reload()
+
+
+def service_password(out: Path, account: str = INGEST) -> str:
+    return json.loads((out / "service-accounts.json").read_text())[account]
+
+
+def test_a_device_with_a_wrong_secret_is_refused(database_url: str, broker_dir) -> None:
+    out, broker = broker_dir
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        register(conn, model_id="WM-800", device_id="dev-a", actor="test")
+    regenerate(database_url, out, broker)
+    wrong = Client(broker.port, "dev-a", "not-the-secret")
+    unknown = Client(broker.port, "dev-nobody", "x")
+    try:
+        assert not wrong.accepted and wrong.reason is not None
+        assert wrong.reason.getName() in ("Bad user name or password", "Not authorized")
+        assert not unknown.accepted
+    finally:
+        wrong.close()
+        unknown.close()
+
+
+def wait_messages(client: Client, seconds: float = 3.0) -> list[tuple[str, bytes]]:
+    """The client's messages once the first has arrived and the rest had time to follow."""
+    deadline = time.monotonic() + seconds
+    while not client.messages and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    return client.messages
+
+
+def test_a_device_can_publish_only_to_its_own_topics(database_url: str, broker_dir) -> None:
+    out, broker = broker_dir
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _, secret_a = register(conn, model_id="WM-800", device_id="dev-a", actor="test")
+        register(conn, model_id="WM-800", device_id="dev-b", actor="test")
+    regenerate(database_url, out, broker)
+    ingest = Client(broker.port, INGEST, service_password(out))
+    try:
+        assert ingest.accepted
+        assert ingest.subscribe("fixahead/v1/+/telemetry") == [1]
+        assert ingest.subscribe("fixahead/v1/+/events") == [1]
+        for topic in ("fixahead/v1/dev-b/telemetry", "fixahead/v1/dev-b/events",
+                      "fixahead/v1/dev-a/commands"):
+            forger = Client(broker.port, "dev-a", secret_a)
+            assert forger.accepted
+            # Mosquitto 2.0 answers a forbidden MQTT 5 publish by closing the connection
+            with contextlib.suppress(RuntimeError):
+                forger.publish(topic, b"forged")
+            forger.close()
+        honest = Client(broker.port, "dev-a", secret_a)
+        honest.publish("fixahead/v1/dev-a/telemetry", b"mine")
+        assert wait_messages(ingest) == [("fixahead/v1/dev-a/telemetry", b"mine")]
+        honest.close()
+    finally:
+        ingest.close()
+
+
+def test_a_device_reads_only_its_own_commands(database_url: str, broker_dir) -> None:
+    out, broker = broker_dir
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _, secret_a = register(conn, model_id="WM-800", device_id="dev-a", actor="test")
+        register(conn, model_id="WM-800", device_id="dev-b", actor="test")
+    regenerate(database_url, out, broker)
+    device = Client(broker.port, "dev-a", secret_a)
+    platform = Client(broker.port, PLATFORM, service_password(out, PLATFORM))
+    try:
+        assert device.accepted and platform.accepted
+        # Mosquitto 2 grants any subscription and filters each delivery by the read ACL
+        device.subscribe("fixahead/v1/+/commands")
+        platform.publish("fixahead/v1/dev-b/commands", b"for b")
+        platform.publish("fixahead/v1/dev-a/commands", b"for a")
+        assert wait_messages(device) == [("fixahead/v1/dev-a/commands", b"for a")]
+    finally:
+        device.close()
+        platform.close()
+
+
+def test_a_revoked_device_is_cut_off_after_reload(database_url: str, broker_dir) -> None:
+    out, broker = broker_dir
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _, secret = register(conn, model_id="FR-300", device_id="dev-r", actor="test")
+        regenerate(database_url, out, broker)
+        device = Client(broker.port, "dev-r", secret)
+        try:
+            assert device.accepted
+            revoke(conn, "dev-r", actor="test")
+            regenerate(database_url, out, broker)
+            assert device.disconnected.wait(5), "revoked device still connected"
+        finally:
+            device.close()
+        again = Client(broker.port, "dev-r", secret)
+        assert not again.accepted
+        again.close()
+
+
+def test_after_rotation_only_the_new_secret_works(database_url: str, broker_dir) -> None:
+    out, broker = broker_dir
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _, old = register(conn, model_id="FR-300", device_id="dev-x", actor="test")
+        new = rotate(conn, "dev-x", actor="test")
+    regenerate(database_url, out, broker)
+    stale, fresh = Client(broker.port, "dev-x", old), Client(broker.port, "dev-x", new)
+    try:
+        assert not stale.accepted and fresh.accepted
+    finally:
+        stale.close()
+        fresh.close()
+
+
+def test_service_passwords_survive_regeneration_and_stay_private(database_url: str,
+                                                                 tmp_path: Path) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conf = write_broker_files(conn, tmp_path, 18999)
+        first = service_password(tmp_path)
+        write_broker_files(conn, tmp_path, 18999)
+    assert service_password(tmp_path) == first
+    assert (tmp_path / "service-accounts.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "passwords").stat().st_mode & 0o777 == 0o600
+    text = conf.read_text()
+    assert "allow_anonymous false" in text and "acl_file" in text and "18999" in text
+    assert first not in (tmp_path / "passwords").read_text()
