@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time as _time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from dispatch import adapter
+from dispatch.email.render import EmailSettings
+from dispatch.email.sender import SenderConfig, SmtpSettings, deliver_due
+from dispatch.email.sink import SmtpSink
+from dispatch.policy import Action, Delivery
+from dispatch.service import handle_incident
+from dispatch.types import FaultInfo, IncidentInfo
+from tests.integration.dispatch.fixtures import add_customer, add_technicians
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Berlin
+EMAIL = EmailSettings(base_url="http://127.0.0.1:8000", from_addr="service@fix.example",
+                      secret=b"test-secret", domain="fix.example")
+DRAIN = FaultInfo("E21", "Water does not drain", "The pump is blocked.", customer_fixable=True,
+                  skill="washer", self_help_steps=("Unplug the washer.", "Clean the filter."))
+MOTOR = FaultInfo("E50", "Motor fault", skill="washer", parts=("brush",), visit_minutes=90)
+
+
+def incident(iid: str, fault: FaultInfo, device: str = "d1", **kw: object) -> IncidentInfo:
+    return IncidentInfo(incident_id=iid, device_id=device, model_id="WM-800", fault=fault,
+                        opened_at=NOW, **kw)  # type: ignore[arg-type]
+
+
+def half(_: datetime) -> float:
+    return 0.5
+
+
+@pytest.fixture
+def conn(database_url: str) -> psycopg.Connection:
+    with psycopg.connect(database_url, autocommit=True) as c:
+        yield c
+
+
+def clock_at(t: datetime):  # type: ignore[no-untyped-def]
+    return lambda: t
+
+
+def test_adapter_reads_customer_consents_and_unsubscribe(conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", language="de", device_id="d1")
+    c = adapter.load_customer(conn, device_id="d1")
+    assert c is not None and c.customer_id == "cus-1" and c.language == "de"
+    assert c.consent_email and c.consent_availability and not c.unsubscribed
+    conn.execute("INSERT INTO email_unsubscribes (customer_id) VALUES ('cus-1')")
+    again = adapter.load_customer(conn, customer_id="cus-1")
+    assert again is not None and again.unsubscribed
+    assert adapter.load_customer(conn, device_id="nope") is None
+
+
+def test_self_help_and_visit_emails_reach_a_real_smtp_server(conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    add_customer(conn, "cus-2", email="bo@example.org", language="de", device_id="d2",
+                 name="Bo")
+    add_technicians(conn)
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    bo = adapter.load_customer(conn, customer_id="cus-2")
+    assert ada and bo
+    first = handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    second = handle_incident(conn, incident("inc-2", MOTOR, "d2"), bo, now=NOW, p_home=half)
+    assert first.decision.action is Action.SELF_HELP and first.outbox_id
+    assert second.decision.action is Action.VISIT and second.visit_id
+    with SmtpSink() as sink:
+        report = deliver_due(conn, SmtpSettings(port=sink.port), EMAIL, clock=clock_at(NOW))
+        assert report.sent == 2
+        msgs = {m.rcpt_tos[0]: m.parsed() for m in sink.handler.wait_for(2)}
+    en, de = msgs["ada@example.org"], msgs["bo@example.org"]
+    assert en.get_content_type() == "multipart/alternative"
+    assert "Clean the filter." in en.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert en["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert de.get_content_type() == "multipart/mixed" and de["Content-Language"] == "de"
+    assert "Termin bestätigen" in de.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert any(p.get_content_type() == "text/calendar" for p in de.walk())
+    sent = conn.execute("SELECT state, message_id FROM email_outbox ORDER BY id").fetchall()
+    assert [s for s, _ in sent] == ["sent", "sent"]
+    assert {m for _, m in sent} == {en["Message-ID"], de["Message-ID"]}
+
+
+def test_one_email_per_incident_episode_even_when_handled_twice(conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    a = handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    b = handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    assert not a.duplicate and b.duplicate
+    assert conn.execute("SELECT count(*) FROM email_outbox").fetchone() == (1,)
+
+
+def test_several_problems_in_a_day_are_merged_into_one_digest(conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    add_technicians(conn)
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    outcomes = [handle_incident(conn, incident(f"inc-{i}", f), ada, now=NOW + timedelta(hours=i),
+                                p_home=half)
+                for i, f in enumerate([DRAIN, MOTOR, DRAIN, MOTOR])]
+    assert [o.decision.delivery for o in outcomes] == [Delivery.NOW] + [Delivery.DIGEST] * 3
+    assert len({o.outbox_id for o in outcomes[1:]}) == 1
+    rows = conn.execute("SELECT kind, jsonb_array_length(payload -> 'items') FROM email_outbox "
+                        "WHERE kind = 'digest'").fetchall()
+    assert rows == [("digest", 3)]
+    evening = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 18:00 Berlin
+    with SmtpSink() as sink:
+        deliver_due(conn, SmtpSettings(port=sink.port), EMAIL, clock=clock_at(evening))
+        assert len(sink.handler.wait_for(2)) == 2
+
+
+def test_permanent_refusal_is_recorded_and_transient_errors_are_retried(
+        conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    # nothing listens on this port: a transient error, retried after a backoff
+    closed = SmtpSettings(port=1, timeout_s=2)
+    report = deliver_due(conn, closed, EMAIL, clock=clock_at(NOW),
+                         config=SenderConfig(backoff_base_s=60))
+    assert (report.sent, report.retried) == (0, 1)
+    assert deliver_due(conn, closed, EMAIL, clock=clock_at(NOW)).retried == 0  # backing off
+
+    class Refusing(SmtpSink):
+        def __init__(self) -> None:
+            super().__init__()
+
+            async def refuse(server: object, session: object, envelope: object,
+                             address: str, options: list[str]) -> str:
+                return "550 5.1.1 No such user"
+
+            self.handler.handle_RCPT = refuse  # type: ignore[attr-defined]
+
+    with Refusing() as sink:
+        later = NOW + timedelta(minutes=2)
+        report = deliver_due(conn, SmtpSettings(port=sink.port), EMAIL, clock=clock_at(later))
+    assert report.failed == 1
+    state, error = conn.execute("SELECT state, last_error FROM email_outbox").fetchone()
+    assert state == "failed" and "550" in error
+
+
+_SENDER_SCRIPT = """
+import sys
+from datetime import datetime, UTC
+import psycopg
+from dispatch.email.render import EmailSettings
+from dispatch.email.sender import SenderConfig, SmtpSettings, deliver_due
+email = EmailSettings(base_url="http://127.0.0.1:8000", from_addr="service@fix.example",
+                      secret=b"test-secret", domain="fix.example")
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    deliver_due(conn, SmtpSettings(port=int(sys.argv[2])), email,
+                clock=lambda: datetime.fromisoformat(sys.argv[3]),
+                config=SenderConfig(batch=3, lease_s=60))
+"""
+
+
+def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_once(
+        database_url: str, conn: psycopg.Connection) -> None:
+    n = 12
+    for i in range(n):
+        add_customer(conn, f"cus-{i}", email=f"c{i}@example.org", device_id=f"d{i}")
+        c = adapter.load_customer(conn, customer_id=f"cus-{i}")
+        assert c
+        handle_incident(conn, incident(f"inc-{i}", DRAIN, f"d{i}"), c, now=NOW, p_home=half)
+    expected = {r[0] for r in conn.execute("SELECT id FROM email_outbox").fetchall()}
+    assert len(expected) == n
+    with SmtpSink(delay_s=0.15) as sink:
+        env = dict(os.environ, PYTHONPATH=os.getcwd())
+        proc = subprocess.Popen([sys.executable, "-c", _SENDER_SCRIPT, database_url,
+                                 str(sink.port), NOW.isoformat()], env=env)
+        deadline = _time.monotonic() + 30
+        while sink.handler.raw_count < 4 and _time.monotonic() < deadline:
+            _time.sleep(0.01)
+        _time.sleep(0.07)  # land inside a delivery, while the server is still taking it
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert sink.handler.raw_count < n, "the sender finished before it was killed"
+        # restart after the dead sender's lease has lapsed
+        report = deliver_due(conn, SmtpSettings(port=sink.port), EMAIL,
+                             clock=clock_at(NOW + timedelta(minutes=2)))
+        assert report.failed == 0
+        received = sink.handler.wait_for(n)
+        raw = list(sink.handler.raw)
+    ids = [m.parsed()["Message-ID"] for m in received]
+    assert len(ids) == len(set(ids)) == n
+    per_id = Counter(r.message_id for r in raw)
+    # only a message in flight at the kill can arrive twice, and then as the same message
+    assert sum(per_id.values()) - n <= 1
+    for r in raw:
+        assert r.data == sink.handler.by_id[r.message_id].data
+    states = conn.execute("SELECT state, count(*) FROM email_outbox GROUP BY state").fetchall()
+    assert states == [("sent", n)]
+    stored = {r[0] for r in conn.execute("SELECT message_id FROM email_outbox").fetchall()}
+    assert stored == set(ids)
