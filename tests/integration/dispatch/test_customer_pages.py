@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from dispatch import adapter
+from dispatch.customer_pages import PagesContext, router
+from dispatch.links import sign
+from dispatch.service import Outcome, handle_incident
+from dispatch.types import FaultInfo, IncidentInfo
+from tests.integration.dispatch.fixtures import add_customer, add_technicians
+
+with warnings.catch_warnings():
+    # this starlette asks for `httpx2` and warns when it finds httpx; httpx works for tests
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from fastapi.testclient import TestClient
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SECRET = b"pages-secret"
+MOTOR = FaultInfo("E50", "Motor fault", skill="washer", visit_minutes=60)
+DRAIN = FaultInfo("E21", "Drain", customer_fixable=True, skill="washer")
+
+
+class Env:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.now = NOW
+        app = FastAPI()
+        app.include_router(router)
+
+        @contextmanager
+        def connect() -> Iterator[psycopg.Connection]:
+            with psycopg.connect(url, autocommit=True) as c:
+                yield c
+
+        app.state.customer_pages = PagesContext(connect=connect, secret=SECRET,
+                                                clock=lambda: self.now)
+        self.client = TestClient(app)
+
+    def link(self, action: str, subject: object, hours: float = 24) -> str:
+        return "/c/" + sign(SECRET, action, str(subject), NOW + timedelta(hours=hours))
+
+
+@pytest.fixture
+def env(database_url: str) -> Iterator[Env]:
+    e = Env(database_url)
+    with e.client:
+        yield e
+
+
+def propose(url: str, language: str = "en", fault: FaultInfo = MOTOR) -> Outcome:
+    with psycopg.connect(url, autocommit=True) as conn:
+        add_customer(conn, "cus-1", email="ada@example.org", language=language, device_id="d1")
+        add_technicians(conn)
+        c = adapter.load_customer(conn, customer_id="cus-1")
+        assert c
+        inc = IncidentInfo("inc-1", "d1", "WM-800", fault, NOW)
+        return handle_incident(conn, inc, c, now=NOW, p_home=lambda _: 0.5)
+
+
+def state(url: str, visit_id: int | None) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT state FROM visits WHERE id = %s", (visit_id,)).fetchone()
+        assert row is not None
+        return str(row[0])
+
+
+def test_get_only_asks_and_post_confirms_once(env: Env) -> None:
+    out = propose(env.url)
+    link = env.link("confirm", out.visit_id)
+    page = env.client.get(link)
+    assert page.status_code == 200 and "<form" in page.text
+    assert state(env.url, out.visit_id) == "held"  # a prefetching scanner changes nothing
+    first = env.client.post(link)
+    assert first.status_code == 200 and "Your visit is confirmed" in first.text
+    again = env.client.post(link)
+    assert again.status_code == 200 and "Your visit is confirmed" in again.text
+    assert "<form" not in env.client.get(link).text
+    assert state(env.url, out.visit_id) == "booked"
+
+
+def test_pages_speak_the_customers_language(env: Env) -> None:
+    out = propose(env.url, language="de")
+    page = env.client.get(env.link("confirm", out.visit_id))
+    assert 'lang="de"' in page.text and "Termin bestätigen" in page.text
+
+
+def test_expired_and_forged_links_do_nothing(env: Env) -> None:
+    out = propose(env.url)
+    link = env.link("confirm", out.visit_id, hours=1)
+    env.now = NOW + timedelta(hours=2)
+    assert env.client.post(link).status_code == 410
+    forged = "/c/" + sign(b"wrong", "confirm", str(out.visit_id), NOW + timedelta(days=1))
+    assert env.client.post(forged).status_code == 404
+    assert state(env.url, out.visit_id) == "held"
+
+
+def test_choose_another_slot_moves_the_visit_and_voids_the_old_confirm_link(env: Env) -> None:
+    out = propose(env.url)
+    choose = env.link("choose", "inc-1")
+    page = env.client.get(choose)
+    assert page.text.count('type="radio"') == 5
+    moved = env.client.post(choose, data={"rank": "3"})
+    assert moved.status_code == 200 and "Your visit has moved" in moved.text
+    assert state(env.url, out.visit_id) == "released"
+    old_confirm = env.client.post(env.link("confirm", out.visit_id))
+    assert "no longer valid" in old_confirm.text
+
+
+def test_cancel_after_confirm_cancels_and_a_late_confirm_says_so(env: Env) -> None:
+    out = propose(env.url)
+    env.client.post(env.link("confirm", out.visit_id))
+    assert "cancelled" in env.client.post(env.link("cancel", out.visit_id)).text
+    assert state(env.url, out.visit_id) == "cancelled"
+    assert "cancelled" in env.client.post(env.link("confirm", out.visit_id, hours=5)).text
+
+
+def test_i_fixed_it_is_recorded_once(env: Env) -> None:
+    propose(env.url, fault=DRAIN)
+    link = env.link("fixed", "inc-1")
+    assert "Thank you" in env.client.post(link).text
+    assert "Thank you" in env.client.post(link).text
+    with psycopg.connect(env.url) as conn:
+        assert conn.execute("SELECT incident_id, customer_id FROM customer_feedback").fetchall() \
+            == [("inc-1", "cus-1")]
+
+
+def test_one_click_unsubscribe_post_stops_proactive_email(env: Env) -> None:
+    propose(env.url, fault=DRAIN)
+    with psycopg.connect(env.url, autocommit=True) as conn:
+        conn.execute("UPDATE email_outbox SET send_at = send_at + interval '1 day'")
+    r = env.client.post(env.link("unsubscribe", "cus-1"),
+                        content=b"List-Unsubscribe=One-Click",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and "unsubscribed" in r.text
+    with psycopg.connect(env.url) as conn:
+        c = adapter.load_customer(conn, customer_id="cus-1")
+        assert c is not None and c.unsubscribed
+        assert conn.execute("SELECT state FROM email_outbox").fetchall() == [("cancelled",)]
