@@ -1,0 +1,98 @@
+"""`fixahead devices ...` end to end on a real database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from devices.credentials import verify_secret
+from fixahead.cli import _register_areas, app
+
+pytestmark = pytest.mark.integration
+
+_register_areas()
+
+
+def run(database_url: str, *args: str) -> tuple[int, str]:
+    """Invoke the CLI against `database_url`; (exit code, stdout)."""
+    result = CliRunner().invoke(app, list(args), env={"FIXAHEAD_DATABASE_URL": database_url,
+                                                      "FIXAHEAD_LOG_LEVEL": "WARNING"})
+    return result.exit_code, result.output
+
+
+def test_register_prints_the_id_and_the_secret_once(database_url: str) -> None:
+    code, out = run(database_url, "devices", "register", "--model", "WM-800", "--json")
+    assert code == 0, out
+    doc = json.loads(out)
+    with psycopg.connect(database_url) as conn:
+        (stored,) = conn.execute("SELECT secret_hash FROM devices WHERE device_id = %s",
+                                 (doc["device_id"],)).fetchone()
+    assert verify_secret(doc["secret"], stored)
+    code, out = run(database_url, "devices", "show", doc["device_id"], "--json")
+    assert code == 0 and doc["secret"] not in out and json.loads(out)["model_id"] == "WM-800"
+
+
+def test_an_unknown_model_is_a_clear_error(database_url: str) -> None:
+    code, out = run(database_url, "devices", "register", "--model", "ZZ-1")
+    assert code == 1 and "not in the catalog" in out
+
+
+def test_import_reports_bad_rows_and_writes_secrets_privately(database_url: str,
+                                                              tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("device_id,model\nd-1,WM-800\nd-2,XX-9\n")
+    code, out = run(database_url, "devices", "import", str(bad))
+    assert code == 1 and "line 3: model: 'XX-9' is not in the catalog" in out
+    good = tmp_path / "good.csv"
+    good.write_text("device_id,model\nd-1,WM-800\nd-2,FR-300\n")
+    code, out = run(database_url, "devices", "import", str(good))
+    assert code == 0 and "registered 2 devices" in out
+    secrets = tmp_path / "good.secrets.csv"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    assert secrets.read_text().splitlines()[0] == "device_id,secret"
+
+
+def test_customer_export_and_erase_from_the_command_line(database_url: str,
+                                                         tmp_path: Path) -> None:
+    code, out = run(database_url, "devices", "customer", "add", "--name", "Bo Brandt",
+                    "--email", "bo@example.org", "--id", "cus-bo", "--language", "de")
+    assert code == 0, out
+    code, out = run(database_url, "devices", "customer", "consent", "cus-bo",
+                    "proactive_email", "--grant", "--source", "phone-call")
+    assert code == 0 and "proactive_email=True" in out
+    code, out = run(database_url, "devices", "register", "--model", "FR-300", "--household",
+                    "hh-bo", "--json")
+    assert code == 0, out
+    export = tmp_path / "bo.json"
+    code, out = run(database_url, "devices", "customer", "export", "cus-bo", "--out",
+                    str(export))
+    assert code == 0, out
+    tables = json.loads(export.read_text())["tables"]
+    assert tables["customers"][0]["name"] == "Bo Brandt" and len(tables["devices"]) == 1
+    code, out = run(database_url, "devices", "customer", "erase", "cus-bo", "--yes")
+    assert code == 0 and json.loads(out)["devices_detached"] == 1
+    code, out = run(database_url, "devices", "customer", "export", "cus-bo")
+    assert code == 1 and "does not exist" in out
+
+
+def test_catalog_shows_german_steps_for_a_firmware(database_url: str) -> None:
+    code, out = run(database_url, "devices", "catalog", "WM-800", "--firmware", "2.5",
+                    "--lang", "de", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["version"] == "2026.1" and "E40" not in {c["code"] for c in doc["codes"]}
+    e21 = next(c for c in doc["codes"] if c["code"] == "E21")
+    assert e21["title"] == "Wasser wird nicht abgepumpt" and len(e21["steps"]) == 5
+
+
+def test_broker_files_are_written_for_the_registry(database_url: str, tmp_path: Path) -> None:
+    run(database_url, "devices", "register", "--model", "WM-800", "--id", "wm-cli-1")
+    code, out = run(database_url, "devices", "broker-files", "--out", str(tmp_path),
+                    "--port", "18883")
+    assert code == 0, out
+    assert (tmp_path / "passwords").read_text().count("wm-cli-1:$7$") == 1
+    assert "listener 18883" in (tmp_path / "mosquitto.conf").read_text()
