@@ -96,13 +96,18 @@ def _fill(active, score, ts, x):
     return active, score
 
 
-def rate(ts, x, limit, clear, sign):
-    """Per-second rate against the previous accepted reading."""
+def rate(ts, x, limit, clear, sign, span_ms=0):
+    """Per-second rate since the last reading that produced one (at least span_ms ago)."""
     def score_fn(hist):
-        if len(hist) < 2:
-            return None
-        a, b = hist[-2], hist[-1]
-        return (x[b] - x[a]) * 1000.0 / (ts[b] - ts[a])
+        anchor = hist[0]
+        result = None
+        for i in hist[1:]:
+            if ts[i] - ts[anchor] >= max(span_ms, 1):
+                result = (x[i] - x[anchor]) * 1000.0 / (ts[i] - ts[anchor])
+                anchor = i
+                if i == hist[-1]:
+                    return result
+        return None
     return _hyst(ts, x, score_fn, limit, clear, sign)
 
 

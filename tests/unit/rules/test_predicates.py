@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from rules.kernels import predicates as P
+from rules.kernels.series import run_series
 from tests.unit.rules import naive
 
 MIN = 60_000
@@ -40,7 +41,7 @@ CASES = ["fixed", "random", "nan", "gap", "constant", "out_of_order", "drift"]
 def _kernel(kind, ts, x, *params):
     prm = np.zeros(8)
     prm[:len(params)] = params
-    return P.run_series(kind, ts, x, prm, P.state_size(kind, prm))
+    return run_series(kind, ts, x, prm, P.state_size(kind, prm))
 
 
 def _same(got, want) -> None:
@@ -59,8 +60,10 @@ def test_threshold_kernel_matches_reference(case: str) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_rate_kernel_matches_reference(case: str) -> None:
     ts, x = _series(case)
-    for limit, clear, sign in [(0.02, 0.01, 0), (0.01, 0.0, 1), (0.01, 0.005, -1)]:
-        _same(_kernel(P.RATE, ts, x, limit, clear, sign), naive.rate(ts, x, limit, clear, sign))
+    for limit, clear, sign, span in [(0.02, 0.01, 0, 0), (0.01, 0.0, 1, 0),
+                                     (0.01, 0.005, -1, 0), (0.005, 0.001, 0, 3 * MIN)]:
+        _same(_kernel(P.RATE, ts, x, limit, clear, sign, span),
+              naive.rate(ts, x, limit, clear, sign, span))
 
 
 @pytest.mark.parametrize("case", CASES)

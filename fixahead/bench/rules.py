@@ -1,0 +1,184 @@
+"""`fixahead bench rules`: the standard rule pack over a fleet's readings on one thread.
+
+Readings come as ingest commits them: messages of 10 samples from one device, devices in a
+random order each round, in batches. Baselines in the same run: the same rules vectorised in
+NumPy (one step = at most one reading per device), and the Numba kernels' own source run by
+CPython without the JIT (a plain Python loop) on a sample. Cold start: a new process that
+imports, loads the packs, compiles them and evaluates its first batch, JIT cache warm.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import types
+from typing import Any
+
+import numpy as np
+
+from fixahead.bench.common import result
+from fixahead.settings import Settings
+
+SAMPLES = 10  # per message
+# per model: the metric of each sample in a message, and each metric's (mean, sd)
+LAYOUT = {
+    "WM-800": ([1, 2, 4, 1, 2, 4, 1, 2, 4, 3],
+               {1: (2.0, 0.5), 2: (6.0, 2.0), 3: (80.0, 10.0), 4: (0.8, 0.3)}),
+    "FR-300": ([1, 2, 1, 2, 1, 2, 1, 2, 1, 3],
+               {1: (4.0, 0.5), 2: (-18.0, 0.7), 3: (40.0, 8.0)}),
+}
+
+
+def fleet(devices: int, readings: int, seed: int = 1) -> dict[str, Any]:
+    """Synthetic readings: `readings // (devices * 10)` rounds of one message per device."""
+    rng = np.random.default_rng(seed)
+    rounds = max(1, readings // (devices * SAMPLES))
+    models = np.array(list(LAYOUT))[np.arange(devices) % len(LAYOUT)]
+    keys = np.arange(1, devices + 1, dtype=np.int32)
+    t0 = 1_767_225_600_000
+    order = np.concatenate([rng.permutation(devices) for _ in range(rounds)])
+    rnd = np.repeat(np.arange(rounds), devices)
+    dev = np.repeat(order, SAMPLES)
+    sample = np.tile(np.arange(SAMPLES), rounds * devices)
+    ts = t0 + np.repeat(rnd, SAMPLES).astype(np.int64) * 100_000 + sample * 10_000
+    metric = np.empty(dev.size, np.int16)
+    value = np.empty(dev.size)
+    for mi, (name, (seq, stats)) in enumerate(LAYOUT.items()):
+        del mi
+        rows = models[dev] == name
+        metric[rows] = np.asarray(seq, np.int16)[sample[rows]]
+        for mt, (mean, sd) in stats.items():
+            sel = rows & (metric == mt)
+            value[sel] = rng.normal(mean, sd, int(sel.sum()))
+    return {"ts": ts, "device": keys[dev], "metric": metric, "value": value,
+            "keys": keys, "models": models.tolist(), "rounds": rounds}
+
+
+def _standard():
+    from devices.catalog import load_catalog
+    from rules.compiler import compile_rules
+    from rules.loader import load_packs
+
+    catalog = load_catalog()
+    return compile_rules(load_packs(catalog), catalog)
+
+
+def _numba(compiled, data: dict[str, Any], batch: int) -> tuple[float, int]:
+    from rules.evaluator import Evaluator
+
+    ev = Evaluator(compiled, capacity=len(data["keys"]) + 1)
+    ev.assign(data["keys"], data["models"])
+    n, flips = data["ts"].size, 0
+    t = time.perf_counter()
+    for a in range(0, n, batch):
+        b = min(n, a + batch)
+        tr = ev.evaluate(data["ts"][a:b], data["device"][a:b], data["metric"][a:b],
+                         data["value"][a:b])
+        flips += len(tr) + len(ev.tick(int(data["ts"][b - 1])))
+    return time.perf_counter() - t, flips
+
+
+def _numpy(compiled, data: dict[str, Any]) -> tuple[float, int]:
+    from rules.vectorized import NumpyEvaluator
+
+    keys = data["keys"]
+    slot_model = np.array([compiled.model_index(m) for m in data["models"]])
+    ev = NumpyEvaluator(compiled, slot_model)
+    devices = keys.size
+    t = time.perf_counter()
+    for r in range(data["rounds"]):
+        base = r * devices * SAMPLES
+        for i in range(SAMPLES):
+            sl = slice(base + i, base + devices * SAMPLES, SAMPLES)
+            ev.step(data["ts"][sl], data["device"][sl] - 1, data["metric"][sl].astype(np.int64),
+                    data["value"][sl])
+    return time.perf_counter() - t, ev.transitions
+
+
+def interpreted(module_names: tuple[str, ...] = ("rules.kernels.predicates",
+                                                 "rules.kernels.batch")) -> dict[str, Any]:
+    """The kernels' Python source without the JIT: every njit function replaced by its
+    `py_func`, calling each other as plain Python functions."""
+    import importlib
+
+    space: dict[str, Any] = {}
+    for name in module_names:
+        space.update(vars(importlib.import_module(name)))
+    pure: dict[str, Any] = dict(space)
+    for key, obj in space.items():
+        if hasattr(obj, "py_func"):
+            f = obj.py_func
+            pure[key] = types.FunctionType(f.__code__, pure, f.__name__, f.__defaults__)
+    return pure
+
+
+def _python(compiled, data: dict[str, Any], sample: int) -> tuple[float, int]:
+    from rules.evaluator import Evaluator
+
+    ev = Evaluator(compiled, capacity=len(data["keys"]) + 1)
+    ev.assign(data["keys"], data["models"])
+    run = interpreted()["evaluate"]
+    c = compiled
+    ts, dev = data["ts"][:sample], data["device"][:sample]
+    o = [col.copy() for col in ev._out.cols]
+    t = time.perf_counter()
+    _, flips = run(ts, dev, data["metric"][:sample], data["value"][:sample], 0,
+                   ev.slot_of, ev.slot_model, ev.wm, ev.last_seen, ev.st, c.kind, c.prm, c.pred_off,
+                   c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
+                   c.prog_len, c.rule_off, c.max_rules, ev.scratch, ev.stack, ev.counters, *o)
+    return time.perf_counter() - t, flips
+
+
+COLD = """
+import sys, numpy as np
+from fixahead.bench.rules import _standard, fleet
+from rules.evaluator import Evaluator
+c = _standard()
+d = fleet(1000, 10000)
+ev = Evaluator(c, capacity=1001)
+ev.assign(d["keys"], d["models"])
+ev.evaluate(d["ts"], d["device"], d["metric"], d["value"])
+ev.tick(int(d["ts"][-1]))
+print("evaluated", flush=True)
+"""
+
+
+def cold_start() -> float:
+    """Seconds from spawning a new interpreter until its first batch is evaluated."""
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True,
+                          timeout=300, check=True)
+    elapsed = time.perf_counter() - t
+    if "evaluated" not in done.stdout:
+        raise RuntimeError(f"cold-start child failed: {done.stderr[-500:]}")
+    return elapsed
+
+
+def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
+    """Measure readings per second (Numba, NumPy, Python) and the cold start."""
+    del settings
+    devices, readings = 100_000, (1_000_000 if quick else 10_000_000)
+    batch, sample = 100_000, 20_000
+    compiled = _standard()
+    cold_start()  # fills the JIT cache if this is the first run on this checkout
+    warm = fleet(100, 2000, seed=2)
+    _numba(compiled, warm, 1000)
+    data = fleet(devices, readings)
+    n = data["ts"].size
+    t_numba, flips = _numba(compiled, data, batch)
+    t_numpy, np_flips = _numpy(compiled, data)
+    t_py, _ = _python(compiled, data, sample)
+    cold = min(cold_start() for _ in range(3))
+    numba_rps, numpy_rps, py_rps = n / t_numba, n / t_numpy, sample / t_py
+    return result(
+        "rules",
+        {"readings_per_s": round(numba_rps), "cold_start_s": round(cold, 3)},
+        {"numpy_readings_per_s": round(numpy_rps), "python_readings_per_s": round(py_rps)},
+        {"vs_numpy": round(numba_rps / numpy_rps, 2), "vs_python": round(numba_rps / py_rps, 1)},
+        {"readings": n, "devices": devices, "batch_readings": batch, "threads": 1,
+         "rules": len(compiled.rules), "predicates": int(compiled.kind.size),
+         "models": compiled.models, "python_sample_readings": sample,
+         "transitions_numba": flips, "transitions_numpy": np_flips, "quick": quick,
+         "numba_s": round(t_numba, 3), "numpy_s": round(t_numpy, 3)},
+    )

@@ -1,0 +1,134 @@
+"""Compile validated rules into the flat arrays the batch kernels run on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from devices.catalog import Model
+from rules.kernels.batch import OP_AND, OP_NOT, OP_OR
+from rules.kernels.predicates import ERROR_COUNT, KIND_NAMES, SILENT, init_pred, state_size
+from rules.model import All, AnyOf, Condition, Not, Predicate, Rule, predicates
+
+
+@dataclass
+class CompiledRules:
+    """A rule set as arrays: predicates, their state columns, lookups and rule programs."""
+
+    rules: list[Rule]
+    models: list[str]                 # model index -> model id
+    codes: list[str]                  # code index -> error code (for error_count)
+    pred_rule: np.ndarray             # int32[P]: the rule each predicate belongs to
+    pred_metric_name: list[str | None]
+    kind: np.ndarray                  # int64[P]
+    prm: np.ndarray                   # float64[P, 8]
+    pred_off: np.ndarray              # int64[P]: first state column
+    pred_size: np.ndarray             # int64[P]
+    rule_off: np.ndarray              # int64[R]: the rule's own active-flag column
+    mp_start: np.ndarray              # int64[M, n_metric + 1]: CSR of (model, metric) -> preds
+    mp_preds: np.ndarray              # int64
+    mt_start: np.ndarray              # int64[M + 1]: CSR of model -> time-driven preds
+    mt_preds: np.ndarray
+    pr_start: np.ndarray              # int64[P + 1]: CSR of pred -> rules
+    pr_rules: np.ndarray
+    prog: np.ndarray                  # int64: postfix programs
+    prog_start: np.ndarray            # int64[R]
+    prog_len: np.ndarray              # int64[R]
+    width: int                        # state columns per slot
+    max_rules: int                    # most rules one reading can flip
+
+    def model_index(self, model_id: str) -> int:
+        """Index of a model, -1 when no rule covers it."""
+        return self.models.index(model_id) if model_id in self.models else -1
+
+    def templates(self) -> np.ndarray:
+        """float64[M + 1, width]: the empty state row of each model (last row: no model)."""
+        rows = np.zeros((len(self.models) + 1, self.width))
+        for p, m in enumerate(self.pred_model.tolist()):
+            init_pred(rows, m, int(self.pred_off[p]), int(self.kind[p]), int(self.pred_size[p]))
+        return rows
+
+    @property
+    def pred_model(self) -> np.ndarray:
+        """int64[P]: model index of each predicate."""
+        return np.array([self.models.index(self.rules[r].model) for r in self.pred_rule],
+                        dtype=np.int64)
+
+
+def _program(cond: Condition, leaf_ids: list[int], out: list[int]) -> None:
+    if isinstance(cond, Predicate):
+        out.append(leaf_ids.pop(0))
+    elif isinstance(cond, Not):
+        _program(cond.arg, leaf_ids, out)
+        out.append(OP_NOT)
+    else:
+        op = OP_AND if isinstance(cond, All) else OP_OR
+        assert isinstance(cond, All | AnyOf)
+        _program(cond.args[0], leaf_ids, out)
+        for arg in cond.args[1:]:
+            _program(arg, leaf_ids, out)
+            out.append(op)
+
+
+def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules:
+    """Lay out predicates and rules per model; metric names become catalog metric ids."""
+    models = sorted({r.model for r in rules})
+    n_metric = 1 + max((m.id for mid in models for m in catalog[mid].metrics), default=0)
+    codes = sorted({p.code for r in rules for p in predicates(r.when) if p.code})
+    kind, prm, off, size, metric, pred_rule, names = [], [], [], [], [], [], []
+    rule_off, prog, prog_start, prog_len = [], [], [], []
+    used = dict.fromkeys(models, 0)
+    for ri, rule in enumerate(rules):
+        ids = []
+        for leaf in predicates(rule.when):
+            row = np.zeros(8)
+            row[:len(leaf.params)] = leaf.params
+            k = KIND_NAMES.index(leaf.kind)
+            if k == ERROR_COUNT:
+                row[2] = codes.index(str(leaf.code))
+            ids.append(len(kind))
+            kind.append(k)
+            prm.append(row)
+            size.append(state_size(k, row))
+            off.append(used[rule.model])
+            used[rule.model] += size[-1]
+            metric.append(catalog[rule.model].metric(leaf.metric).id if leaf.metric else -1)
+            pred_rule.append(ri)
+            names.append(leaf.metric)
+        prog_start.append(len(prog))
+        _program(rule.when, list(ids), prog)
+        prog_len.append(len(prog) - prog_start[-1])
+    for rule in rules:
+        rule_off.append(used[rule.model])
+        used[rule.model] += 1
+    n_pred = len(kind)
+    pmodel = [models.index(rules[r].model) for r in pred_rule]
+    mp_start = np.zeros((len(models), n_metric + 1), np.int64)
+    mp_preds: list[int] = []
+    mt_start = np.zeros(len(models) + 1, np.int64)
+    mt_preds: list[int] = []
+    for m in range(len(models)):
+        for mt in range(n_metric):
+            mp_start[m, mt] = len(mp_preds)
+            mp_preds += [p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt]
+        mp_start[m, n_metric] = len(mp_preds)
+        mt_start[m] = len(mt_preds)
+        mt_preds += [p for p in range(n_pred)
+                     if pmodel[p] == m and kind[p] in (SILENT, ERROR_COUNT)]
+    mt_start[len(models)] = len(mt_preds)
+    pr_start = np.arange(n_pred + 1, dtype=np.int64)  # each predicate belongs to one rule
+    per_metric = [len([p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt])
+                  for m in range(len(models)) for mt in range(n_metric)]
+    return CompiledRules(
+        rules=list(rules), models=models, codes=codes,
+        pred_rule=np.array(pred_rule, np.int32), pred_metric_name=names,
+        kind=np.array(kind, np.int64), prm=np.array(prm, np.float64).reshape(-1, 8),
+        pred_off=np.array(off, np.int64), pred_size=np.array(size, np.int64),
+        rule_off=np.array(rule_off, np.int64), mp_start=mp_start,
+        mp_preds=np.array(mp_preds, np.int64), mt_start=mt_start,
+        mt_preds=np.array(mt_preds, np.int64), pr_start=pr_start,
+        pr_rules=np.array(pred_rule, np.int64), prog=np.array(prog, np.int64),
+        prog_start=np.array(prog_start, np.int64), prog_len=np.array(prog_len, np.int64),
+        width=max(used.values(), default=1), max_rules=max([*per_metric, len(mt_preds), 1]),
+    )

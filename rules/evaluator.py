@@ -1,0 +1,189 @@
+"""Columnar evaluation of a compiled rule set over per-device state arrays.
+
+Devices (int32 keys, as in telemetry) get slots on `assign`; state is `st[slot, column]`, the
+(slot, metric) watermark `wm`, and `last_seen[slot]`. Slot 0 is reserved for devices no one
+assigned: their readings are counted and skipped. Evaluation returns `Transitions`: the
+rules that turned on or off, as columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from rules.compiler import CompiledRules
+from rules.kernels.batch import evaluate, events, tick
+
+NO_TIME = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """Rules that flipped: one row per flip, in evaluation order."""
+
+    device: np.ndarray   # int32
+    rule: np.ndarray     # int64 index into CompiledRules.rules
+    ts_ms: np.ndarray    # int64
+    on: np.ndarray       # int8: 1 turned on, 0 turned off
+    value: np.ndarray    # float64: the reading that flipped it (NaN for time/event driven)
+    score: np.ndarray    # float64: the flipping predicate's score (z, days, count, ...)
+    metric: np.ndarray   # int16: the reading's metric id (-1 for time/event driven)
+
+    def __len__(self) -> int:
+        return int(self.device.shape[0])
+
+
+class _Out:
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.cols = [np.empty(cap, np.int32), np.empty(cap, np.int64), np.empty(cap, np.int64),
+                     np.empty(cap, np.int8), np.empty(cap), np.empty(cap),
+                     np.empty(cap, np.int16)]
+
+
+class Evaluator:
+    """Per-device rule state and the kernels that advance it."""
+
+    def __init__(self, compiled: CompiledRules, capacity: int = 1024) -> None:
+        self.c = compiled
+        self.templates = compiled.templates()
+        n_metric = compiled.mp_start.shape[1] - 1
+        self.st = np.zeros((capacity, compiled.width))
+        self.wm = np.full((capacity, n_metric), NO_TIME, np.int64)
+        self.last_seen = np.full(capacity, -1, np.int64)
+        self.slot_model = np.full(capacity, -1, np.int32)
+        self.slot_device = np.full(capacity, -1, np.int32)
+        self.slot_of = np.zeros(1024, np.int32)
+        self.n_slots = 1  # slot 0: unassigned devices
+        self.counters = np.zeros(2, np.int64)  # late samples, skipped (unknown/NaN)
+        self.scratch = np.empty(2 * max(compiled.width, 1))
+        self.stack = np.zeros(64, np.int64)
+        self._out = _Out(1 << 16)
+
+    @property
+    def late_samples(self) -> int:
+        """Readings at or before their (device, metric) watermark, not fed to predicates."""
+        return int(self.counters[0])
+
+    def fingerprint(self) -> str:
+        """A digest of the compiled layout: checkpoints only restore into the same one."""
+        h = hashlib.sha256()
+        for a in (self.c.kind, self.c.prm, self.c.pred_off, self.c.rule_off, self.c.prog):
+            h.update(np.ascontiguousarray(a).tobytes())
+        h.update(",".join(self.c.models).encode())
+        return h.hexdigest()[:16]
+
+    def _grow(self, need: int) -> None:
+        cap = self.st.shape[0]
+        if need <= cap:
+            return
+        new = max(need, 2 * cap)
+        pad = new - cap
+        self.st = np.vstack([self.st, np.zeros((pad, self.st.shape[1]))])
+        self.wm = np.vstack([self.wm, np.full((pad, self.wm.shape[1]), NO_TIME, np.int64)])
+        self.last_seen = np.concatenate([self.last_seen, np.full(pad, -1, np.int64)])
+        self.slot_model = np.concatenate([self.slot_model, np.full(pad, -1, np.int32)])
+        self.slot_device = np.concatenate([self.slot_device, np.full(pad, -1, np.int32)])
+
+    def assign(self, devices: np.ndarray, models: list[str]) -> None:
+        """Give devices (int keys) slots for their models; an assigned device keeps its state."""
+        devices = np.asarray(devices, np.int64)
+        if devices.size and devices.max() >= self.slot_of.shape[0]:
+            bigger = np.zeros(max(int(devices.max()) + 1, 2 * self.slot_of.shape[0]), np.int32)
+            bigger[:self.slot_of.shape[0]] = self.slot_of
+            self.slot_of = bigger
+        fresh = [(int(d), m) for d, m in zip(devices.tolist(), models, strict=True)
+                 if self.slot_of[d] == 0]
+        if not fresh:
+            return
+        self._grow(self.n_slots + len(fresh))
+        slots = np.arange(self.n_slots, self.n_slots + len(fresh))
+        idx = np.array([self.c.model_index(m) for _, m in fresh], np.int32)
+        self.slot_of[[d for d, _ in fresh]] = slots
+        self.slot_model[slots] = idx
+        self.slot_device[slots] = [d for d, _ in fresh]
+        self.st[slots] = self.templates[idx]
+        self.n_slots += len(fresh)
+
+    def slots(self, device: np.ndarray) -> np.ndarray:
+        """Slot of each device key (0 when unassigned)."""
+        device = np.asarray(device)
+        inside = (device >= 0) & (device < self.slot_of.shape[0])
+        return np.where(inside, self.slot_of[np.where(inside, device, 0)], 0).astype(np.int32)
+
+    def _collect(self, run, end: int) -> Transitions:
+        parts: list[list[np.ndarray]] = []
+        start = 0
+        while True:
+            out = self._out
+            start, n = run(start, *out.cols)
+            if n:
+                parts.append([col[:n].copy() for col in out.cols])
+            if start >= end:
+                break
+            if n == 0:  # cannot even fit one reading's flips: grow
+                self._out = _Out(out.cap * 2)
+        if not parts:
+            return Transitions(*[col[:0].copy() for col in self._out.cols])
+        cols = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*parts, strict=True)]
+        cols[0] = self.slot_device[cols[0]]
+        return Transitions(*cols)
+
+    def evaluate(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
+                 value: np.ndarray) -> Transitions:
+        """Feed a batch of readings, in arrival order."""
+        ts = np.ascontiguousarray(ts_ms, np.int64)
+        dev = np.ascontiguousarray(device, np.int32)
+        mt = np.ascontiguousarray(metric, np.int16)
+        val = np.ascontiguousarray(value, np.float64)
+        c = self.c
+        return self._collect(lambda start, *o: evaluate(
+            ts, dev, mt, val, start, self.slot_of, self.slot_model, self.wm, self.last_seen,
+            self.st,
+            c.kind, c.prm, c.pred_off, c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog,
+            c.prog_start, c.prog_len, c.rule_off, c.max_rules, self.scratch, self.stack,
+            self.counters, *o), ts.shape[0])
+
+    def tick(self, now_ms: int) -> Transitions:
+        """Advance time-driven predicates (silent, error-count expiry) to event time now_ms."""
+        c = self.c
+        sm = self.slot_model[:self.n_slots]
+        return self._collect(lambda start, *o: tick(
+            now_ms, start, sm, self.last_seen, self.st, c.kind, c.prm, c.pred_off,
+            c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
+            c.prog_len, c.rule_off, c.max_rules, self.stack, *o), self.n_slots)
+
+    def errors(self, ts_ms: np.ndarray, device: np.ndarray, codes: list[str]) -> Transitions:
+        """Feed error-code events to the error_count predicates."""
+        c = self.c
+        ts = np.ascontiguousarray(ts_ms, np.int64)
+        slot = self.slots(device)
+        idx = np.array([c.codes.index(k) if k in c.codes else -1 for k in codes], np.int64)
+        return self._collect(lambda start, *o: events(
+            ts, slot, idx, start, self.slot_model, self.st, c.kind, c.prm, c.pred_off,
+            c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
+            c.prog_len, c.rule_off, c.max_rules, self.stack, *o), ts.shape[0])
+
+    def export(self, devices: np.ndarray) -> list[tuple[int, bytes]]:
+        """Each assigned device's state (row, watermarks, last seen) as bytes."""
+        out = []
+        for d, s in zip(np.asarray(devices).tolist(), self.slots(devices).tolist(), strict=True):
+            if s:
+                blob = (self.st[s].tobytes() + self.wm[s].tobytes()
+                        + self.last_seen[s:s + 1].tobytes())
+                out.append((int(d), blob))
+        return out
+
+    def restore(self, rows: list[tuple[int, bytes]]) -> None:
+        """Load states from `export` into already assigned devices."""
+        w, k = self.st.shape[1], self.wm.shape[1]
+        for d, blob in rows:
+            s = int(self.slots(np.array([d]))[0])
+            if not s:
+                continue
+            a = np.frombuffer(blob, np.uint8)
+            self.st[s] = a[:8 * w].view(np.float64)
+            self.wm[s] = a[8 * w:8 * (w + k)].view(np.int64)
+            self.last_seen[s] = a[8 * (w + k):].view(np.int64)[0]

@@ -1,0 +1,53 @@
+"""One predicate over one series through the real batch kernel: for tests and tools."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from rules.kernels.batch import evaluate
+from rules.kernels.predicates import init_pred
+
+
+@njit(cache=True)
+def run_series(kind, ts, x, prm_row, size):
+    """Feed (ts, x) in order to one predicate; its active flag and score after each row
+    (score NaN for rows the engine does not feed: late or NaN)."""
+    n = ts.shape[0]
+    st = np.zeros((2, size + 1))
+    init_pred(st, 1, 0, kind, size)
+    prm = prm_row.reshape(1, -1).copy()
+    kinds = np.array([kind], np.int64)
+    zero = np.zeros(1, np.int64)
+    one = np.ones(1, np.int64)
+    mp_start = np.array([[0, 0, 1]], np.int64)
+    pr_start = np.array([0, 1], np.int64)
+    rule_off = np.array([size], np.int64)
+    slot_of = np.array([0, 1], np.int32)
+    slot_model = np.array([-1, 0], np.int32)
+    wm = np.full((2, 2), np.iinfo(np.int64).min, np.int64)
+    last_seen = np.full(2, -1, np.int64)
+    scratch = np.empty(2 * size + 2)
+    stack = np.zeros(8, np.int64)
+    counters = np.zeros(2, np.int64)
+    o_slot = np.empty(4, np.int32)
+    o_rule = np.empty(4, np.int64)
+    o_ts = np.empty(4, np.int64)
+    o_on = np.empty(4, np.int8)
+    o_val = np.empty(4)
+    o_score = np.empty(4)
+    o_metric = np.empty(4, np.int16)
+    device = np.ones(1, np.int32)
+    metric = np.ones(1, np.int16)
+    active = np.zeros(n, np.int8)
+    score = np.full(n, np.nan)
+    for i in range(n):
+        before = counters[0] + counters[1]
+        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, wm,
+                 last_seen, st, kinds, prm, zero, mp_start, zero, pr_start, zero, zero, zero,
+                 one, rule_off, 1, scratch, stack, counters, o_slot, o_rule, o_ts, o_on, o_val,
+                 o_score, o_metric)
+        if counters[0] + counters[1] == before:
+            score[i] = st[1, 1]
+        active[i] = st[1, 0] != 0.0
+    return active, score
