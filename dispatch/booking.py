@@ -9,11 +9,14 @@ inside, aware datetimes at the surface.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 EARTH_KM = 6371.0
 
@@ -43,6 +46,11 @@ class Busy:
     end: datetime
     lat: float
     lon: float
+
+    @property
+    def span_s(self) -> tuple[int, int]:
+        """(start, end) in epoch seconds."""
+        return int(self.start.timestamp()), int(self.end.timestamp())
 
 
 @dataclass(frozen=True)
@@ -118,22 +126,70 @@ def _at(s: int) -> datetime:
 
 
 def _work_windows(t: Technician, start_s: int, end_s: int) -> list[tuple[int, int]]:
-    zone = ZoneInfo(t.tz)
+    return _windows(t.tz, t.work_start, t.work_end, t.work_days, t.days_off, start_s, end_s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _windows(tz: str, work_start: time, work_end: time, work_days: frozenset[int],
+             days_off: frozenset[date], start_s: int, end_s: int) -> list[tuple[int, int]]:
+    zone = ZoneInfo(tz)
     first = _at(start_s).astimezone(zone).date()
     last = _at(end_s).astimezone(zone).date()
     out = []
     day = first
     while day <= last:
-        if day.weekday() in t.work_days and day not in t.days_off:
-            ws = _ts(datetime.combine(day, t.work_start).replace(tzinfo=zone))
-            we = _ts(datetime.combine(day, t.work_end).replace(tzinfo=zone))
+        if day.weekday() in work_days and day not in days_off:
+            ws = _ts(datetime.combine(day, work_start).replace(tzinfo=zone))
+            we = _ts(datetime.combine(day, work_end).replace(tzinfo=zone))
             if we > start_s and ws < end_s:
                 out.append((ws, we))
         day += timedelta(days=1)
     return out
 
 
-Candidate = tuple[int, int, int, int, float]  # technician, start_s, end_s, added travel s, p
+def gaps(
+    t: Technician, req: VisitRequest, busy: Sequence[Busy], *, start_s: int, end_s: int,
+    config: SearchConfig,
+) -> list[tuple[int, int, int]]:
+    """Feasible start ranges on this calendar: (first start, last start, added travel s),
+    starts on the `step_minutes` grid."""
+    dur = req.minutes * 60
+    step = config.step_minutes * 60
+    jobs = sorted(((*b.span_s, b.lat, b.lon) for b in busy), key=lambda j: j[0])
+    cache: dict[tuple[float, float], int] = {}
+
+    def to_customer(lat: float, lon: float) -> int:
+        key = (lat, lon)
+        if key not in cache:
+            cache[key] = travel_s(lat, lon, req.lat, req.lon, config.speed_kmh)
+        return cache[key]
+
+    out: list[tuple[int, int, int]] = []
+    first_job = 0
+    for ws, we in _work_windows(t, start_s, end_s):
+        prev_end, plat, plon = ws, t.lat, t.lon
+        while first_job < len(jobs) and jobs[first_job][1] <= ws:
+            first_job += 1
+        day_jobs = []
+        for j in jobs[first_job:]:
+            if j[0] >= we:
+                break
+            day_jobs.append(j)
+        for nxt in [*day_jobs, None]:
+            gap_end = min(end_s, we if nxt is None else min(we, nxt[0]))
+            to_s = to_customer(plat, plon)
+            if nxt is None:
+                back_s = direct = 0
+            else:
+                back_s = to_customer(nxt[2], nxt[3])
+                direct = travel_s(plat, plon, nxt[2], nxt[3], config.speed_kmh)
+            first = -(-max(prev_end + to_s, start_s) // step) * step  # align to the grid
+            last = (gap_end - dur - back_s) // step * step
+            if last >= first:
+                out.append((first, last, to_s + back_s - direct))
+            if nxt is not None:
+                prev_end, plat, plon = max(prev_end, nxt[1]), nxt[2], nxt[3]
+    return out
 
 
 def feasible_slots(
@@ -141,28 +197,21 @@ def feasible_slots(
     config: SearchConfig,
 ) -> list[tuple[int, int]]:
     """Every feasible (start_s, added_travel_s) on this technician's calendar in the range."""
-    dur = req.minutes * 60
     step = config.step_minutes * 60
-    jobs = sorted(((_ts(b.start), _ts(b.end), b.lat, b.lon) for b in busy), key=lambda j: j[0])
-    out: list[tuple[int, int]] = []
-    for ws, we in _work_windows(t, start_s, end_s):
-        prev_end, plat, plon = ws, t.lat, t.lon
-        day_jobs = [j for j in jobs if j[1] > ws and j[0] < we]
-        for nxt in [*day_jobs, None]:
-            gap_end = min(end_s, we if nxt is None else min(we, nxt[0]))
-            to_s = travel_s(plat, plon, req.lat, req.lon, config.speed_kmh)
-            back_s = 0 if nxt is None else travel_s(req.lat, req.lon, nxt[2], nxt[3],
-                                                    config.speed_kmh)
-            direct = 0 if nxt is None else travel_s(plat, plon, nxt[2], nxt[3], config.speed_kmh)
-            added = to_s + back_s - direct
-            lo = max(prev_end + to_s, start_s)
-            s = -(-lo // step) * step  # align to the step grid
-            while s + dur + back_s <= gap_end:
-                out.append((s, added))
-                s += step
-            if nxt is not None:
-                prev_end, plat, plon = max(prev_end, nxt[1]), nxt[2], nxt[3]
-    return out
+    return [(s, added) for first, last, added in gaps(t, req, busy, start_s=start_s,
+                                                      end_s=end_s, config=config)
+            for s in range(first, last + 1, step)]
+
+
+def _window_p(p_hour: np.ndarray, starts: np.ndarray, hour0: int, dur: int) -> np.ndarray:
+    """P(home) over a visit: the lowest hourly value the window touches."""
+    h0 = starts // 3600 - hour0
+    h1 = (starts + dur - 1) // 3600 - hour0
+    p = p_hour[h0]
+    for k in range(1, int((h1 - h0).max(initial=0)) + 1):
+        inside = h0 + k <= h1
+        p = np.where(inside, np.minimum(p, p_hour[np.minimum(h0 + k, p_hour.size - 1)]), p)
+    return p
 
 
 def search(
@@ -178,41 +227,49 @@ def search(
     lead = 0 if req.urgent else config.lead_minutes * 60
     start_s = _ts(now) + lead
     end_s = _ts(now) + config.days * 86400
-    hour0 = start_s // 3600
-    p_cache: dict[int, float] = {}
-
-    def p_at(s: int) -> float:
-        h = s // 3600 - hour0
-        if h not in p_cache:
-            p_cache[h] = p_home(_at(s))
-        return p_cache[h]
-
-    scored: list[tuple[float, int, int, int, float]] = []
+    step = config.step_minutes * 60
+    dur = req.minutes * 60
+    ranges: list[tuple[int, int, int, int]] = []
     for t in technicians:
         if not qualified(t, req, config):
             continue
-        for s, added in feasible_slots(t, req, busy.get(t.technician_id, ()), start_s=start_s,
+        for first, last, added in gaps(t, req, busy.get(t.technician_id, ()), start_s=start_s,
                                        end_s=end_s, config=config):
-            p = p_at(s)
-            wait = s - start_s
-            delay = (config.w_delay_urgent * wait / 3600.0 if req.urgent
-                     else config.w_delay * wait / 86400.0)
-            score = config.w_home * p - config.w_travel * added / 3600.0 - delay
-            scored.append((score, s, t.technician_id, added, p))
-    scored.sort(key=lambda x: (-x[0], x[1], x[2]))
-    return _pick(scored, req, config)
+            ranges.append((first, (last - first) // step + 1, added, t.technician_id))
+    if not ranges:
+        return []
+    r = np.asarray(ranges, dtype=np.int64)
+    counts = r[:, 1]
+    which = np.repeat(np.arange(len(r)), counts)
+    offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    starts = r[which, 0] + offset * step
+    added = r[which, 2]
+    tech = r[which, 3]
+    hour0 = start_s // 3600
+    hours = (end_s + dur) // 3600 - hour0 + 2
+    p_hour = np.array([p_home(_at((hour0 + h) * 3600)) for h in range(hours)])
+    p = _window_p(p_hour, starts, hour0, dur)
+    wait = (starts - start_s).astype(np.float64)
+    delay = (config.w_delay_urgent * wait / 3600.0 if req.urgent
+             else config.w_delay * wait / 86400.0)
+    score = config.w_home * p - config.w_travel * added / 3600.0 - delay
+    order = np.lexsort((tech, starts, -score))
+    return _pick(order, score, starts, tech, added, p, req, config)
 
 
-def _pick(scored: list[tuple[float, int, int, int, float]], req: VisitRequest,
+def _pick(order: np.ndarray, score: np.ndarray, starts: np.ndarray, tech: np.ndarray,
+          added: np.ndarray, p: np.ndarray, req: VisitRequest,
           config: SearchConfig) -> list[Offer]:
     chosen: list[Offer] = []
-    starts: list[int] = []
+    taken: list[int] = []
     spacing = config.spacing_minutes * 60
-    for score, s, tid, added, p in scored:
-        if any(abs(s - o) < spacing for o in starts):
+    for i in order:
+        s = int(starts[i])
+        if any(abs(s - o) < spacing for o in taken):
             continue
-        starts.append(s)
-        chosen.append(Offer(tid, _at(s), _at(s + req.minutes * 60), score, p, added / 60.0))
+        taken.append(s)
+        chosen.append(Offer(int(tech[i]), _at(s), _at(s + req.minutes * 60), float(score[i]),
+                            float(p[i]), float(added[i]) / 60.0))
         if len(chosen) > config.alternatives:
             break
     return chosen
