@@ -1,0 +1,53 @@
+"""The FastAPI application factory: no module-level app or pool; the pool lives in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from psycopg_pool import ConnectionPool
+
+from dispatch.web.errors import install_error_handlers
+from dispatch.web.routes import catalogs, customers, devices, households, models
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    database_url: str,
+    *,
+    routers: Sequence[APIRouter] = (),
+    configure: Callable[[FastAPI, ConnectionPool], None] | None = None,
+    pool_min: int = 1,
+    pool_max: int = 8,
+    title: str = "Fixahead",
+) -> FastAPI:
+    """The web app: the registry API under /api/v1 plus `routers` mounted as given.
+
+    `configure(app, pool)` runs once the pool is open (e.g. to put other areas' contexts on
+    `app.state`); the pool is closed when the app shuts down.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = ConnectionPool(database_url, min_size=pool_min, max_size=pool_max,
+                              kwargs={"autocommit": True}, open=False, name="web")
+        pool.open(wait=True, timeout=30)
+        app.state.pool = pool
+        try:
+            if configure is not None:
+                configure(app, pool)
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(title=f"{title} API", version="1", lifespan=lifespan,
+                  description="Appliance models, error-code catalogs, customers, households and "
+                  "devices. Authenticate with `Authorization: Bearer <token>`.")
+    install_error_handlers(app)
+    for module in (models, catalogs, customers, households, devices):
+        app.include_router(module.router, prefix=API_PREFIX)
+    for router in routers:
+        app.include_router(router)
+    return app
