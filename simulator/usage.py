@@ -1,0 +1,121 @@
+"""When appliances are used: sessions drawn only at minutes when someone is home and awake.
+
+A session is a wash, a dry, a dishwasher run, a fridge door opening or a hot-water draw; its
+start is always a minute of true presence, so usage carries information about presence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.households import Household
+from simulator.timebase import DAY_MS, MINUTE_MS, MINUTES_PER_DAY
+
+# state events that a person causes; they are only ever emitted while someone is home
+USAGE_STATES = frozenset({"cycle_started", "door_opened", "hot_water_draw"})
+MEALS = ((420, 510), (720, 800), (1080, 1230))
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Sessions of one device, sorted by start: epoch ms, duration in s, amount (kg, litres)."""
+
+    start_ms: np.ndarray
+    duration_s: np.ndarray
+    amount: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.start_ms)
+
+    def between(self, t0: int, t1: int) -> Sessions:
+        """The sessions that start in [t0, t1)."""
+        lo, hi = np.searchsorted(self.start_ms, [t0, t1])
+        return Sessions(self.start_ms[lo:hi], self.duration_s[lo:hi], self.amount[lo:hi])
+
+
+def empty() -> Sessions:
+    """No sessions."""
+    return Sessions(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+
+
+def _awake(hh: Household, home: np.ndarray, lead: int = 0) -> np.ndarray:
+    mask = home.copy()
+    mask[: hh.wake_min] = False
+    mask[max(hh.wake_min, hh.sleep_min - lead) :] = False
+    return mask
+
+
+def _pick(mask: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    idx = np.flatnonzero(mask)
+    if k <= 0 or len(idx) == 0:
+        return np.zeros(0, np.int64)
+    return np.sort(rng.choice(idx, size=min(k, len(idx)), replace=False))
+
+
+def _sessions(day: int, minutes: np.ndarray, duration: np.ndarray, amount: np.ndarray,
+              rng: np.random.Generator) -> Sessions:
+    start = day * DAY_MS + minutes.astype(np.int64) * MINUTE_MS + rng.integers(0, 60_000,
+                                                                                len(minutes))
+    return Sessions(start, duration.astype(float), amount.astype(float))
+
+
+def day_sessions(kind: str, hh: Household, day: int, home: np.ndarray,
+                 rng: np.random.Generator, washes: Sessions | None = None) -> Sessions:
+    """Sessions of a `kind` appliance on `day`, given that day's minute presence `home`."""
+    n = len(hh.people)
+    if kind == "washer":
+        k = rng.poisson(0.2 + 0.17 * n)
+        mins = _pick(_awake(hh, home, 120), k, rng)
+        return _sessions(day, mins, rng.uniform(70, 130, len(mins)) * 60,
+                         rng.uniform(2.0, 7.5, len(mins)), rng)
+    if kind == "dryer":
+        if washes is None or not len(washes):
+            return empty()
+        ends = (washes.start_ms + washes.duration_s * 1000).astype(np.int64)
+        mins = ((ends - day * DAY_MS) // MINUTE_MS + rng.integers(0, 30, len(ends)))
+        ok = (mins < MINUTES_PER_DAY) & (rng.random(len(ends)) < 0.55)
+        mins, amounts = mins[ok], washes.amount[ok]
+        keep = home[mins]
+        mins, amounts = mins[keep], amounts[keep]
+        return _sessions(day, mins, rng.uniform(60, 120, len(mins)) * 60, amounts, rng)
+    if kind == "dishwasher":
+        k = rng.poisson(0.35 + 0.15 * n)
+        evening = _awake(hh, home, 10)
+        evening[:1110] = False
+        mins = _pick(evening if evening.any() else _awake(hh, home, 10), k, rng)
+        return _sessions(day, mins, rng.uniform(110, 190, len(mins)) * 60,
+                         rng.uniform(0.5, 1.0, len(mins)), rng)
+    if kind == "fridge":
+        rate = np.full(MINUTES_PER_DAY, 0.012 * n)
+        for a, b in MEALS:
+            rate[a:b] *= 4
+        mins = np.flatnonzero(_awake(hh, home) & (rng.random(MINUTES_PER_DAY) < rate))
+        return _sessions(day, mins, np.clip(rng.lognormal(2.7, 0.6, len(mins)), 3, 120),
+                         np.zeros(len(mins)), rng)
+    if kind == "waterheater":
+        awake = _awake(hh, home)
+        showers = []
+        for person in hh.people:
+            if rng.random() < 0.75:
+                showers.append(person.wake_min + int(rng.integers(0, 40)))
+            if rng.random() < 0.2:
+                showers.append(person.sleep_min - int(rng.integers(30, 120)))
+        shower = np.array([m for m in showers if 0 <= m < MINUTES_PER_DAY and home[m]], np.int64)
+        kitchen = np.flatnonzero(awake & (rng.random(MINUTES_PER_DAY) < 0.004 * n))
+        mins = np.concatenate([shower, kitchen])
+        litres = np.concatenate([rng.uniform(35, 70, len(shower)),
+                                 rng.uniform(2, 10, len(kitchen))])
+        order = np.argsort(mins, kind="stable")
+        return _sessions(day, mins[order], litres[order] * 6, litres[order], rng)
+    return empty()
+
+
+def concat(parts: list[Sessions]) -> Sessions:
+    """Join day sessions in order."""
+    if not parts:
+        return empty()
+    return Sessions(np.concatenate([p.start_ms for p in parts]),
+                    np.concatenate([p.duration_s for p in parts]),
+                    np.concatenate([p.amount for p in parts]))
