@@ -145,30 +145,55 @@ def erase_customer(conn: psycopg.Connection, customer_id: str, *, actor: str) ->
     with conn.transaction():
         subject = _subject(conn, customer_id)
         links = discover_links(conn)
-        deleted: dict[str, int] = {}
         renamed = {old: f"erased-{secrets.token_hex(8)}" for old in subject.device_ids}
-        for link in links:
-            if link.table in _OWN or not subject.values(link.target):
-                continue
-            ident, col = sql.Identifier(link.table), sql.Identifier(link.column)
-            values = subject.values(link.target)
-            if link.target in ("customer", "household") or link.table in _DELETE_FOR_DEVICE:
-                cur = conn.execute(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(ident, col),
-                                   [values])
-                deleted[link.table] = deleted.get(link.table, 0) + cur.rowcount
-            elif link.target == "device_id":
-                for old, new in renamed.items():
-                    conn.execute(sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(
-                        ident, col, col), [new, old])
+        # devices first: a foreign key to devices.device_id with ON UPDATE CASCADE follows
+        # along; one without it makes the erasure fail as a whole rather than leave a link
         for old, new in renamed.items():
             conn.execute(
                 """UPDATE devices SET device_id = %s, household_id = NULL, state = 'revoked',
                    secret_hash = NULL WHERE device_id = %s""", (new, old))
             conn.execute("UPDATE audit_log SET subject_id = %s "
                          "WHERE subject_type = 'device' AND subject_id = %s", (new, old))
+        doomed = []
+        for link in links:
+            if link.table in _OWN or not subject.values(link.target):
+                continue
+            if link.target in ("customer", "household") or link.table in _DELETE_FOR_DEVICE:
+                doomed.append(link)
+            elif link.target == "device_id":
+                ident, col = sql.Identifier(link.table), sql.Identifier(link.column)
+                for old, new in renamed.items():
+                    conn.execute(sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(
+                        ident, col, col), [new, old])
+        deleted = _delete_in_dependency_order(conn, doomed, subject)
         conn.execute("DELETE FROM customers WHERE customer_id = %s", (customer_id,))
         summary = {"households": len(subject.households), "devices_detached": len(renamed),
                    "deleted_rows": deleted}
         audit(conn, actor=actor, action="customer.erase", subject_type="customer",
               subject_id=customer_id, detail=summary)
     return summary
+
+
+def _delete_in_dependency_order(conn: psycopg.Connection, links: list[Link],
+                                subject: _Subject) -> dict[str, int]:
+    """Delete the linked rows; a table whose rows others still reference waits a pass."""
+    deleted: dict[str, int] = {}
+    pending = list(links)
+    while pending:
+        blocked: list[Link] = []
+        for link in pending:
+            query = sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
+                sql.Identifier(link.table), sql.Identifier(link.column))
+            try:
+                with conn.transaction():  # a savepoint: a blocked delete undoes only itself
+                    cur = conn.execute(query, [subject.values(link.target)])
+            except psycopg.errors.ForeignKeyViolation:
+                blocked.append(link)
+                continue
+            deleted[link.table] = deleted.get(link.table, 0) + cur.rowcount
+        if len(blocked) == len(pending):
+            names = ", ".join(f"{x.table}.{x.column}" for x in blocked)
+            raise RuntimeError(f"cannot erase: rows of {names} are referenced by rows that "
+                               "are not linked to the customer")
+        pending = blocked
+    return deleted

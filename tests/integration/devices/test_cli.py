@@ -96,3 +96,19 @@ def test_broker_files_are_written_for_the_registry(database_url: str, tmp_path: 
     assert code == 0, out
     assert (tmp_path / "passwords").read_text().count("wm-cli-1:$7$") == 1
     assert "listener 18883" in (tmp_path / "mosquitto.conf").read_text()
+
+
+def test_token_create_mints_a_working_token_stored_hashed(database_url: str) -> None:
+    from dispatch.web.auth import authenticate
+
+    code, out = run(database_url, "devices", "token", "create", "--role", "scheduler",
+                    "--name", "board", "--json")
+    assert code == 0, out
+    token = json.loads(out)["token"]
+    with psycopg.connect(database_url) as conn:
+        principal = authenticate(conn, token)
+        stored = conn.execute("SELECT token_hash FROM api_tokens").fetchall()
+    assert principal is not None and principal.role == "scheduler"
+    assert token not in str(stored)
+    code, out = run(database_url, "devices", "token", "create", "--role", "root")
+    assert code == 1 and "role must be one of" in out

@@ -122,3 +122,28 @@ def test_erasure_leaves_no_personal_data_and_detaches_telemetry(database_url: st
             "customer.erase"]
         with pytest.raises(NotFound):
             export_customer(conn, "cus-zelda", actor="test")
+
+
+def test_erasure_reaches_tables_of_other_areas_in_dependency_order(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        seed(conn)
+        # another area's tables, found by their customer_id columns; the child references the
+        # parent, and sorts after it, so a naive order would trip over the foreign key
+        conn.execute("CREATE TABLE fx_area_jobs (id int PRIMARY KEY, customer_id text, "
+                     "address text)")
+        conn.execute("CREATE TABLE fx_area_mails (id int PRIMARY KEY, customer_id text, "
+                     "job int REFERENCES fx_area_jobs, body text)")
+        conn.execute("INSERT INTO fx_area_jobs VALUES (1, 'cus-zelda', 'Lindenweg 7')")
+        conn.execute("INSERT INTO fx_area_mails VALUES (1, 'cus-zelda', 1, %s)",
+                     (f"Dear {NAME}, ...",))
+        if conn.execute("SELECT to_regclass('email_outbox')").fetchone()[0]:
+            conn.execute(
+                """INSERT INTO email_outbox (idempotency_key, kind, customer_id, to_addr,
+                   payload, send_at) VALUES ('k1', 'self_help', 'cus-zelda', %s, %s, now())""",
+                (EMAIL, psycopg.types.json.Jsonb({"name": NAME})))
+        doc = export_customer(conn, "cus-zelda", actor="test")
+        assert doc["tables"]["fx_area_mails"][0]["body"].startswith("Dear Zelda")
+        summary = erase_customer(conn, "cus-zelda", actor="test")
+        assert summary["deleted_rows"]["fx_area_jobs"] == 1
+        for needle in (NAME, EMAIL, "Lindenweg"):
+            assert occurrences(conn, needle) == [], needle

@@ -62,6 +62,7 @@ def test_rotation_replaces_the_secret_and_revocation_removes_it(database_url: st
         assert actions == ["device.register", "device.rotate", "device.revoke"]
 
 
+@pytest.mark.slow
 def test_ten_thousand_devices_import_well_under_a_minute(database_url: str) -> None:
     lines = ["device_id,model,firmware,household_id"]
     lines += [f"bulk-{i:05d},{'WM-800' if i % 2 else 'FR-300'},2.{i % 7}," for i in range(10_000)]
