@@ -12,9 +12,8 @@ import psycopg
 
 from dispatch.types import CustomerInfo, FaultInfo
 
-# state events that show someone used an appliance (the simulator and devices must agree)
-USAGE_STATES = ("cycle_started", "running", "door_opened", "door_open", "hot_water_drawn",
-                "hot_water")
+# state events that show someone used an appliance (the simulator emits the first three)
+USAGE_STATES = ("cycle_started", "door_opened", "hot_water_draw", "door_open", "hot_water_drawn")
 
 _CUSTOMER_SQL = """
 SELECT c.customer_id, c.email, c.name, c.language, c.time_zone, c.quiet_start, c.quiet_end,

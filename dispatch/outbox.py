@@ -57,16 +57,43 @@ def emails_by_day(conn: psycopg.Connection, customer_id: str, tz: str, *,
     return dict(Counter(r[0].astimezone(zone).date() for r in rows))
 
 
-def insert_decision(conn: psycopg.Connection, d: Decision) -> int | None:
+def insert_decision(conn: psycopg.Connection, d: Decision, *, device_id: str = "",
+                    fault_code: str = "", at: datetime | None = None) -> int | None:
     """Record a decision; None when one with the same key exists (a duplicate episode)."""
     row = conn.execute(
         """INSERT INTO dispatch_decisions (idempotency_key, incident_id, customer_id, action,
-                                           delivery, send_at, urgent, escalated, reason)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                           delivery, send_at, urgent, escalated, reason,
+                                           device_id, fault_code, decided_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))
            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""",
         (d.idempotency_key, d.incident_id, d.customer_id, d.action.value, d.delivery.value,
-         d.send_at, d.urgent, d.escalated, d.reason)).fetchone()
+         d.send_at, d.urgent, d.escalated, d.reason, device_id, fault_code, at)).fetchone()
     return None if row is None else int(row[0])
+
+
+@dataclass(frozen=True)
+class SelfHelpHistory:
+    """Earlier self-help for this device and fault: this episode's, and other episodes'."""
+
+    same_incident_at: datetime | None
+    other_incident: bool
+    said_fixed: bool
+
+
+def self_help_history(conn: psycopg.Connection, *, incident_id: str, device_id: str,
+                      fault_code: str, since: datetime) -> SelfHelpHistory:
+    """What self-help this device already got for this fault since `since`."""
+    rows = conn.execute(
+        """SELECT d.incident_id, d.decided_at,
+                  EXISTS (SELECT 1 FROM customer_feedback f WHERE f.incident_id = d.incident_id
+                          AND f.kind = 'fixed')
+           FROM dispatch_decisions d
+           WHERE d.device_id = %s AND d.fault_code = %s AND d.action = 'self_help'
+             AND d.decided_at >= %s""", (device_id, fault_code, since)).fetchall()
+    same = [r[1] for r in rows if r[0] == incident_id]
+    return SelfHelpHistory(same_incident_at=min(same) if same else None,
+                           other_incident=any(r[0] != incident_id for r in rows),
+                           said_fixed=any(r[2] for r in rows))
 
 
 def link_decision(conn: psycopg.Connection, decision_id: int, *, visit_id: int | None,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -26,6 +26,8 @@ class DispatchConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     hold_minutes: int = 48 * 60
     urgent_hold_minutes: int = 4 * 60
+    persist_after: timedelta = timedelta(hours=48)  # self-help this long ago and still open
+    recur_within: timedelta = timedelta(days=30)  # a new episode this soon after self-help
 
 
 @dataclass(frozen=True)
@@ -63,18 +65,50 @@ def email_payload(d: Decision, incident: IncidentInfo, customer: CustomerInfo,
             "visit": visit}
 
 
+def _with_history(conn: psycopg.Connection, incident: IncidentInfo, *, now: datetime,
+                  config: DispatchConfig) -> IncidentInfo | None:
+    """The incident with what dispatch remembers: self-help tried, fault came back or
+    persisted. None when this episode got self-help too recently to escalate."""
+    if not incident.fault.customer_fixable:
+        return incident
+    h = outbox.self_help_history(conn, incident_id=incident.incident_id,
+                                 device_id=incident.device_id, fault_code=incident.fault.code,
+                                 since=now - config.recur_within)
+    if h.same_incident_at is not None and now - h.same_incident_at < config.persist_after \
+            and not incident.recurred:
+        return None
+    tried = incident.self_help_tried or h.same_incident_at is not None or h.other_incident
+    recurred = incident.recurred or h.other_incident
+    return replace(incident, self_help_tried=tried, recurred=recurred)
+
+
+def _existing(conn: psycopg.Connection, incident: IncidentInfo) -> Decision:
+    row = conn.execute(
+        """SELECT customer_id, action, delivery, send_at, urgent, escalated, reason
+           FROM dispatch_decisions WHERE incident_id = %s ORDER BY id DESC LIMIT 1""",
+        (incident.incident_id,)).fetchone()
+    assert row is not None
+    return Decision(incident.incident_id, row[0], Action(row[1]), Delivery(row[2]), row[3],
+                    row[4], row[5], None, row[6])
+
+
 def handle_incident(
     conn: psycopg.Connection, incident: IncidentInfo, customer: CustomerInfo, *,
     now: datetime, p_home: PHome, config: DispatchConfig = DispatchConfig(),
 ) -> Outcome:
     """Decide, hold a visit if one is needed, and queue the email, atomically and once."""
+    original = incident
     with conn.transaction():
         # serialise decisions per customer so two workers cannot both spend the day's budget
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dispatch:' || %s))",
                      (customer.customer_id,))
+        incident = _with_history(conn, incident, now=now, config=config)
+        if incident is None:  # the same episode, handled recently: nothing new to do
+            return Outcome(_existing(conn, original), duplicate=True)
         counts = outbox.emails_by_day(conn, customer.customer_id, customer.tz, around=now)
         d = decide(incident, customer, now=now, emails_by_day=counts, config=config.policy)
-        decision_id = outbox.insert_decision(conn, d)
+        decision_id = outbox.insert_decision(conn, d, device_id=incident.device_id,
+                                             fault_code=incident.fault.code, at=now)
         if decision_id is None:
             return Outcome(d, duplicate=True)
         if d.action is Action.WAIT:

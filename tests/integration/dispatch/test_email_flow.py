@@ -201,3 +201,36 @@ def test_a_sender_killed_mid_delivery_and_restarted_sends_each_email_once(
     assert states == [("sent", n)]
     stored = {r[0] for r in conn.execute("SELECT message_id FROM email_outbox").fetchall()}
     assert stored == set(ids)
+
+
+def test_a_fault_that_comes_back_after_self_help_escalates_to_a_visit(
+        conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    add_technicians(conn)
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    first = handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES ('inc-1', 'fixed')")
+    later = NOW + timedelta(days=3)
+    again = handle_incident(conn, incident("inc-2", DRAIN), ada, now=later, p_home=half)
+    assert first.decision.action is Action.SELF_HELP
+    assert again.decision.action is Action.VISIT and again.decision.escalated
+    assert again.visit_id is not None
+
+
+def test_a_fault_that_persists_after_self_help_escalates_once(conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    add_technicians(conn)
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    soon = handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW + timedelta(hours=5),
+                           p_home=half)
+    assert soon.duplicate and soon.decision.action is Action.SELF_HELP
+    late = NOW + timedelta(hours=50)
+    persisted = handle_incident(conn, incident("inc-1", DRAIN), ada, now=late, p_home=half)
+    assert persisted.decision.action is Action.VISIT and persisted.decision.escalated
+    repeat = handle_incident(conn, incident("inc-1", DRAIN), ada, now=late, p_home=half)
+    assert repeat.duplicate
+    kinds = [r[0] for r in conn.execute("SELECT kind FROM email_outbox ORDER BY id")]
+    assert kinds == ["self_help", "visit"]
