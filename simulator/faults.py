@@ -69,7 +69,7 @@ MECHANISMS: dict[str, tuple[Mechanism, ...]] = {
         Mechanism("defrost_degradation", "gradual", ("H30",), ("defrost",), "defrost_time",
                   False),
         Mechanism("flow_restriction", "gradual", ("H20",), ("flow",), "flow_return_delta",
-                  False),
+                  True),
         Mechanism("high_pressure_trips", "intermittent", ("H01",), ("high-pressure",), None,
                   False),
     ),

@@ -1,9 +1,162 @@
-"""`fixahead` commands for the simulation area."""
+"""`fixahead simulate`: run the simulated fleet against the configured broker and database."""
 
 from __future__ import annotations
 
+import json
+import multiprocessing as mp
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+SPEED_HELP = "Simulated seconds per second: 1 is real time (the demo), 0 as fast as possible"
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
+    app.command("simulate")(simulate)
+
+
+def provision(database_url: str, devices: list[tuple[str, str]]) -> dict[str, str]:
+    """Register the fleet's devices with fresh secrets (re-keying ones that exist)."""
+    import psycopg
+
+    from devices.credentials import hash_secret, new_secret
+    from devices.store import register_device
+
+    secrets = {device_id: new_secret() for device_id, _ in devices}
+    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
+        for device_id, model_id in devices:
+            digest = hash_secret(secrets[device_id])
+            register_device(conn, device_id, model_id, secret_hash=digest)
+            conn.execute("UPDATE devices SET secret_hash = %s WHERE device_id = %s",
+                         (digest, device_id))
+    return secrets
+
+
+def _worker(spec: Any, shard: Any, wall_start: float, credentials: dict[str, str] | None,
+            counters: Any) -> None:
+    """A child process publishing one shard; it reports through shared counters."""
+    from simulator.run import publish_scenario, scenario_for
+
+    def report(p: Any) -> None:
+        counters[0], counters[1], counters[2] = p.published, p.acked, p.sim_ms
+
+    scenario = scenario_for(spec, shard)
+    publish_scenario(spec, scenario, wall_start=wall_start, credentials=credentials,
+                     on_progress=report)
+
+
+def simulate(
+    households: Annotated[int, typer.Option(help="Number of households")] = 10,
+    days: Annotated[float, typer.Option(help="Simulated days (the run ends at the present)")]
+    = 1.0,
+    speed: Annotated[float, typer.Option(help=SPEED_HELP)] = 0.0,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same run")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Ground-truth directory")] = None,
+    shard: Annotated[str, typer.Option(help="Part i/n of the households (several processes)")]
+    = "0/1",
+    processes: Annotated[int, typer.Option(help="Publish shards from this many processes")] = 1,
+    per_device: Annotated[bool, typer.Option(
+        help="Each device connects with its own credentials (else shared connections)")] = True,
+    register_devices: Annotated[bool, typer.Option(
+        "--register/--no-register", help="Register the devices in the database")] = True,
+    connections: Annotated[int, typer.Option(help="Shared connections per process")] = 2,
+    batch_s: Annotated[float, typer.Option(help="Seconds of telemetry per message")] = 1800,
+    fault_rate: Annotated[float, typer.Option(help="Scale the share of faulty devices")] = 1.0,
+    tag: Annotated[str | None, typer.Option(help="Device id prefix (default s<seed>)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Plan and write ground truth only")] = False,
+) -> None:
+    """Publish a simulated fleet (usage, faults, network trouble) and write its ground truth."""
+    from rich.console import Console
+
+    from fixahead.cli import _settings
+    from simulator.groundtruth import write_ground_truth
+    from simulator.plan import Shard
+    from simulator.run import RunSpec, scenario_for
+    from simulator.timebase import max_past_age_s, window_ending_now
+
+    console = Console()
+    settings = _settings()
+    try:
+        part = Shard.parse(shard)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--shard") from None
+    window = window_ending_now(days, speed, int(time.time() * 1000))
+    needed = max_past_age_s(window, speed)
+    spec_args = dict(households=households, window=window, seed=seed, speed=speed,
+                     prefix=settings.topic_prefix, tag=tag, fault_rate=fault_rate,
+                     batch_s=batch_s, connections=connections)
+    scenario = scenario_for(RunSpec(url="mqtt://unused", **spec_args), part)  # type: ignore[arg-type]
+    out = out or settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
+    write_ground_truth(out, scenario, speed=speed, days=days, prefix=settings.topic_prefix,
+                       max_past_age_s=needed)
+    console.print(f"[bold]{len(scenario.devices)}[/] devices in {len(scenario.presence)} "
+                  f"households, {len(scenario.faults)} faults, {len(scenario.network)} network "
+                  f"episodes; ground truth in {out}")
+    hint = f"ingest must accept messages {needed:.0f} s old: FIXAHEAD_MAX_PAST_AGE_S={needed:.0f}"
+    style = "red" if needed > settings.max_past_age_s else "dim"
+    console.print(f"[{style}]{hint} (now {settings.max_past_age_s:.0f})[/]")
+    if dry_run:
+        return
+    from fixahead.services import platform
+
+    with platform(settings) as ends:
+        if settings.mqtt_url is None:
+            console.print("[yellow]no FIXAHEAD_MQTT_URL: publishing to an embedded broker that "
+                          "lives only as long as this command[/]")
+        secrets = None
+        if register_devices:
+            secrets = provision(ends.database_url,
+                                [(d.device_id, d.model_id) for d in scenario.devices])
+            console.print(f"registered {len(secrets)} devices (reload the broker's password "
+                          "file if it checks credentials: fixahead devices broker-files)")
+        spec = RunSpec(url=ends.mqtt_url, **spec_args)  # type: ignore[arg-type]
+        creds = secrets if per_device and secrets is not None else None
+        result = _publish(console, spec, part, max(1, processes), creds, window)
+    (out / "publish.json").write_text(json.dumps(result, indent=2))
+    console.print(f"published {result['published']} messages in {result['seconds']:.1f} s "
+                  f"({result['rate']:.0f} msg/s)")
+
+
+def _publish(console: Any, spec: Any, part: Any, processes: int,
+             credentials: dict[str, str] | None, window: Any) -> dict[str, Any]:
+    """Publish from `processes` child processes (shards of `part`) with a live display."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from simulator.plan import Shard
+
+    ctx = mp.get_context("fork")
+    wall_start = time.monotonic() + 0.5
+    shards = [Shard(part.index + i * part.count, part.count * processes)
+              for i in range(processes)]
+    counters = [ctx.Array("q", 3, lock=False) for _ in shards]
+    procs = [ctx.Process(target=_worker, args=(spec, s, wall_start, credentials, c), daemon=True)
+             for s, c in zip(shards, counters, strict=True)]
+    started = time.monotonic()
+    for p in procs:
+        p.start()
+    total_ms = window.end_ms - window.start_ms
+    columns = (TextColumn("[bold]simulating"), BarColumn(), TextColumn("{task.fields[sim]}"),
+               TextColumn("{task.fields[pub]} published, {task.fields[ack]} acked"),
+               TextColumn("{task.fields[rate]} msg/s"), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("run", total=total_ms, sim="", pub=0, ack=0, rate=0)
+        while any(p.is_alive() for p in procs):
+            time.sleep(0.25)
+            pub = sum(c[0] for c in counters)
+            sim = min((c[2] for c in counters if c[2]), default=window.start_ms)
+            elapsed = max(1e-9, time.monotonic() - started)
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(sim / 1000))
+            bar.update(task, completed=sim - window.start_ms, sim=when, pub=pub,
+                       ack=sum(c[1] for c in counters), rate=f"{pub / elapsed:,.0f}")
+        bar.update(task, completed=total_ms)
+    failed = [p.exitcode for p in procs if p.exitcode]
+    if failed:
+        console.print(f"[red]{len(failed)} publisher process(es) failed (exit {failed})[/]")
+        raise typer.Exit(1)
+    seconds = time.monotonic() - started
+    published = sum(c[0] for c in counters)
+    return {"published": published, "acked": sum(c[1] for c in counters), "seconds": seconds,
+            "rate": published / seconds, "processes": processes}
