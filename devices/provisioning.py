@@ -96,10 +96,13 @@ def register(conn: psycopg.Connection, *, model_id: str, actor: str,
         raise (Conflict if "registered already" in error.message else ValueError)(
             f"{error.field}: {error.message}")
     secret = new_secret()
-    with conn.transaction():
-        _insert(conn, rows, [hash_secret(secret)])
-        audit(conn, actor=actor, action="device.register", subject_type="device",
-              subject_id=device_id, detail={"model": model_id})
+    try:
+        with conn.transaction():
+            _insert(conn, rows, [hash_secret(secret)])
+            audit(conn, actor=actor, action="device.register", subject_type="device",
+                  subject_id=device_id, detail={"model": model_id})
+    except psycopg.errors.UniqueViolation:
+        raise Conflict(f"device_id: {device_id!r} is registered already") from None
     return get_device(conn, device_id), secret
 
 

@@ -41,9 +41,10 @@ def create_customer(body: CustomerIn, conn: ConnDep, who: AdminDep) -> CustomerO
     """Add a customer."""
     values = body.model_dump(exclude_none=True)
     values["customer_id"] = values.get("customer_id") or new_id("cus")
-    customer = store.create_customer(conn, Customer(**values))
-    audit(conn, actor=who.actor, action="customer.create", subject_type="customer",
-          subject_id=customer.customer_id)
+    with conn.transaction():
+        customer = store.create_customer(conn, Customer(**values))
+        audit(conn, actor=who.actor, action="customer.create", subject_type="customer",
+              subject_id=customer.customer_id)
     return _out(customer)
 
 
@@ -59,9 +60,10 @@ def update_customer(customer_id: str, body: CustomerFields, conn: ConnDep,
     """Change some fields of a customer."""
     changes = body.model_dump(exclude_unset=True)
     customer = store.get_customer(conn, customer_id).replace(**changes)
-    store.update_customer(conn, customer)
-    audit(conn, actor=who.actor, action="customer.update", subject_type="customer",
-          subject_id=customer_id, detail={"fields": sorted(changes)})
+    with conn.transaction():
+        store.update_customer(conn, customer)
+        audit(conn, actor=who.actor, action="customer.update", subject_type="customer",
+              subject_id=customer_id, detail={"fields": sorted(changes)})
     return _out(customer)
 
 

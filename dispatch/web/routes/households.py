@@ -23,10 +23,11 @@ def _out(conn: ConnDep, household: Household) -> HouseholdOut:
 @router.post("", status_code=201)
 def create_household(body: HouseholdIn, conn: ConnDep, who: AdminDep) -> HouseholdOut:
     """Add a household to a customer."""
-    household = store.create_household(conn, Household(
-        body.household_id or new_id("hh"), body.customer_id, body.label))
-    audit(conn, actor=who.actor, action="household.create", subject_type="household",
-          subject_id=household.household_id)
+    with conn.transaction():
+        household = store.create_household(conn, Household(
+            body.household_id or new_id("hh"), body.customer_id, body.label))
+        audit(conn, actor=who.actor, action="household.create", subject_type="household",
+              subject_id=household.household_id)
     return _out(conn, household)
 
 
@@ -40,9 +41,10 @@ def get_household(household_id: str, conn: ConnDep, _: SchedulerDep) -> Househol
 def add_device(household_id: str, device_id: str, conn: ConnDep, who: AdminDep) -> Response:
     """Put a device into the household."""
     store.get_household(conn, household_id)
-    store.assign_device(conn, device_id, household_id)
-    audit(conn, actor=who.actor, action="device.assign", subject_type="device",
-          subject_id=device_id, detail={"household_id": household_id})
+    with conn.transaction():
+        store.assign_device(conn, device_id, household_id)
+        audit(conn, actor=who.actor, action="device.assign", subject_type="device",
+              subject_id=device_id, detail={"household_id": household_id})
     return Response(status_code=204)
 
 
@@ -51,7 +53,8 @@ def remove_device(household_id: str, device_id: str, conn: ConnDep, who: AdminDe
     """Take a device out of the household."""
     if device_id not in store.household_devices(conn, household_id):
         raise store.NotFound(f"device {device_id!r} is not in household {household_id!r}")
-    store.assign_device(conn, device_id, None)
-    audit(conn, actor=who.actor, action="device.unassign", subject_type="device",
-          subject_id=device_id, detail={"household_id": household_id})
+    with conn.transaction():
+        store.assign_device(conn, device_id, None)
+        audit(conn, actor=who.actor, action="device.unassign", subject_type="device",
+              subject_id=device_id, detail={"household_id": household_id})
     return Response(status_code=204)
