@@ -80,6 +80,7 @@ class SearchConfig:
     w_delay: float = 0.05  # per day of waiting
     w_delay_urgent: float = 2.0  # per hour of waiting, for urgent visits
     alternatives: int = 4
+    max_technicians: int = 30  # the nearest qualified technicians are searched
     spacing_minutes: int = 120  # offered starts at least this far apart
 
 
@@ -115,6 +116,14 @@ def qualified(t: Technician, req: VisitRequest, config: SearchConfig) -> bool:
     if req.territory and t.territory and req.territory != t.territory:
         return False
     return haversine_km(t.lat, t.lon, req.lat, req.lon) <= config.max_travel_km
+
+
+def candidates(req: VisitRequest, technicians: Sequence[Technician],
+               config: SearchConfig) -> list[Technician]:
+    """Qualified technicians, nearest home base first, at most `max_technicians`."""
+    near = sorted((haversine_km(t.lat, t.lon, req.lat, req.lon), t.technician_id, t)
+                  for t in technicians if qualified(t, req, config))
+    return [t for _, _, t in near[:config.max_technicians]]
 
 
 def _ts(d: datetime) -> int:
@@ -230,9 +239,7 @@ def search(
     step = config.step_minutes * 60
     dur = req.minutes * 60
     ranges: list[tuple[int, int, int, int]] = []
-    for t in technicians:
-        if not qualified(t, req, config):
-            continue
+    for t in candidates(req, technicians, config):
         for first, last, added in gaps(t, req, busy.get(t.technician_id, ()), start_s=start_s,
                                        end_s=end_s, config=config):
             ranges.append((first, (last - first) // step + 1, added, t.technician_id))
@@ -288,9 +295,7 @@ def first_free_slot(
     start_s = _ts(now) + lead
     end_s = _ts(now) + config.days * 86400
     best: tuple[int, int, int] | None = None
-    for t in technicians:
-        if not qualified(t, req, config):
-            continue
+    for t in candidates(req, technicians, config):
         limit = end_s if best is None else min(end_s, best[0] + 1)
         slots = feasible_slots(t, req, busy.get(t.technician_id, ()), start_s=start_s,
                                end_s=limit + req.minutes * 60, config=config)

@@ -22,6 +22,7 @@ from dispatch.booking import (
     SearchConfig,
     Technician,
     VisitRequest,
+    candidates,
     feasible_slots,
     search,
 )
@@ -150,7 +151,7 @@ def propose_visit(
     config: SearchConfig = DEFAULT_SEARCH,
 ) -> Proposal | None:
     """Search slots through the database and hold the best one that is still free."""
-    techs = [t for t in load_technicians(conn, skill=req.skill)]
+    techs = candidates(req, load_technicians(conn, skill=req.skill), config)
     by_id = {t.technician_id: t for t in techs}
     busy = load_busy(conn, list(by_id), now, now + timedelta(days=config.days + 1), now=now)
     offers = search(req, techs, busy, p_home, now=now, config=config)

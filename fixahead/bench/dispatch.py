@@ -20,7 +20,14 @@ import psycopg
 
 from dispatch.availability import WEEK_S, Availability, predict
 from dispatch.availability_store import save_availability
-from dispatch.booking import SearchConfig, Technician, VisitRequest, first_free_slot, search
+from dispatch.booking import (
+    SearchConfig,
+    Technician,
+    VisitRequest,
+    candidates,
+    first_free_slot,
+    search,
+)
 from dispatch.booking_store import add_technician, load_busy, load_technicians, propose_visit
 from dispatch.policy import decide
 from dispatch.service import handle_incident
@@ -141,7 +148,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             req = VisitRequest(skill=rng.choice(SKILLS), minutes=rng.choice((60, 90)),
                                lat=c.lat, lon=c.lon)
             t0 = time.perf_counter()
-            techs = load_technicians(conn, skill=req.skill)
+            techs = candidates(req, load_technicians(conn, skill=req.skill), cfg)
             busy = load_busy(conn, [t.technician_id for t in techs], NOW,
                              NOW + timedelta(days=15), now=NOW)
             base = first_free_slot(req, techs, busy, now=NOW, config=cfg)
