@@ -71,12 +71,21 @@ def service_passwords(out_dir: Path) -> dict[str, str]:
     return known
 
 
-def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883, *,
-                       prefix: str = "fixahead/v1", bind: str = "127.0.0.1") -> Path:
-    """Write mosquitto.conf, `passwords`, `acl` and `service-accounts.json` into `out_dir`.
+@dataclass(frozen=True)
+class AuthFiles:
+    """The generated password and ACL files and the service accounts' passwords."""
 
-    Returns the path of mosquitto.conf. Files are replaced atomically, so a broker reloading
-    (SIGHUP) meanwhile reads either the old or the new version, never half of one.
+    password_file: Path
+    acl_file: Path
+    services: dict[str, str]
+
+
+def write_auth_files(conn: psycopg.Connection, out_dir: Path, *,
+                     prefix: str = "fixahead/v1") -> AuthFiles:
+    """Write `passwords`, `acl`, `service-accounts.json` and `ingest.env` into `out_dir`.
+
+    Files are replaced atomically, so a broker reloading (SIGHUP) meanwhile reads either the
+    old or the new version, never half of one.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     services = service_passwords(out_dir)
@@ -87,8 +96,18 @@ def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883
     _write(acl_file, render_acl(prefix), mode=0o600, broker_readable=True)
     _write(out_dir / "ingest.env", f"FIXAHEAD_INGEST_USERNAME={INGEST}\n"
            f"FIXAHEAD_INGEST_PASSWORD={services[INGEST]}\n", mode=0o600, broker_readable=False)
-    return write_config(out_dir, port=port, bind=bind, password_file=password_file.resolve(),
-                        acl_file=acl_file.resolve())
+    return AuthFiles(password_file.resolve(), acl_file.resolve(), services)
+
+
+def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883, *,
+                       prefix: str = "fixahead/v1", bind: str = "127.0.0.1") -> Path:
+    """Write mosquitto.conf with its password and ACL files (see `write_auth_files`).
+
+    Returns the path of mosquitto.conf.
+    """
+    files = write_auth_files(conn, out_dir, prefix=prefix)
+    return write_config(out_dir, port=port, bind=bind, password_file=files.password_file,
+                        acl_file=files.acl_file)
 
 
 def _write(path: Path, text: str, *, mode: int, broker_readable: bool) -> None:
@@ -180,3 +199,14 @@ def embedded_auth(password_file: Path, prefix: str = "fixahead/v1") -> dict[str,
         f"{__name__}.RegistryAuthPlugin": {"password_file": str(password_file)},
         f"{__name__}.RegistryTopicPlugin": {"prefix": prefix},
     }
+
+
+def prepare_embedded(conn: psycopg.Connection, out_dir: Path, *,
+                     prefix: str = "fixahead/v1") -> tuple[dict[str, dict], str, str]:
+    """Files for the embedded broker: (its plugins config, ingest username, ingest password).
+
+    Call it again (same `out_dir`) after registering or revoking devices: the auth plugin
+    re-reads the password file when it changes.
+    """
+    files = write_auth_files(conn, out_dir, prefix=prefix)
+    return embedded_auth(files.password_file, prefix), INGEST, files.services[INGEST]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.provisioning import register, revoke
-from fixahead.broker_auth import INGEST, PASSWORD_FILE, embedded_auth, write_broker_files
+from fixahead.broker_auth import INGEST, prepare_embedded
 from fixahead.embedded_mqtt import EmbeddedBroker
 from tests.support.services import free_port
 
@@ -48,10 +47,9 @@ def embedded(database_url: str, tmp_path: Path) -> Iterator[tuple[int, dict[str,
     with psycopg.connect(database_url, autocommit=True) as conn:
         secrets = {d: register(conn, model_id="WM-800", device_id=d, actor="t")[1]
                    for d in ("emb-a", "emb-b")}
-        write_broker_files(conn, tmp_path)
-    secrets[INGEST] = json.loads(
-        (tmp_path / "service-accounts.json").read_text())[INGEST]
-    broker = EmbeddedBroker(free_port(), auth=embedded_auth(tmp_path / PASSWORD_FILE))
+        auth, user, password = prepare_embedded(conn, tmp_path)
+    secrets[user] = password
+    broker = EmbeddedBroker(free_port(), auth=auth)
     broker.start()
     try:
         yield broker.port, secrets
@@ -96,7 +94,7 @@ def test_embedded_broker_refuses_a_revoked_device_once_files_are_regenerated(
     with psycopg.connect(database_url, autocommit=True) as conn:
         revoke(conn, "emb-b", actor="t")
         time.sleep(0.01)  # a new mtime for the password file
-        write_broker_files(conn, tmp_path)
+        prepare_embedded(conn, tmp_path)
     client, _, code = connect(port, "emb-b", secrets["emb-b"])
     client.loop_stop()
     assert code != 0
