@@ -1,0 +1,112 @@
+"""Faults: gradual ones show a trend well before the hard code; ground truth is consistent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.appliances import make_appliance
+from simulator.faults import Fault, draw_fault, fault_events
+from simulator.sensors import apply_sensor_faults
+from simulator.timebase import DAY_MS, MINUTE_MS, Window, rng_for
+from simulator.usage import Sessions
+from tests.unit.simulator.helpers import MONDAY, catalog, scenario
+
+DAYS = 24
+
+
+def daily(hour: float, minutes: float, amount: float, days: int = DAYS) -> Sessions:
+    start = MONDAY + np.arange(days, dtype=np.int64) * DAY_MS + int(hour * 3600_000)
+    return Sessions(start, np.full(days, minutes * 60.0), np.full(days, amount))
+
+
+def gradual(model_id: str, mechanism: str, planned_day: float = 20) -> Fault:
+    planned = MONDAY + int(planned_day * DAY_MS)
+    return Fault("f1", "dev-1", model_id, "gradual", mechanism, None, MONDAY + 2 * DAY_MS, None,
+                 None, False, None, None, planned, 1.5)
+
+
+def series(model_id: str, kind: str, fault: Fault, sessions: Sessions, metric: str
+           ) -> tuple[np.ndarray, np.ndarray]:
+    model = catalog()[model_id]
+    app = make_appliance(kind, model, [fault], rng_for(1, 1))
+    ts, vals = [], []
+    for d in range(DAYS):
+        ts_, mid, val = app.run(MONDAY + d * DAY_MS, MONDAY + (d + 1) * DAY_MS, sessions).arrays()
+        keep = mid == model.metric(metric).id
+        ts.append(ts_[keep])
+        vals.append(val[keep])
+    return np.concatenate(ts), np.concatenate(vals)
+
+
+def _days(ts: np.ndarray) -> np.ndarray:
+    return (ts - MONDAY) / DAY_MS
+
+
+def test_clogging_drain_pump_lengthens_drain_time_a_week_before_e21() -> None:
+    fault = gradual("WM-800", "drain_pump_clog")
+    ts, drain = series("WM-800", "washer", fault, daily(18, 100, 5), "drain_time")
+    day = _days(ts)
+    early, week_before = drain[day < 2].mean(), drain[(day > 12) & (day < 13.9)].mean()
+    assert week_before > early + 30  # noise is ~3 s
+    assert np.corrcoef(day[day > 2], drain[day > 2])[0, 1] > 0.9
+
+
+def test_worn_compressor_runs_longer_days_before_the_freezer_warms() -> None:
+    fault = gradual("FR-300", "compressor_wear")
+    ts, duty = series("FR-300", "fridge", fault, daily(8, 0.5, 0), "compressor_duty")
+    day = _days(ts)
+    assert duty[(day > 14) & (day < 15)].mean() > duty[day < 2].mean() + 8
+    ts_f, freezer = series("FR-300", "fridge", fault, daily(8, 0.5, 0), "freezer_temp")
+    warm = _days(ts_f)[freezer > -12]
+    assert len(warm) and warm.min() > 15  # F2 territory only near the planned failure
+
+
+def test_scale_lengthens_water_heater_heating_time() -> None:
+    fault = gradual("WH-200", "scale")
+    ts, minutes = series("WH-200", "waterheater", fault, daily(7, 8, 60), "heating_time")
+    day = _days(ts)
+    assert minutes[(day > 14) & (day < 18)].mean() > 1.3 * minutes[day < 2].mean()
+
+
+def test_drawn_gradual_faults_show_symptoms_before_their_hard_failure() -> None:
+    sc = scenario(40, 30, seed=2, fault_rate=8)
+    gradual_faults = [f for f in sc.faults if f.kind == "gradual" and f.hard_failure_ms]
+    assert len(gradual_faults) >= 5
+    for f in gradual_faults:
+        assert f.first_symptom_ms is not None
+        assert f.onset_ms <= f.first_symptom_ms <= f.hard_failure_ms
+        assert f.code in {c.code for c in sc.models[f.model_id].codes}
+    # equal only when the appliance was not used between the two (say, a vacation)
+    early = [f for f in gradual_faults if f.first_symptom_ms < f.hard_failure_ms - DAY_MS]
+    assert len(early) >= 0.7 * len(gradual_faults)
+
+
+def test_fault_events_raise_the_code_at_the_hard_failure() -> None:
+    model = catalog()["WM-800"]
+    w = Window(MONDAY, MONDAY + 10 * DAY_MS)
+    sessions = daily(18, 90, 4, 10)
+    for seed in range(40):
+        f = draw_fault(rng_for(seed, 3), "f", "dev", "washer", model, w, sessions)
+        if f is None or f.kind == "sensor" or f.hard_failure_ms is None:
+            continue
+        events = fault_events(f)
+        assert events[0][1] == "error" and events[0][2] == f.code
+        assert events[0][0] == f.hard_failure_ms
+
+
+def test_sensor_faults_drop_freeze_or_spike_only_their_metric_and_interval() -> None:
+    ts = np.arange(0, 100 * MINUTE_MS, MINUTE_MS, dtype=np.int64)
+    metric = np.tile(np.array([1, 2], dtype=np.int32), 50)
+    value = np.linspace(0, 10, 100)
+    ids = {"a": 1, "b": 2}
+
+    def fault(mode: str) -> Fault:
+        return Fault("s", "d", "M", "sensor", mode, None, 20 * MINUTE_MS, 20 * MINUTE_MS, None,
+                     False, "a", 60 * MINUTE_MS)
+
+    t, _m, _v = apply_sensor_faults([fault("dropout")], ids, ts, metric, value, rng_for(1))
+    hit = (ts >= 20 * MINUTE_MS) & (ts < 60 * MINUTE_MS) & (metric == 1)
+    assert len(t) == 100 - hit.sum()
+    _t, _m, v = apply_sensor_faults([fault("stuck")], ids, ts, metric, value, rng_for(1))
+    assert len(set(v[hit].tolist())) == 1
+    assert np.array_equal(v[~hit], value[~hit])
