@@ -91,6 +91,12 @@ class FleetPublisher:
         key = f"c{zlib.crc32(device_id.encode()) % self.shared}"
         return self.conns.get(key) or self._open(key)
 
+    def connect_all(self, device_ids: list[str]) -> None:
+        """Bring every device online now (with credentials), not at its first message."""
+        if self.credentials is not None:
+            for device_id in device_ids:
+                self.connection_for(device_id)
+
     def pump(self, timeout: float = 0.0) -> None:
         """Write what is queued and read acknowledgements."""
         for conn in list(self.dirty):

@@ -63,4 +63,5 @@ def publish_scenario(spec: RunSpec, scenario: Scenario, *, wall_start: float | N
     with FleetPublisher(spec.url, connections=spec.connections, credentials=credentials,
                         client_prefix=client_prefix, window=spec.window_inflight,
                         prefix=spec.prefix) as pub:
+        pub.connect_all([d.device_id for d in scenario.devices])
         return pub.run(items(traffic), pace, on_progress)
