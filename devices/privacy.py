@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from devices.audit import audit
-from devices.customerstore import NotFound
+from devices.customerstore import Conflict, NotFound
 
 FORMAT = "fixahead-customer-export/1"
 _OWN = {"customers", "households", "devices", "audit_log"}
@@ -193,7 +193,7 @@ def _delete_in_dependency_order(conn: psycopg.Connection, links: list[Link],
             deleted[link.table] = deleted.get(link.table, 0) + cur.rowcount
         if len(blocked) == len(pending):
             names = ", ".join(f"{x.table}.{x.column}" for x in blocked)
-            raise RuntimeError(f"cannot erase: rows of {names} are referenced by rows that "
+            raise Conflict(f"cannot erase: rows of {names} are referenced by rows that "
                                "are not linked to the customer")
         pending = blocked
     return deleted

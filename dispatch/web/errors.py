@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -9,8 +11,10 @@ from starlette.exceptions import HTTPException
 
 from devices.customerstore import Conflict, NotFound
 
+log = logging.getLogger(__name__)
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 422: "invalid_request"}
+          405: "method_not_allowed", 409: "conflict", 422: "invalid_request",
+          500: "internal_error"}
 
 
 def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -42,3 +46,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValueError)
     async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
         return _error(422, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in %s %s", request.method, request.url.path)
+        return _error(500, "an unexpected error occurred; it has been logged")

@@ -10,6 +10,7 @@ import pytest
 from devices.audit import audit_trail
 from devices.customers import ConsentChange, Customer, Household
 from devices.customerstore import (
+    Conflict,
     NotFound,
     assign_device,
     consents,
@@ -147,3 +148,18 @@ def test_erasure_reaches_tables_of_other_areas_in_dependency_order(database_url:
         assert summary["deleted_rows"]["fx_area_jobs"] == 1
         for needle in (NAME, EMAIL, "Lindenweg"):
             assert occurrences(conn, needle) == [], needle
+
+
+def test_erasure_blocked_by_unlinked_references_changes_nothing(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        seed(conn)
+        conn.execute("CREATE TABLE fx_area_jobs (id int PRIMARY KEY, customer_id text)")
+        conn.execute("CREATE TABLE fx_area_notes (id int PRIMARY KEY, "
+                     "job int REFERENCES fx_area_jobs)")
+        conn.execute("INSERT INTO fx_area_jobs VALUES (1, 'cus-zelda')")
+        conn.execute("INSERT INTO fx_area_notes VALUES (1, 1)")
+        with pytest.raises(Conflict, match=r"fx_area_jobs\.customer_id"):
+            erase_customer(conn, "cus-zelda", actor="test")
+        assert occurrences(conn, EMAIL) == ["public.customers.email"]
+        assert conn.execute("SELECT count(*) FROM devices WHERE device_id = 'wm-zelda-1'"
+                            ).fetchone() == (1,)

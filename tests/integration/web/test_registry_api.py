@@ -85,6 +85,8 @@ def test_unknown_things_are_json_404s_and_bad_input_json_422s(client: TestClient
     client.post("/api/v1/customers", json=ADA, headers=h)
     r = client.post("/api/v1/customers", json=ADA, headers=h)
     assert r.status_code == 409 and r.json()["error"] == "conflict"
+    r = client.put("/api/v1/models", headers=h)
+    assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"
 
 
 def test_devices_are_registered_rotated_and_revoked(client: TestClient, tokens,
