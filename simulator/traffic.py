@@ -91,24 +91,34 @@ class DeviceStream:
 
     def messages(self, t0: int, t1: int) -> list[Message]:
         """Messages the device creates in [t0, t1), with their publish times."""
+        w = self.window
         chunk = self.appliance.run(t0, t1, self.sessions)
         ts, mid, val = chunk.arrays()
         ts, mid, val = apply_sensor_faults(self.faults, self.appliance.ids, ts, mid, val,
                                            self.appliance.rng)
-        keep = (ts >= self.window.start_ms) & (ts < self.window.end_ms)
+        keep = (ts >= w.start_ms) & (ts < w.end_ms)
         ts, mid, val = ts[keep], mid[keep], val[keep]
-        w = self.window
         events = [e for e in chunk.events if w.start_ms <= e[0] < w.end_ms]
         events += [e for e in self.events if t0 <= e[0] < t1]
         events.sort()
         # (created, order, kind, payload args): telemetry goes out at the end of its batch
         items: list[tuple[int, int, str, object]] = []
+        raw = b""
         if len(ts):
             batch = ts // self.batch_ms
             cuts = np.flatnonzero(np.diff(batch)) + 1
-            for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(ts)], strict=True):
-                created = min(int(batch[lo] + 1) * self.batch_ms, self.window.end_ms - 1)
-                items.append((max(created, int(ts[hi - 1])), 1, "telemetry", (lo, hi)))
+            los, his = np.r_[0, cuts], np.r_[cuts, len(ts)]
+            made = np.maximum(np.minimum((batch[los] + 1) * self.batch_ms, w.end_ms - 1),
+                              ts[his - 1])
+            ts = ts + np.repeat(skew_at(made, self.network), his - los)
+            if self.device.binary:
+                rows = np.empty(len(ts), dtype=protocol.SAMPLE)
+                rows["dt"] = ts - np.repeat(ts[los], his - los)
+                rows["metric"] = mid
+                rows["value"] = val
+                raw = rows.tobytes()
+            for lo, hi, at in zip(los.tolist(), his.tolist(), made.tolist(), strict=True):
+                items.append((at, 1, "telemetry", (lo, hi)))
         # errors go out at once; state changes ride along with the batch they fall in
         states: dict[int, list[tuple[int, str, str]]] = {}
         for e in events:
@@ -117,25 +127,31 @@ class DeviceStream:
             else:
                 items.append((e[0], 0, "events", [e]))
         for b, group in states.items():
-            made = max(min((b + 1) * self.batch_ms, self.window.end_ms - 1), group[-1][0])
-            items.append((made, 2, "events", group))
+            last = max(min((b + 1) * self.batch_ms, w.end_ms - 1), group[-1][0])
+            items.append((last, 2, "events", group))
         items.sort(key=lambda x: (x[0], x[1]))
         if not items:
             return []
         created = np.array([x[0] for x in items], dtype=np.int64)
-        skew = skew_at(created, self.network)
-        sent = publish_times(created, self.network)
-        dup = duplicated(created, self.network)
+        skew = skew_at(created, self.network).tolist()
+        sent = publish_times(created, self.network).tolist()
+        dup = duplicated(created, self.network).tolist()
         out = []
-        for i, (made, _, channel, arg) in enumerate(items):
+        size = protocol.SAMPLE.itemsize
+        head = protocol.HEADER.pack
+        for i, (at, _, channel, arg) in enumerate(items):
             seq = self.seq
             self.seq += 1
             if channel == "telemetry":
                 lo, hi = arg  # type: ignore[misc]
-                payload = self._telemetry(seq, ts[lo:hi] + skew[i], mid[lo:hi], val[lo:hi])
+                if self.device.binary:
+                    payload = head(protocol.MAGIC, protocol.VERSION, protocol.KIND_TELEMETRY,
+                                   seq, int(ts[lo]), hi - lo) + raw[lo * size : hi * size]
+                else:
+                    payload = self._telemetry(seq, ts[lo:hi], mid[lo:hi], val[lo:hi])
             else:
-                payload = self._events(seq, arg, int(skew[i]))  # type: ignore[arg-type]
-            msg = Message(int(sent[i]), self.device.device_id, channel, seq, made, False,
+                payload = self._events(seq, arg, skew[i])  # type: ignore[arg-type]
+            msg = Message(sent[i], self.device.device_id, channel, seq, at, False,
                           self.topics[channel], payload)
             out.append(msg)
             if dup[i]:
