@@ -28,7 +28,7 @@ class AvailabilityConfig:
     window_weeks: int = 8
     half_life_weeks: float = 4.0
     prior_weeks: float = 1.0
-    spread_hours: int = 1
+    spread_hours: int = 0  # hours either side of a use also counted as home (1 overstated)
     full_week_events: float = 10.0  # a week with fewer events counts as partly observed
 
     @property

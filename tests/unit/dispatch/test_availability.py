@@ -33,9 +33,11 @@ def usage(tz: str, weeks: int, weekday: int, hours: list[int], now: datetime = N
     return out
 
 
+@pytest.mark.parametrize("spread", [0, 2])
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Tokyo"])
 @pytest.mark.parametrize("case", ["fixed", "random", "empty", "single", "out_of_order", "dst"])
-def test_kernel_matches_the_reference(tz: str, case: str) -> None:
+def test_kernel_matches_the_reference(tz: str, case: str, spread: int) -> None:
+    cfg = AvailabilityConfig(spread_hours=spread)
     rng = np.random.default_rng(7)
     now = NOW
     if case == "fixed":
@@ -53,8 +55,9 @@ def test_kernel_matches_the_reference(tz: str, case: str) -> None:
         now = datetime(2026, 11, 10, 12, tzinfo=UTC)
         ts = usage(tz, 4, 6, [1, 2, 3, 9], now=now)
     prior = population_prior()
-    got = predict(np.array(ts, dtype=np.int64), tz=tz, now=now, consent=True, prior=prior)
-    want_p, want_c = predict_reference(ts, tz=tz, now=now, prior=list(prior))
+    got = predict(np.array(ts, dtype=np.int64), tz=tz, now=now, consent=True, prior=prior,
+                  config=cfg)
+    want_p, want_c = predict_reference(ts, tz=tz, now=now, prior=list(prior), config=cfg)
     assert_allclose(got.p_home, want_p, rtol=1e-12)
     assert_allclose(got.confidence, want_c, rtol=1e-12)
 
