@@ -146,6 +146,12 @@ def devices_import(
 
     console = Console(stderr=True)
     out = secrets_out or csv_file.with_suffix(".secrets.csv")
+    try:  # opened before the import, so secrets are never lost to a file we cannot write
+        secrets_fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        typer.echo(f"error: cannot create {out} for the secrets ({exc.strerror}); "
+                   "move it away or pass --secrets-out", err=True)
+        raise typer.Exit(1) from None
     with _conn() as conn, Progress("[progress.description]{task.description}", BarColumn(),
                                    MofNCompleteColumn(), TimeRemainingColumn(),
                                    console=console) as bar:
@@ -154,14 +160,15 @@ def devices_import(
                             progress=lambda done, total: bar.update(task, completed=done,
                                                                     total=total))
     if not result.ok:
+        os.close(secrets_fd)
+        out.unlink()
         console.print(f"[red]{len(result.errors)} bad row(s); nothing was imported:[/red]")
         for error in result.errors[:200]:
             console.print(f"  {error}")
         if len(result.errors) > 200:
             console.print(f"  ... and {len(result.errors) - 200} more")
         raise typer.Exit(1)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
+    with os.fdopen(secrets_fd, "w") as f:
         f.write("device_id,secret\n")
         f.writelines(f"{d},{s}\n" for d, s in result.secrets.items())
     typer.echo(f"registered {len(result.secrets)} devices; secrets (shown once) in {out}")
@@ -197,6 +204,26 @@ def devices_show(device_id: str, as_json: JsonOpt = False) -> None:
         _print(get_device(conn, device_id), as_json)
 
 
+@devices_app.command("list")
+def devices_list(
+    household: Annotated[str | None, typer.Option(help="Only this household")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model")] = None,
+    limit: int = 100, as_json: JsonOpt = False,
+) -> None:
+    """List registered devices."""
+    from dataclasses import asdict
+
+    from devices.provisioning import list_devices
+
+    with _conn() as conn:
+        found = list_devices(conn, household_id=household, model_id=model, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([asdict(d) for d in found], default=str, indent=2))
+    for d in [] if as_json else found:
+        typer.echo(f"{d.device_id:24} {d.model_id:8} {d.state:8} "
+                   f"{'online' if d.online else '-':7} {d.household_id or ''}")
+
+
 @devices_app.command("broker-files")
 def broker_files(
     out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf and its files")],
@@ -215,7 +242,8 @@ def broker_files(
 @customer_app.command("add")
 def customer_add(
     name: Annotated[str, typer.Option()], email: Annotated[str, typer.Option()],
-    language: str = "en", time_zone: str = "UTC",
+    language: str = "en", time_zone: str = "UTC", street: str = "", postal_code: str = "",
+    city: str = "", country: str = "", lat: float | None = None, lon: float | None = None,
     customer_id: Annotated[str | None, typer.Option("--id")] = None, as_json: JsonOpt = False,
 ) -> None:
     """Add a customer (with a household of the same id suffix) and print it."""
@@ -224,7 +252,9 @@ def customer_add(
 
     cid = customer_id or new_id("cus")
     with _conn() as conn:
-        customer = create_customer(conn, Customer(cid, name, email, language, time_zone))
+        customer = create_customer(conn, Customer(
+            cid, name, email, language, time_zone, street=street, postal_code=postal_code,
+            city=city, country=country, lat=lat, lon=lon))
         create_household(conn, Household("hh-" + cid.removeprefix("cus-"), cid))
     _print(customer, as_json)
 
@@ -317,3 +347,15 @@ def token_create(
         token = create_token(conn, role=role, name=name, actor=_actor())
     typer.echo(json.dumps({"role": role, "name": name, "token": token}) if as_json
                else f"{role} token for {name}: {token}  (shown once)")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke an API token by its id."""
+    from dispatch.web.auth import revoke_token
+
+    with _conn() as conn:
+        if not revoke_token(conn, token_id, actor=_actor()):
+            typer.echo(f"error: no active token {token_id}", err=True)
+            raise typer.Exit(1)
+    typer.echo(f"revoked token {token_id}")

@@ -47,6 +47,7 @@ def test_import_reports_bad_rows_and_writes_secrets_privately(database_url: str,
     bad.write_text("device_id,model\nd-1,WM-800\nd-2,XX-9\n")
     code, out = run(database_url, "devices", "import", str(bad))
     assert code == 1 and "line 3: model: 'XX-9' is not in the catalog" in out
+    assert not (tmp_path / "bad.secrets.csv").exists()
     good = tmp_path / "good.csv"
     good.write_text("device_id,model\nd-1,WM-800\nd-2,FR-300\n")
     code, out = run(database_url, "devices", "import", str(good))
@@ -54,12 +55,19 @@ def test_import_reports_bad_rows_and_writes_secrets_privately(database_url: str,
     secrets = tmp_path / "good.secrets.csv"
     assert secrets.stat().st_mode & 0o777 == 0o600
     assert secrets.read_text().splitlines()[0] == "device_id,secret"
+    again = tmp_path / "more.csv"
+    again.write_text("device_id,model\nd-3,WM-800\n")
+    code, out = run(database_url, "devices", "import", str(again), "--secrets-out",
+                    str(secrets))
+    assert code == 1 and "cannot create" in out
+    assert len(secrets.read_text().splitlines()) == 3  # the earlier secrets are kept
 
 
 def test_customer_export_and_erase_from_the_command_line(database_url: str,
                                                          tmp_path: Path) -> None:
     code, out = run(database_url, "devices", "customer", "add", "--name", "Bo Brandt",
-                    "--email", "bo@example.org", "--id", "cus-bo", "--language", "de")
+                    "--email", "bo@example.org", "--id", "cus-bo", "--language", "de",
+                    "--city", "Köln", "--lat", "50.94", "--lon", "6.96")
     assert code == 0, out
     code, out = run(database_url, "devices", "customer", "consent", "cus-bo",
                     "proactive_email", "--grant", "--source", "phone-call")
@@ -73,6 +81,9 @@ def test_customer_export_and_erase_from_the_command_line(database_url: str,
     assert code == 0, out
     tables = json.loads(export.read_text())["tables"]
     assert tables["customers"][0]["name"] == "Bo Brandt" and len(tables["devices"]) == 1
+    assert tables["customers"][0]["lat"] == 50.94
+    code, out = run(database_url, "devices", "list", "--household", "hh-bo", "--json")
+    assert code == 0 and len(json.loads(out)) == 1
     code, out = run(database_url, "devices", "customer", "erase", "cus-bo", "--yes")
     assert code == 0 and json.loads(out)["devices_detached"] == 1
     code, out = run(database_url, "devices", "customer", "export", "cus-bo")
@@ -112,3 +123,7 @@ def test_token_create_mints_a_working_token_stored_hashed(database_url: str) -> 
     assert token not in str(stored)
     code, out = run(database_url, "devices", "token", "create", "--role", "root")
     assert code == 1 and "role must be one of" in out
+    code, out = run(database_url, "devices", "token", "revoke", str(principal.token_id))
+    assert code == 0
+    with psycopg.connect(database_url) as conn:
+        assert authenticate(conn, token) is None
