@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 
-from dispatch import outbox
+from dispatch import adapter, outbox
+from dispatch.availability_store import p_home_for
 from dispatch.booking import SearchConfig, VisitRequest
 from dispatch.booking_store import Proposal, propose_visit
 from dispatch.policy import Action, Decision, Delivery, PolicyConfig, decide
@@ -140,3 +141,30 @@ def handle_incident(
                                        send_at=d.send_at)
         outbox.link_decision(conn, decision_id, visit_id=visit_id, outbox_id=outbox_id)
         return Outcome(d, duplicate=False, visit_id=visit_id, outbox_id=outbox_id)
+
+
+def incident_info(conn: psycopg.Connection, *, incident_id: str, device_id: str, model_id: str,
+                  code: str, opened_at: datetime, language: str = "en") -> IncidentInfo | None:
+    """An incident value with its catalog entry (None for a code the catalog does not know)."""
+    fault = adapter.load_fault(conn, model_id, code, language)
+    if fault is None:
+        return None
+    return IncidentInfo(incident_id, device_id, model_id, fault, opened_at)
+
+
+def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: str,
+                      model_id: str, code: str, now: datetime,
+                      config: DispatchConfig = DispatchConfig()) -> Outcome | None:
+    """Handle an incident from the rule engine for the device's customer, with the catalog
+    entry in the customer's language and the household's learned P(home). None when the
+    device has no customer or the code is unknown."""
+    customer = adapter.load_customer(conn, device_id=device_id)
+    if customer is None:
+        return None
+    incident = incident_info(conn, incident_id=incident_id, device_id=device_id,
+                             model_id=model_id, code=code, opened_at=now,
+                             language=customer.language)
+    if incident is None:
+        return None
+    return handle_incident(conn, incident, customer, now=now,
+                           p_home=p_home_for(conn, customer), config=config)

@@ -234,3 +234,20 @@ def test_a_fault_that_persists_after_self_help_escalates_once(conn: psycopg.Conn
     assert repeat.duplicate
     kinds = [r[0] for r in conn.execute("SELECT kind FROM email_outbox ORDER BY id")]
     assert kinds == ["self_help", "visit"]
+
+
+def test_dispatch_incident_uses_the_catalog_in_the_customers_language(
+        conn: psycopg.Connection) -> None:
+    from dispatch.service import dispatch_incident
+
+    add_customer(conn, "cus-1", email="ada@example.org", language="de", device_id="d1")
+    fault = adapter.load_fault(conn, "WM-800", "E21", "de")
+    if fault is None:
+        pytest.skip("the catalog in this tree has no WM-800 E21")
+    out = dispatch_incident(conn, incident_id="inc-1", device_id="d1", model_id="WM-800",
+                            code="E21", now=NOW)
+    assert out is not None and out.decision.action is Action.SELF_HELP
+    payload = conn.execute("SELECT payload FROM email_outbox").fetchone()[0]
+    assert payload["fault"]["steps"] == list(fault.self_help_steps)
+    assert dispatch_incident(conn, incident_id="inc-2", device_id="nobody", model_id="WM-800",
+                             code="E21", now=NOW) is None
