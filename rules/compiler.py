@@ -36,6 +36,7 @@ class CompiledRules:
     prog_start: np.ndarray            # int64[R]
     prog_len: np.ndarray              # int64[R]
     width: int                        # state columns per slot
+    head: int                         # leading columns: the watermark of each metric id
     max_rules: int                    # most rules one reading can flip
 
     def model_index(self, model_id: str) -> int:
@@ -45,6 +46,7 @@ class CompiledRules:
     def templates(self) -> np.ndarray:
         """float64[M + 1, width]: the empty state row of each model (last row: no model)."""
         rows = np.zeros((len(self.models) + 1, self.width))
+        rows[:, :self.head] = -np.inf  # watermarks
         for p, m in enumerate(self.pred_model.tolist()):
             init_pred(rows, m, int(self.pred_off[p]), int(self.kind[p]), int(self.pred_size[p]))
         return rows
@@ -78,7 +80,8 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     codes = sorted({p.code for r in rules for p in predicates(r.when) if p.code})
     kind, prm, off, size, metric, pred_rule, names = [], [], [], [], [], [], []
     rule_off, prog, prog_start, prog_len = [], [], [], []
-    used = dict.fromkeys(models, 0)
+    head = n_metric
+    used = dict.fromkeys(models, head)
     for ri, rule in enumerate(rules):
         ids = []
         for leaf in predicates(rule.when):
@@ -130,5 +133,6 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         mt_preds=np.array(mt_preds, np.int64), pr_start=pr_start,
         pr_rules=np.array(pred_rule, np.int64), prog=np.array(prog, np.int64),
         prog_start=np.array(prog_start, np.int64), prog_len=np.array(prog_len, np.int64),
-        width=max(used.values(), default=1), max_rules=max([*per_metric, len(mt_preds), 1]),
+        width=max(used.values(), default=head), head=head,
+        max_rules=max([*per_metric, len(mt_preds), 1]),
     )

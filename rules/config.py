@@ -17,6 +17,10 @@ MAX_ROBUST_WINDOW = 256
 # Most events an error_count predicate may count (its ring buffer lives in the state row).
 MAX_ERROR_COUNT = 64
 
+# Time-driven predicates (silent devices, error-count expiry) are re-checked for every device
+# when event time has advanced this far since the last check.
+TICK_EVERY_MS = 60_000
+
 # --- late and out-of-order samples ------------------------------------------------------
 # A sample whose event time is not after the (device, metric) watermark is stored by ingest
 # but not fed to stateful predicates; it is counted in `Engine.late_samples`.

@@ -1,7 +1,8 @@
 """Columnar evaluation of a compiled rule set over per-device state arrays.
 
-Devices (int32 keys, as in telemetry) get slots on `assign`; state is `st[slot, column]`, the
-(slot, metric) watermark `wm`, and `last_seen[slot]`. Slot 0 is reserved for devices no one
+Devices (int32 keys, as in telemetry) get slots on `assign`; all their state is the row
+`st[slot]`: last seen, the watermark of each metric, then predicates and rules (see
+`CompiledRules`). Slot 0 is reserved for devices no one
 assigned: their readings are counted and skipped. Evaluation returns `Transitions`: the
 rules that turned on or off, as columns.
 """
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rules.compiler import CompiledRules
-from rules.kernels.batch import evaluate, events, tick
+from rules.kernels.batch import evaluate
+from rules.kernels.timed import events, tick
 
 NO_TIME = np.iinfo(np.int64).min
 
@@ -49,10 +51,11 @@ class Evaluator:
     def __init__(self, compiled: CompiledRules, capacity: int = 1024) -> None:
         self.c = compiled
         self.templates = compiled.templates()
-        n_metric = compiled.mp_start.shape[1] - 1
-        self.st = np.zeros((capacity, compiled.width))
-        self.wm = np.full((capacity, n_metric), NO_TIME, np.int64)
-        self.last_seen = np.full(capacity, -1, np.int64)
+        self.st = np.repeat(self.templates[-1:], capacity, axis=0)
+        # compact per-slot arrays, so that a tick over every device stays in cache
+        self.seen = np.full(capacity, -1.0)        # last reading time (ms), -1: never
+        self.tbits = np.zeros(capacity, np.int64)  # silent predicates that are on
+        self.due = np.full(capacity, np.inf)       # when an error count may next drop
         self.slot_model = np.full(capacity, -1, np.int32)
         self.slot_device = np.full(capacity, -1, np.int32)
         self.slot_of = np.zeros(1024, np.int32)
@@ -81,9 +84,10 @@ class Evaluator:
             return
         new = max(need, 2 * cap)
         pad = new - cap
-        self.st = np.vstack([self.st, np.zeros((pad, self.st.shape[1]))])
-        self.wm = np.vstack([self.wm, np.full((pad, self.wm.shape[1]), NO_TIME, np.int64)])
-        self.last_seen = np.concatenate([self.last_seen, np.full(pad, -1, np.int64)])
+        self.st = np.vstack([self.st, np.repeat(self.templates[-1:], pad, axis=0)])
+        self.seen = np.concatenate([self.seen, np.full(pad, -1.0)])
+        self.tbits = np.concatenate([self.tbits, np.zeros(pad, np.int64)])
+        self.due = np.concatenate([self.due, np.full(pad, np.inf)])
         self.slot_model = np.concatenate([self.slot_model, np.full(pad, -1, np.int32)])
         self.slot_device = np.concatenate([self.slot_device, np.full(pad, -1, np.int32)])
 
@@ -140,8 +144,7 @@ class Evaluator:
         val = np.ascontiguousarray(value, np.float64)
         c = self.c
         return self._collect(lambda start, *o: evaluate(
-            ts, dev, mt, val, start, self.slot_of, self.slot_model, self.wm, self.last_seen,
-            self.st,
+            ts, dev, mt, val, start, self.slot_of, self.slot_model, self.seen, self.st,
             c.kind, c.prm, c.pred_off, c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog,
             c.prog_start, c.prog_len, c.rule_off, c.max_rules, self.scratch, self.stack,
             self.counters, *o), ts.shape[0])
@@ -151,8 +154,8 @@ class Evaluator:
         c = self.c
         sm = self.slot_model[:self.n_slots]
         return self._collect(lambda start, *o: tick(
-            now_ms, start, sm, self.last_seen, self.st, c.kind, c.prm, c.pred_off,
-            c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
+            now_ms, start, sm, self.seen, self.tbits, self.due, self.st, c.kind, c.prm,
+            c.pred_off, c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
             c.prog_len, c.rule_off, c.max_rules, self.stack, *o), self.n_slots)
 
     def errors(self, ts_ms: np.ndarray, device: np.ndarray, codes: list[str]) -> Transitions:
@@ -162,28 +165,23 @@ class Evaluator:
         slot = self.slots(device)
         idx = np.array([c.codes.index(k) if k in c.codes else -1 for k in codes], np.int64)
         return self._collect(lambda start, *o: events(
-            ts, slot, idx, start, self.slot_model, self.st, c.kind, c.prm, c.pred_off,
+            ts, slot, idx, start, self.slot_model, self.due, self.st, c.kind, c.prm, c.pred_off,
             c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
             c.prog_len, c.rule_off, c.max_rules, self.stack, *o), ts.shape[0])
 
     def export(self, devices: np.ndarray) -> list[tuple[int, bytes]]:
-        """Each assigned device's state (row, watermarks, last seen) as bytes."""
-        out = []
-        for d, s in zip(np.asarray(devices).tolist(), self.slots(devices).tolist(), strict=True):
-            if s:
-                blob = (self.st[s].tobytes() + self.wm[s].tobytes()
-                        + self.last_seen[s:s + 1].tobytes())
-                out.append((int(d), blob))
-        return out
+        """Each assigned device's state (row, last seen, timed bits, due) as bytes."""
+        slots = self.slots(devices)
+        return [(int(d), self.st[s].tobytes()
+                 + np.array([self.seen[s], self.tbits[s], self.due[s]]).tobytes())
+                for d, s in zip(np.asarray(devices).tolist(), slots.tolist(), strict=True) if s]
 
     def restore(self, rows: list[tuple[int, bytes]]) -> None:
         """Load states from `export` into already assigned devices."""
-        w, k = self.st.shape[1], self.wm.shape[1]
         for d, blob in rows:
             s = int(self.slots(np.array([d]))[0])
-            if not s:
-                continue
-            a = np.frombuffer(blob, np.uint8)
-            self.st[s] = a[:8 * w].view(np.float64)
-            self.wm[s] = a[8 * w:8 * (w + k)].view(np.int64)
-            self.last_seen[s] = a[8 * (w + k):].view(np.int64)[0]
+            if s:
+                a = np.frombuffer(blob, np.float64)
+                self.st[s] = a[:-3]
+                self.seen[s], self.due[s] = a[-3], a[-1]
+                self.tbits[s] = int(a[-2])

@@ -15,68 +15,26 @@ import math
 import numpy as np
 from numba import njit
 
-from rules.config import SCALE_FLOOR
+from rules.config import MAD_TO_SIGMA, SCALE_FLOOR, TREND_CLEAR_FACTOR
 from rules.kernels.predicates import (
     CUSUM,
-    ERROR_COUNT,
     EWMA_Z,
     RATE,
     ROBUST_Z,
-    SILENT,
     STUCK,
     THRESHOLD,
     TREND,
-    check_error_count,
-    check_silent,
     directed,
+    trend_days,
+    trend_fit,
 )
-from rules.kernels.predicates import robust_step as _robust
-from rules.kernels.predicates import trend_step as _trend
 
 OP_AND, OP_OR, OP_NOT = -1, -2, -3
+# each slot's row starts with one watermark per metric id (column = metric id)
 
 
 @njit(cache=True)
-def eval_rule(st, s, r, prog, prog_start, prog_len, pred_off, stack):
-    """Run rule r's postfix program on slot s's predicate flags: 1 or 0."""
-    top = 0
-    for i in range(prog_start[r], prog_start[r] + prog_len[r]):
-        op = prog[i]
-        if op >= 0:
-            stack[top] = 1 if st[s, pred_off[op]] != 0.0 else 0
-            top += 1
-        elif op == OP_NOT:
-            stack[top - 1] = 1 - stack[top - 1]
-        else:
-            a = stack[top - 2]
-            b = stack[top - 1]
-            top -= 1
-            stack[top - 1] = (a & b) if op == OP_AND else (a | b)
-    return stack[0]
-
-
-@njit(cache=True)
-def _rules_of(p, s, ts, x, metric, st, pred_off, pr_start, pr_rules, prog, prog_start,
-              prog_len, rule_off, stack, out_slot, out_rule, out_ts, out_on, out_value,
-              out_score, out_metric, n_out):
-    for k in range(pr_start[p], pr_start[p + 1]):
-        r = pr_rules[k]
-        v = eval_rule(st, s, r, prog, prog_start, prog_len, pred_off, stack)
-        if v != (st[s, rule_off[r]] != 0.0):
-            st[s, rule_off[r]] = float(v)
-            out_slot[n_out] = s
-            out_rule[n_out] = r
-            out_ts[n_out] = ts
-            out_on[n_out] = v
-            out_value[n_out] = x
-            out_score[n_out] = st[s, pred_off[p] + 1]
-            out_metric[n_out] = metric
-            n_out += 1
-    return n_out
-
-
-@njit(cache=True)
-def evaluate(ts, device, metric, value, start, slot_of, slot_model, wm, last_seen, st, kind,
+def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, kind,
              prm, pred_off, mp_start, mp_preds, pr_start, pr_rules, prog, prog_start, prog_len,
              rule_off, max_rules, scratch, stack, counters, out_slot, out_rule, out_ts, out_on,
              out_value, out_score, out_metric):
@@ -95,15 +53,15 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, wm, last_see
         mt = metric[i]
         t = ts[i]
         x = value[i]
-        if t > last_seen[s]:
-            last_seen[s] = t
+        if t > seen[s]:
+            seen[s] = t
         if m < 0 or mt < 0 or mt >= n_metric or math.isnan(x):
             counters[1] += 1
             continue
-        if t <= wm[s, mt]:
+        if t <= st[s, mt]:
             counters[0] += 1
             continue
-        wm[s, mt] = t
+        st[s, mt] = t
         for k in range(mp_start[m, mt], mp_start[m, mt + 1]):
             p = mp_preds[k]
             o = pred_off[p]
@@ -165,7 +123,32 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, wm, last_see
                 st[s, o + 1] = dur / 1000.0
                 st[s, o] = 1.0 if (st[s, o + 4] >= prm[p, 2] and dur >= prm[p, 1]) else 0.0
             elif kd == TREND:
-                _trend(st, s, o, t, x, prm, p)
+                cnt = st[s, o + 8]
+                st[s, o + 8] = cnt + 1.0
+                if cnt == 0.0:
+                    st[s, o + 2] = t
+                    st[s, o + 3] = 1.0
+                    st[s, o + 6] = x
+                else:
+                    s0, s_t, s_tt, s_x, s_tx = trend_fit(
+                        st[s, o + 2], st[s, o + 3], st[s, o + 4], st[s, o + 5], st[s, o + 6],
+                        st[s, o + 7], t, x, prm[p, 2])
+                    st[s, o + 2] = t
+                    st[s, o + 3] = s0
+                    st[s, o + 4] = s_t
+                    st[s, o + 5] = s_tt
+                    st[s, o + 6] = s_x
+                    st[s, o + 7] = s_tx
+                    days = np.nan
+                    if cnt + 1.0 >= prm[p, 4]:
+                        days = trend_days(s0, s_t, s_tt, s_x, s_tx, prm[p, 0], prm[p, 3])
+                    if not math.isnan(days):
+                        st[s, o + 1] = days
+                        if was == 0.0:
+                            if days <= prm[p, 1]:
+                                st[s, o] = 1.0
+                        elif days > prm[p, 1] * TREND_CLEAR_FACTOR:
+                            st[s, o] = 0.0
             elif kd == CUSUM:
                 cnt = st[s, o + 2]
                 mean = st[s, o + 3]
@@ -187,7 +170,56 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, wm, last_see
                     v = hi if sign > 0 else (lo if sign < 0 else max(hi, lo))
                     st[s, o + 1] = v
             elif kd == ROBUST_Z:
-                v = _robust(st, s, o, x, prm, p, scratch)
+                # state: count, head, ring[w], sorted[w]; median in O(1), MAD by merging
+                # the deviations on both sides of the median, window update in O(w)
+                w = int(prm[p, 0])
+                cnt = int(st[s, o + 2])
+                head = int(st[s, o + 3])
+                ring = o + 4
+                srt = o + 4 + w
+                c = min(cnt, w)
+                if c >= prm[p, 4] and c > 0:
+                    h = c // 2
+                    if c % 2 == 1:
+                        med = st[s, srt + h]
+                    else:
+                        med = 0.5 * (st[s, srt + h - 1] + st[s, srt + h])
+                    r0 = h
+                    while r0 > 0 and st[s, srt + r0 - 1] >= med:
+                        r0 -= 1
+                    lo_i = r0 - 1
+                    hi_i = r0
+                    prev = 0.0
+                    cur = 0.0
+                    for _ in range(h + 1):
+                        prev = cur
+                        if lo_i >= 0 and (hi_i >= c or med - st[s, srt + lo_i]
+                                          <= st[s, srt + hi_i] - med):
+                            cur = med - st[s, srt + lo_i]
+                            lo_i -= 1
+                        else:
+                            cur = st[s, srt + hi_i] - med
+                            hi_i += 1
+                    mad = cur if c % 2 == 1 else 0.5 * (prev + cur)
+                    z = (x - med) / max(MAD_TO_SIGMA * mad, SCALE_FLOOR * (1.0 + abs(med)))
+                    st[s, o + 1] = z
+                    v = directed(z, prm[p, 3])
+                if cnt >= w:  # drop the oldest value from the sorted copy
+                    old = st[s, ring + head]
+                    q = 0
+                    while st[s, srt + q] != old:
+                        q += 1
+                    for q2 in range(q, w - 1):
+                        st[s, srt + q2] = st[s, srt + q2 + 1]
+                    c = w - 1
+                q = c
+                while q > 0 and st[s, srt + q - 1] > x:
+                    st[s, srt + q] = st[s, srt + q - 1]
+                    q -= 1
+                st[s, srt + q] = x
+                st[s, ring + head] = x
+                st[s, o + 3] = (head + 1) % w
+                st[s, o + 2] = cnt + 1
             if not math.isnan(v):
                 on_col = 0 if kd == RATE else 1
                 if was == 0.0:
@@ -195,62 +227,35 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, wm, last_see
                         st[s, o] = 1.0
                 elif not v >= prm[p, on_col + 1]:
                     st[s, o] = 0.0
-            if st[s, o] != was:
-                n_out = _rules_of(p, s, t, x, mt, st, pred_off, pr_start, pr_rules, prog,
-                                  prog_start, prog_len, rule_off, stack, out_slot, out_rule,
-                                  out_ts, out_on, out_value, out_score, out_metric, n_out)
-    return n, n_out
-
-
-@njit(cache=True)
-def tick(now, start, slot_model, last_seen, st, kind, prm, pred_off, mt_start, mt_preds,
-         pr_start, pr_rules, prog, prog_start, prog_len, rule_off, max_rules, stack,
-         out_slot, out_rule, out_ts, out_on, out_value, out_score, out_metric):
-    """Time-driven predicates (silent, error-count expiry) of every slot at event time `now`."""
-    cap = out_slot.shape[0]
-    n_out = 0
-    for s in range(start, slot_model.shape[0]):
-        if n_out + 2 * max_rules > cap:
-            return s, n_out
-        m = slot_model[s]
-        if m < 0:
-            continue
-        for k in range(mt_start[m], mt_start[m + 1]):
-            p = mt_preds[k]
-            o = pred_off[p]
-            if kind[p] == SILENT:
-                flipped = check_silent(st, s, o, now, last_seen[s], prm, p)
-            else:
-                flipped = check_error_count(st, s, o, now, prm, p, False)
-            if flipped:
-                n_out = _rules_of(p, s, now, math.nan, -1, st, pred_off, pr_start, pr_rules,
-                                  prog, prog_start, prog_len, rule_off, stack, out_slot,
-                                  out_rule, out_ts, out_on, out_value, out_score, out_metric,
-                                  n_out)
-    return slot_model.shape[0], n_out
-
-
-@njit(cache=True)
-def events(ts, slot, code, start, slot_model, st, kind, prm, pred_off, mt_start, mt_preds,
-           pr_start, pr_rules, prog, prog_start, prog_len, rule_off, max_rules, stack,
-           out_slot, out_rule, out_ts, out_on, out_value, out_score, out_metric):
-    """Error events (code as an index into the rule set's code table) into error_count."""
-    cap = out_slot.shape[0]
-    n_out = 0
-    for i in range(start, ts.shape[0]):
-        if n_out + 2 * max_rules > cap:
-            return i, n_out
-        s = slot[i]
-        m = slot_model[s]
-        if m < 0 or code[i] < 0:
-            continue
-        for k in range(mt_start[m], mt_start[m + 1]):
-            p = mt_preds[k]
-            if kind[p] != ERROR_COUNT or int(prm[p, 2]) != code[i]:
+            if st[s, o] == was:
                 continue
-            if check_error_count(st, s, pred_off[p], ts[i], prm, p, True):
-                n_out = _rules_of(p, s, ts[i], math.nan, -1, st, pred_off, pr_start,
-                                  pr_rules, prog, prog_start, prog_len, rule_off, stack,
-                                  out_slot, out_rule, out_ts, out_on, out_value, out_score,
-                                  out_metric, n_out)
-    return ts.shape[0], n_out
+            # the predicate flipped: re-run the programs of its rules (inline: a call taking
+            # arrays costs more than all of this)
+            for kk in range(pr_start[p], pr_start[p + 1]):
+                r = pr_rules[kk]
+                top = 0
+                for q in range(prog_start[r], prog_start[r] + prog_len[r]):
+                    op = prog[q]
+                    if op >= 0:
+                        stack[top] = 1 if st[s, pred_off[op]] != 0.0 else 0
+                        top += 1
+                    elif op == OP_NOT:
+                        stack[top - 1] = 1 - stack[top - 1]
+                    else:
+                        top -= 1
+                        if op == OP_AND:
+                            stack[top - 1] = stack[top - 1] & stack[top]
+                        else:
+                            stack[top - 1] = stack[top - 1] | stack[top]
+                rv = stack[0]
+                if rv != (st[s, rule_off[r]] != 0.0):
+                    st[s, rule_off[r]] = float(rv)
+                    out_slot[n_out] = s
+                    out_rule[n_out] = r
+                    out_ts[n_out] = t
+                    out_on[n_out] = rv
+                    out_value[n_out] = x
+                    out_score[n_out] = st[s, o + 1]
+                    out_metric[n_out] = mt
+                    n_out += 1
+    return n, n_out

@@ -5,7 +5,8 @@ every slot's row: `o` is its active flag (0/1), `o + 1` its last score, the rest
 Parameters: a float64 matrix `prm[pred, k]`. Times are Unix milliseconds (int64 on input,
 float64 in state, exact below 2**53). The reading-driven kinds are stepped inline in
 `rules.kernels.batch.evaluate` (a Numba call that takes arrays costs ~40 ns here, for the
-reference counts, which is more than a whole step); the time-driven ones live here.
+reference counts, which is more than a whole step); the time-driven ones are in
+`rules.kernels.timed`.
 Parameter rows (index: meaning):
   threshold   0 on, 1 off, 2 min duration ms, 3 sign (+1 above, -1 below)
   rate        0 on (units/s), 1 off, 2 sign (+1 rise, -1 fall, 0 either), 3 min span ms
@@ -25,8 +26,6 @@ import math
 import numpy as np
 from numba import njit
 
-from rules.config import MAD_TO_SIGMA, SCALE_FLOOR, TREND_CLEAR_FACTOR
-
 THRESHOLD, RATE, EWMA_Z, ROBUST_Z, CUSUM, TREND, STUCK, SILENT, ERROR_COUNT = range(9)
 KIND_NAMES = ("threshold", "rate", "ewma_z", "robust_z", "cusum", "trend", "stuck",
               "silent", "error_count")
@@ -37,7 +36,7 @@ def state_size(kind: int, prm: np.ndarray) -> int:
     """Columns of state a predicate of `kind` with parameter row `prm` needs."""
     extra = {THRESHOLD: 1, RATE: 2, EWMA_Z: 3, CUSUM: 5, TREND: 7, STUCK: 3, SILENT: 0}
     if kind == ROBUST_Z:
-        return 4 + int(prm[0])
+        return 4 + 2 * int(prm[0])
     if kind == ERROR_COUNT:
         return 3 + int(prm[0])
     return 2 + extra[kind]
@@ -53,34 +52,6 @@ def init_pred(st, s, o, kind, size):
     elif kind == ERROR_COUNT:
         for j in range(3, size):
             st[s, o + j] = np.nan
-
-
-@njit(cache=True)
-def median_mad(buf, c, scratch):
-    """Median and MAD of buf[:c] (scratch needs 2*c room)."""
-    a = scratch[:c]
-    a[:] = buf[:c]
-    a.sort()
-    h = c // 2
-    med = a[h] if c % 2 == 1 else 0.5 * (a[h - 1] + a[h])
-    d = scratch[c:2 * c]
-    for i in range(c):
-        d[i] = abs(a[i] - med)
-    d.sort()
-    mad = d[h] if c % 2 == 1 else 0.5 * (d[h - 1] + d[h])
-    return med, mad
-
-
-@njit(cache=True)
-def check_silent(st, s, o, now, last_seen, prm, p):
-    """Silent: seen before, and nothing for more than `timeout_ms` up to `now`."""
-    gap = now - last_seen
-    st[s, o + 1] = gap / 1000.0
-    on = last_seen >= 0 and gap > prm[p, 0]
-    if on != (st[s, o] != 0.0):
-        st[s, o] = 1.0 if on else 0.0
-        return 1
-    return 0
 
 
 @njit(cache=True)
@@ -116,67 +87,30 @@ def directed(v, sign):
 
 
 @njit(cache=True)
-def robust_step(st, s, o, x, prm, p, scratch):
-    """z against the previous `window` values' median and MAD; nan while too few."""
-    w = int(prm[p, 0])
-    count = int(st[s, o + 2])
-    head = int(st[s, o + 3])
-    c = min(count, w)
-    v = np.nan
-    if c >= prm[p, 4] and c > 0:
-        med, mad = median_mad(st[s, o + 4:o + 4 + w], c, scratch)
-        z = (x - med) / max(MAD_TO_SIGMA * mad, SCALE_FLOOR * (1.0 + abs(med)))
-        st[s, o + 1] = z
-        v = directed(z, prm[p, 3])
-    st[s, o + 4 + head] = x
-    st[s, o + 3] = (head + 1) % w
-    st[s, o + 2] = count + 1
-    return v
-
-
-@njit(cache=True)
-def trend_step(st, s, o, ts, x, prm, p):
-    """Exponentially weighted linear trend; score = predicted days until x reaches `limit`."""
-    n = st[s, o + 8]
-    if n == 0.0:
-        st[s, o + 2] = ts
-        st[s, o + 3] = 1.0
-        st[s, o + 6] = x
-        st[s, o + 8] = 1.0
-        return
-    dt = (ts - st[s, o + 2]) / MS_PER_DAY
-    s0, s_t, s_tt = st[s, o + 3], st[s, o + 4], st[s, o + 5]
-    s_x, s_tx = st[s, o + 6], st[s, o + 7]
-    # move the origin to the new sample (u = t - t_new), then decay the old weights
+def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, ts, x, tau):
+    """Add (ts, x) to exponentially weighted least-squares sums kept at the origin u = 0
+    (the newest sample, u in days); scalars in, the new sums out."""
+    dt = (ts - t_last) / MS_PER_DAY
+    # move the origin to the new sample, then decay the old weights
     s_tt = s_tt - 2.0 * dt * s_t + dt * dt * s0
     s_t = s_t - dt * s0
     s_tx = s_tx - dt * s_x
-    w = math.exp(-dt / prm[p, 2])
-    s0 = s0 * w + 1.0
-    s_t *= w
-    s_tt *= w
-    s_x = s_x * w + x
-    s_tx *= w
-    st[s, o + 2] = ts
-    st[s, o + 3], st[s, o + 4], st[s, o + 5] = s0, s_t, s_tt
-    st[s, o + 6], st[s, o + 7] = s_x, s_tx
-    st[s, o + 8] = n + 1.0
+    w = math.exp(-dt / tau)
+    return s0 * w + 1.0, s_t * w, s_tt * w, s_x * w + x, s_tx * w
+
+
+@njit(cache=True)
+def trend_days(s0, s_t, s_tt, s_x, s_tx, limit, sign):
+    """Days until the fitted line reaches `limit` (0 if past it, inf if heading away);
+    nan when the sums cannot fit a line."""
     den = s0 * s_tt - s_t * s_t
-    if n + 1.0 < prm[p, 4] or not den > 1e-12 * s0 * s0:
-        return
+    if not den > 1e-12 * s0 * s0:
+        return np.nan
     slope = (s0 * s_tx - s_t * s_x) / den
     now = (s_x - slope * s_t) / s0
-    sign = prm[p, 3]
-    gap = sign * (prm[p, 0] - now)
+    gap = sign * (limit - now)
     if gap <= 0.0:
-        days = 0.0
-    elif sign * slope <= 1e-9 * (1.0 + abs(now)):  # flat within rounding: never
-        days = np.inf
-    else:
-        days = gap / (sign * slope)
-    st[s, o + 1] = days
-    if st[s, o] == 0.0:
-        if days <= prm[p, 1]:
-            st[s, o] = 1.0
-    elif days > prm[p, 1] * TREND_CLEAR_FACTOR:
-        st[s, o] = 0.0
+        return 0.0
+    if sign * slope <= 1e-9 * (1.0 + abs(now)):  # flat within rounding: never
+        return np.inf
+    return gap / (sign * slope)

@@ -14,19 +14,21 @@ def run_series(kind, ts, x, prm_row, size):
     """Feed (ts, x) in order to one predicate; its active flag and score after each row
     (score NaN for rows the engine does not feed: late or NaN)."""
     n = ts.shape[0]
-    st = np.zeros((2, size + 1))
-    init_pred(st, 1, 0, kind, size)
+    head = 2  # watermarks of metrics 0 and 1
+    st = np.zeros((2, head + size + 1))
+    st[:, :head] = -np.inf
+    seen = np.full(2, -1.0)
+    init_pred(st, 1, head, kind, size)
     prm = prm_row.reshape(1, -1).copy()
     kinds = np.array([kind], np.int64)
     zero = np.zeros(1, np.int64)
     one = np.ones(1, np.int64)
     mp_start = np.array([[0, 0, 1]], np.int64)
     pr_start = np.array([0, 1], np.int64)
-    rule_off = np.array([size], np.int64)
+    rule_off = np.array([head + size], np.int64)
+    pred_off = np.array([head], np.int64)
     slot_of = np.array([0, 1], np.int32)
     slot_model = np.array([-1, 0], np.int32)
-    wm = np.full((2, 2), np.iinfo(np.int64).min, np.int64)
-    last_seen = np.full(2, -1, np.int64)
     scratch = np.empty(2 * size + 2)
     stack = np.zeros(8, np.int64)
     counters = np.zeros(2, np.int64)
@@ -43,11 +45,11 @@ def run_series(kind, ts, x, prm_row, size):
     score = np.full(n, np.nan)
     for i in range(n):
         before = counters[0] + counters[1]
-        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, wm,
-                 last_seen, st, kinds, prm, zero, mp_start, zero, pr_start, zero, zero, zero,
+        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, seen, st,
+                 kinds, prm, pred_off, mp_start, zero, pr_start, zero, zero, zero,
                  one, rule_off, 1, scratch, stack, counters, o_slot, o_rule, o_ts, o_on, o_val,
                  o_score, o_metric)
         if counters[0] + counters[1] == before:
-            score[i] = st[1, 1]
-        active[i] = st[1, 0] != 0.0
+            score[i] = st[1, head + 1]
+        active[i] = st[1, head] != 0.0
     return active, score

@@ -131,12 +131,3 @@ def test_trend_predicts_days_until_a_linear_drift_reaches_its_limit() -> None:
     active, score = _kernel(P.TREND, ts, x, 185.0, 7.0, 10.0, 1, 5)
     assert score[-1] == pytest.approx(6.0)
     assert active[-1] == 1
-
-
-def test_silent_fires_only_after_the_timeout_and_only_once_seen() -> None:
-    prm = np.array([[60_000.0]])
-    st = np.zeros((1, 2))
-    assert P.check_silent(st, 0, 0, 10**6, -1, prm, 0) == 0
-    assert P.check_silent(st, 0, 0, 10**6, 10**6 - 60_000, prm, 0) == 0
-    assert P.check_silent(st, 0, 0, 10**6, 10**6 - 60_001, prm, 0) == 1
-    assert st[0, 0] == 1.0

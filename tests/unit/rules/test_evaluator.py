@@ -1,0 +1,148 @@
+"""The compiled rule set over columnar batches: time-driven rules, checkpoints, baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from devices.catalog import load_catalog
+from fixahead.bench.rules import fleet
+from rules.compiler import compile_rules
+from rules.evaluator import Evaluator
+from rules.loader import load_packs, parse_pack
+from rules.vectorized import NumpyEvaluator
+
+HOUR = 3_600_000
+T0 = 1_767_225_600_000
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def standard(catalog):
+    return compile_rules(load_packs(catalog), catalog)
+
+
+def _ids(compiled, tr) -> list[tuple[int, str, int]]:
+    return [(int(d), compiled.rules[r].id, int(on))
+            for d, r, on in zip(tr.device, tr.rule, tr.on, strict=True)]
+
+
+def test_a_silent_fridge_fires_after_its_timeout_and_clears_once_it_speaks(standard) -> None:
+    ev = Evaluator(standard)
+    ev.assign(np.array([7]), ["FR-300"])
+    ev.evaluate(np.array([T0]), np.array([7]), np.array([1]), np.array([4.0]))
+    assert _ids(standard, ev.tick(T0 + 6 * HOUR)) == []
+    assert _ids(standard, ev.tick(T0 + 6 * HOUR + 1)) == [(7, "fridge_offline", 1)]
+    assert _ids(standard, ev.tick(T0 + 7 * HOUR)) == []
+    ev.evaluate(np.array([T0 + 8 * HOUR]), np.array([7]), np.array([1]), np.array([4.0]))
+    assert _ids(standard, ev.tick(T0 + 8 * HOUR)) == [(7, "fridge_offline", 0)]
+
+
+def test_error_counts_fire_within_their_window_and_expire_after_it(standard) -> None:
+    ev = Evaluator(standard)
+    ev.assign(np.array([3]), ["FR-300"])
+    times = np.array([T0, T0 + HOUR, T0 + 2 * HOUR])
+    tr = ev.errors(times, np.array([3, 3, 3]), ["F7", "F7", "F7"])
+    assert _ids(standard, tr) == [(3, "door_left_open_often", 1)]
+    assert int(tr.ts_ms[0]) == T0 + 2 * HOUR
+    assert _ids(standard, ev.tick(T0 + 24 * HOUR - 1)) == []  # window is (now - 24 h, now]
+    assert _ids(standard, ev.tick(T0 + 24 * HOUR)) == [(3, "door_left_open_often", 0)]
+
+
+def test_late_and_duplicate_readings_are_counted_and_not_fed(standard) -> None:
+    ev = Evaluator(standard)
+    ev.assign(np.array([1]), ["FR-300"])
+    ts = np.array([T0 + 2000, T0 + 1000, T0 + 2000, T0 + 3000])
+    ev.evaluate(ts, np.full(4, 1), np.full(4, 2), np.array([-18.0, 99.0, 99.0, -18.0]))
+    assert ev.late_samples == 2
+
+
+def test_a_freezer_drifting_warm_opens_a_prediction_days_ahead(standard) -> None:
+    ev = Evaluator(standard)
+    ev.assign(np.array([5]), ["FR-300"])
+    ts = T0 + np.arange(0, 6 * 24 * 60, 10, dtype=np.int64) * 60_000  # every 10 min, 6 days
+    temp = -19.0 + 1.0 * (ts - T0) / 86_400_000  # +1 °C a day: -12 reached on day 7
+    tr = ev.evaluate(ts, np.full(ts.size, 5), np.full(ts.size, 2), temp)
+    fired = [(int(t), s) for t, s, r, on in zip(tr.ts_ms, tr.score, tr.rule, tr.on, strict=True)
+             if standard.rules[r].id == "freezer_warming" and on]
+    assert fired
+    t, days = fired[0]
+    assert (t - T0) / 86_400_000 < 3  # flagged with more than 4 days to go
+    assert 4.0 < days <= 5.0
+
+
+def test_checkpoint_and_restore_gives_the_same_results_as_an_uninterrupted_run(standard) -> None:
+    data = fleet(300, 60_000, seed=4)
+    data["value"][::97] += 40.0  # some excitement
+    half = data["ts"].size // 2
+    cols = ("ts", "device", "metric", "value")
+
+    def run(ev, a, b):
+        return ev.evaluate(*(data[c][a:b] for c in cols))
+
+    whole = Evaluator(standard)
+    whole.assign(data["keys"], data["models"])
+    first = run(whole, 0, half)
+    second = run(whole, half, None)
+    ticked = whole.tick(int(data["ts"][-1]) + 7 * HOUR)
+
+    before = Evaluator(standard)
+    before.assign(data["keys"], data["models"])
+    run(before, 0, half)
+    saved = before.export(data["keys"])
+    after = Evaluator(standard)
+    after.assign(data["keys"][::-1].copy(), data["models"][::-1])  # other slots, same devices
+    after.restore(saved)
+    resumed = run(after, half, None)
+    assert len(first) > 0 and len(second) > 0
+    for name in ("device", "rule", "ts_ms", "on", "value", "score"):
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(second, name))
+    again = after.tick(int(data["ts"][-1]) + 7 * HOUR)
+    assert sorted(_ids(standard, again)) == sorted(_ids(standard, ticked))
+
+
+def test_numba_and_numpy_evaluators_flip_the_same_rules(standard) -> None:
+    data = fleet(200, 40_000, seed=9)
+    data["value"][::53] *= 3.0
+    ev = Evaluator(standard)
+    ev.assign(data["keys"], data["models"])
+    tr = ev.evaluate(data["ts"], data["device"], data["metric"], data["value"])
+    slot_model = np.array([standard.model_index(m) for m in data["models"]])
+    vec = NumpyEvaluator(standard, slot_model)
+    n = data["keys"].size
+    for r in range(data["rounds"]):
+        for i in range(10):
+            sl = slice(r * n * 10 + i, (r + 1) * n * 10, 10)
+            vec.step(data["ts"][sl], data["device"][sl] - 1,
+                     data["metric"][sl].astype(np.int64), data["value"][sl])
+    assert len(tr) > 20
+    assert vec.transitions == len(tr)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('model = "XX-1"', "wm800.toml: field 'model' must name a catalog model"),
+    ('model = "WM-800"\n[[rules]]\nid = "a"\nfault = "E99"', "rule 'a': field 'fault' 'E99'"),
+    ('model = "WM-800"\n[[rules]]\nid = "a"\nfault = "E21"\nmeaning = "prediction"\n'
+     'severity = "warning"\naction = "technician"\ntitle = "t"\n'
+     '[rules.when]\nthreshold = { metric = "spin_speed", above = 3 }',
+     "rule 'a': field 'when'.threshold: field 'metric' 'spin_speed' is not a metric of WM-800"),
+    ('model = "WM-800"\n[[rules]]\nid = "a"\nfault = "E21"\nmeaning = "prediction"\n'
+     'severity = "warning"\naction = "call"\ntitle = "t"\n[rules.when]\nsilent = { for_s = 60 }',
+     "rule 'a': field 'action' must be one of self_help, technician"),
+    ('model = "WM-800"\n[[rules]]\nid = "a"\nfault = "E21"\nmeaning = "prediction"\n'
+     'severity = "warning"\naction = "self_help"\ntitle = "t"\n'
+     '[rules.when]\nall = [{ trend = { metric = "drain_time", limit = 300, horizon = 3 } }]',
+     r"field 'when'.all\[0\].trend: field 'horizon_days' is missing"),
+])
+def test_rule_files_are_validated_with_errors_naming_file_rule_and_field(
+        catalog, text: str, message: str) -> None:
+    import tomllib
+
+    from rules.loader import RuleError
+
+    with pytest.raises(RuleError, match=message):
+        parse_pack(tomllib.loads(text), "wm800.toml", catalog)
