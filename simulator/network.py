@@ -33,7 +33,7 @@ class NetworkFault:
 
 
 def draw_network(rng: np.random.Generator, device_id: str, window: Window,
-                 rate_per_day: float = 0.03) -> list[NetworkFault]:
+                 rate_per_day: float = 0.01) -> list[NetworkFault]:
     """Draw a device's episodes: about `rate_per_day` of each kind per day."""
     out = []
     for kind in KINDS:

@@ -101,7 +101,7 @@ def _broken_after(fault: Fault, sessions: Sessions) -> Sessions:
 
 
 def plan(n_households: int, window: Window, seed: int, models: dict[str, Model], *,
-         fault_rate: float = 1.0, network_rate: float = 0.03, shard: Shard | None = None,
+         fault_rate: float = 1.0, network_rate: float = 0.01, shard: Shard | None = None,
          tag: str | None = None) -> Scenario:
     """Draw the scenario of a run (only the shard's households get presence, usage, faults)."""
     shard = shard or Shard()

@@ -30,7 +30,7 @@ class RunSpec:
     prefix: str = "fixahead/v1"
     tag: str | None = None
     fault_rate: float = 1.0
-    network_rate: float = 0.03
+    network_rate: float = 0.01
     batch_s: float = 1800.0
     connections: int = 2
     window_inflight: int = 20000

@@ -35,17 +35,20 @@ def provision(database_url: str, devices: list[tuple[str, str]]) -> dict[str, st
     return secrets
 
 
-def _worker(spec: Any, shard: Any, wall_start: float, credentials: dict[str, str] | None,
-            counters: Any) -> None:
-    """A child process publishing one shard; it reports through shared counters."""
+def _worker(spec: Any, shard: Any, credentials: dict[str, str] | None,
+            counters: Any, out: Path, run_info: dict[str, Any]) -> None:
+    """A child process: plan one shard, write its ground truth, publish it paced."""
+    from simulator.groundtruth import write_ground_truth
     from simulator.run import publish_scenario, scenario_for
 
     def report(p: Any) -> None:
         counters[0], counters[1], counters[2] = p.published, p.acked, p.sim_ms
 
     scenario = scenario_for(spec, shard)
-    publish_scenario(spec, scenario, wall_start=wall_start, credentials=credentials,
-                     on_progress=report)
+    write_ground_truth(out, scenario, **run_info)
+    counters[3] = 1
+    if spec.url:
+        publish_scenario(spec, scenario, credentials=credentials, on_progress=report)
 
 
 def simulate(
@@ -71,10 +74,10 @@ def simulate(
     """Publish a simulated fleet (usage, faults, network trouble) and write its ground truth."""
     from rich.console import Console
 
+    from devices.catalog import load_catalog
     from fixahead.cli import _settings
-    from simulator.groundtruth import write_ground_truth
     from simulator.plan import Shard
-    from simulator.run import RunSpec, scenario_for
+    from simulator.run import RunSpec
     from simulator.timebase import max_past_age_s, window_ending_now
 
     console = Console()
@@ -88,68 +91,85 @@ def simulate(
     spec_args = dict(households=households, window=window, seed=seed, speed=speed,
                      prefix=settings.topic_prefix, tag=tag, fault_rate=fault_rate,
                      batch_s=batch_s, connections=connections)
-    scenario = scenario_for(RunSpec(url="mqtt://unused", **spec_args), part)  # type: ignore[arg-type]
     out = out or settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
-    write_ground_truth(out, scenario, speed=speed, days=days, prefix=settings.topic_prefix,
-                       max_past_age_s=needed)
-    console.print(f"[bold]{len(scenario.devices)}[/] devices in {len(scenario.presence)} "
-                  f"households, {len(scenario.faults)} faults, {len(scenario.network)} network "
-                  f"episodes; ground truth in {out}")
+    run_info = {"speed": speed, "days": days, "prefix": settings.topic_prefix,
+                "max_past_age_s": needed}
     hint = f"ingest must accept messages {needed:.0f} s old: FIXAHEAD_MAX_PAST_AGE_S={needed:.0f}"
     style = "red" if needed > settings.max_past_age_s else "dim"
     console.print(f"[{style}]{hint} (now {settings.max_past_age_s:.0f})[/]")
+    processes = max(1, processes)
     if dry_run:
+        _run(console, RunSpec(url="", **spec_args), part, processes, None, out, run_info)  # type: ignore[arg-type]
+        _summary(console, out)
         return
     from fixahead.services import platform
+    from simulator.fleet import build_fleet
 
+    fleet = build_fleet(households, window, seed, load_catalog(), tag)
+    owned = {h.id for h in fleet.households if part.owns(h.index)}
+    devices = [(d.device_id, d.model_id) for d in fleet.devices if d.household in owned]
     with platform(settings) as ends:
         if settings.mqtt_url is None:
             console.print("[yellow]no FIXAHEAD_MQTT_URL: publishing to an embedded broker that "
                           "lives only as long as this command[/]")
         secrets = None
         if register_devices:
-            secrets = provision(ends.database_url,
-                                [(d.device_id, d.model_id) for d in scenario.devices])
+            secrets = provision(ends.database_url, devices)
             console.print(f"registered {len(secrets)} devices (reload the broker's password "
                           "file if it checks credentials: fixahead devices broker-files)")
         spec = RunSpec(url=ends.mqtt_url, **spec_args)  # type: ignore[arg-type]
         creds = secrets if per_device and secrets is not None else None
-        result = _publish(console, spec, part, max(1, processes), creds, window)
+        result = _run(console, spec, part, processes, creds, out, run_info)
     (out / "publish.json").write_text(json.dumps(result, indent=2))
+    _summary(console, out)
     console.print(f"published {result['published']} messages in {result['seconds']:.1f} s "
-                  f"({result['rate']:.0f} msg/s)")
+                  f"({result['rate']:,.0f} msg/s)")
 
 
-def _publish(console: Any, spec: Any, part: Any, processes: int,
-             credentials: dict[str, str] | None, window: Any) -> dict[str, Any]:
-    """Publish from `processes` child processes (shards of `part`) with a live display."""
+def _summary(console: Any, out: Path) -> None:
+    from simulator.groundtruth import read_ground_truth
+
+    truth = read_ground_truth(out)
+    console.print(f"[bold]{len(truth['devices'])}[/] devices in {len(truth['presence'])} "
+                  f"households, {len(truth['faults'])} faults, {len(truth['network'])} network "
+                  f"episodes; ground truth in {out}")
+
+
+def _run(console: Any, spec: Any, part: Any, processes: int,
+         credentials: dict[str, str] | None, out: Path, run_info: dict[str, Any]
+         ) -> dict[str, Any]:
+    """Plan and publish from `processes` child processes (shards of `part`), with a display."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from simulator.plan import Shard
 
     ctx = mp.get_context("fork")
-    wall_start = time.monotonic() + 0.5
     shards = [Shard(part.index + i * part.count, part.count * processes)
               for i in range(processes)]
-    counters = [ctx.Array("q", 3, lock=False) for _ in shards]
-    procs = [ctx.Process(target=_worker, args=(spec, s, wall_start, credentials, c), daemon=True)
+    counters = [ctx.Array("q", 4, lock=False) for _ in shards]
+    procs = [ctx.Process(target=_worker, daemon=True,
+                         args=(spec, s, credentials, c, out, run_info))
              for s, c in zip(shards, counters, strict=True)]
+    window = spec.window
     started = time.monotonic()
     for p in procs:
         p.start()
     total_ms = window.end_ms - window.start_ms
-    columns = (TextColumn("[bold]simulating"), BarColumn(), TextColumn("{task.fields[sim]}"),
+    columns = (TextColumn("[bold]{task.fields[phase]}"), BarColumn(),
+               TextColumn("{task.fields[sim]}"),
                TextColumn("{task.fields[pub]} published, {task.fields[ack]} acked"),
                TextColumn("{task.fields[rate]} msg/s"), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("run", total=total_ms, sim="", pub=0, ack=0, rate=0)
+        task = bar.add_task("run", total=total_ms, sim="", pub=0, ack=0, rate=0,
+                            phase="planning")
         while any(p.is_alive() for p in procs):
             time.sleep(0.25)
             pub = sum(c[0] for c in counters)
             sim = min((c[2] for c in counters if c[2]), default=window.start_ms)
             elapsed = max(1e-9, time.monotonic() - started)
             when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(sim / 1000))
-            bar.update(task, completed=sim - window.start_ms, sim=when, pub=pub,
+            phase = "publishing" if all(c[3] for c in counters) else "planning"
+            bar.update(task, completed=sim - window.start_ms, sim=when, pub=pub, phase=phase,
                        ack=sum(c[1] for c in counters), rate=f"{pub / elapsed:,.0f}")
         bar.update(task, completed=total_ms)
     failed = [p.exitcode for p in procs if p.exitcode]
