@@ -1,0 +1,133 @@
+"""The rule engine: committed batches in, incident changes out (pure; no I/O).
+
+`Engine.process` evaluates telemetry columns with the compiled kernels, feeds error-code
+events both to error_count rules and straight to incidents through the catalog, re-checks
+time-driven rules as event time advances, and runs the incident lifecycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from devices.catalog import Model
+from rules.compiler import CompiledRules
+from rules.config import TICK_EVERY_MS
+from rules.evaluator import Evaluator, Transitions
+from rules.incidents import IncidentBook, IncidentChange, Policy, Signal
+
+# (ts_ms, device, seq, kind, code, state, title, severity, known), as ingest commits them
+EventRow = tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]
+
+
+def _title(template: str, score: float) -> str:
+    if "{days}" in template:
+        days = "?" if not np.isfinite(score) else str(max(1, round(float(score))))
+        return template.replace("{days}", days)
+    return template
+
+
+def collapse(changes: list[IncidentChange]) -> list[IncidentChange]:
+    """One change per incident per batch: its latest state, named by its first change when
+    that opened it (an error event and the rule counting it arrive together)."""
+    out: dict[str, IncidentChange] = {}
+    for c in changes:
+        first = out.get(c.incident.key)
+        name = first.change if first and first.change in ("opened", "reopened") else c.change
+        if first and c.change in ("auto_cleared", "resolved"):
+            name = c.change
+        out.pop(c.incident.key, None)
+        out[c.incident.key] = IncidentChange(name, c.incident)
+    return list(out.values())
+
+
+class Engine:
+    """Per-device rule state and incidents for the devices assigned to it."""
+
+    def __init__(self, compiled: CompiledRules, catalog: dict[str, Model],
+                 policy: Policy | None = None) -> None:
+        self.compiled = compiled
+        self.catalog = catalog
+        self.evaluator = Evaluator(compiled)
+        self.book = IncidentBook(policy or Policy())
+        self.model_of: dict[int, str] = {}
+        self.now_ms = 0
+        self._ticked_ms = 0
+        # the action a fault leads to: from the rules that confirm it, else by severity
+        self._action = {(r.model, r.fault): r.action for r in compiled.rules
+                        if r.meaning == "confirmation"}
+
+    @property
+    def late_samples(self) -> int:
+        """Readings at or before their (device, metric) watermark (stored, not evaluated)."""
+        return self.evaluator.late_samples
+
+    def assign(self, devices: Sequence[int] | np.ndarray, models: Sequence[str]) -> None:
+        """Tell the engine which model each device is (caller-supplied mapping)."""
+        self.evaluator.assign(np.asarray(devices, np.int64), list(models))
+        self.model_of.update(zip((int(d) for d in devices), models, strict=True))
+
+    def _signals(self, tr: Transitions) -> list[Signal]:
+        out = []
+        for d, r, ts, on, value, score, metric in zip(
+                tr.device.tolist(), tr.rule.tolist(), tr.ts_ms.tolist(), tr.on.tolist(),
+                tr.value.tolist(), tr.score.tolist(), tr.metric.tolist(), strict=True):
+            rule = self.compiled.rules[r]
+            reading = (("ts_ms", float(ts)), ("metric", float(metric)), ("value", value),
+                       ("score", score))
+            out.append(Signal(
+                device=d, fault=rule.fault, source=rule.id, on=bool(on), ts_ms=ts,
+                kind=rule.meaning, severity=rule.severity, action=rule.action,
+                title=_title(rule.title, score), reading=reading))
+        return out
+
+    def _event_signal(self, ev: EventRow) -> Signal | None:
+        ts, device, _seq, kind, code, _state, title, severity, known = ev
+        model = self.catalog.get(self.model_of.get(device, ""))
+        if not known or code is None or model is None or kind not in ("error", "cleared"):
+            return None
+        entry = next((c for c in model.codes if c.code == code), None)
+        if entry is None:
+            return None
+        sev = severity or entry.severity
+        action = self._action.get((model.id, code),
+                                  "technician" if sev in ("error", "critical") else "self_help")
+        return Signal(device=device, fault=code, source=f"code:{code}", on=kind == "error",
+                      ts_ms=ts, kind="error", severity=sev, action=action,
+                      title=title or entry.title, momentary=True,
+                      reading=(("ts_ms", float(ts)), ("code", 0.0)))
+
+    def process(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
+                value: np.ndarray, events: Iterable[EventRow] = ()) -> list[IncidentChange]:
+        """Evaluate one committed batch; return the incident changes, in event-time order."""
+        signals = self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
+        events = [e for e in events if e[3] in ("error", "cleared")]
+        errors = [e for e in events if e[3] == "error" and e[4]]
+        if errors:
+            signals += self._signals(self.evaluator.errors(
+                np.array([e[0] for e in errors], np.int64),
+                np.array([e[1] for e in errors], np.int64), [str(e[4]) for e in errors]))
+        signals += [s for s in map(self._event_signal, events) if s is not None]
+        latest = [int(ts_ms.max())] if len(ts_ms) else []
+        latest += [e[0] for e in events]
+        if latest:
+            self.now_ms = max(self.now_ms, *latest)
+        if self.now_ms - self._ticked_ms >= TICK_EVERY_MS:
+            signals += self._signals(self.evaluator.tick(self.now_ms))
+            self._ticked_ms = self.now_ms
+        signals.sort(key=lambda s: s.ts_ms)
+        changes: list[IncidentChange] = []
+        for s in signals:
+            changes += self.book.apply(s)
+        changes += self.book.tick(self.now_ms)
+        return collapse(changes)
+
+    def tick(self, now_ms: int) -> list[IncidentChange]:
+        """Advance event time with no new data (silent devices, clean periods)."""
+        self.now_ms = max(self.now_ms, now_ms)
+        self._ticked_ms = self.now_ms
+        changes: list[IncidentChange] = []
+        for s in sorted(self._signals(self.evaluator.tick(self.now_ms)), key=lambda s: s.ts_ms):
+            changes += self.book.apply(s)
+        return changes + self.book.tick(self.now_ms)
