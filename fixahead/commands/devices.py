@@ -229,14 +229,26 @@ def broker_files(
     out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf and its files")],
     port: int = 1883,
     prefix: Annotated[str, typer.Option(help="Topic prefix")] = "fixahead/v1",
+    reload: Annotated[int | None, typer.Option(help="PID of a running Mosquitto to reload")]
+    = None,
 ) -> None:
     """Write mosquitto.conf with password and ACL files for the current registry."""
+    import signal
+
     from fixahead.broker_auth import write_broker_files
 
     with _conn() as conn:
         path = write_broker_files(conn, out, port, prefix=prefix)
-    typer.echo(f"wrote {path}; service passwords in {out / 'service-accounts.json'} "
-               "(send SIGHUP to a running Mosquitto to apply)")
+    typer.echo(f"wrote {path}; service passwords in {out / 'service-accounts.json'}")
+    if reload is None:
+        typer.echo("send SIGHUP to a running Mosquitto (or pass --reload PID) to apply")
+        return
+    try:
+        os.kill(reload, signal.SIGHUP)
+    except OSError as exc:
+        typer.echo(f"error: cannot signal process {reload}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"reloaded Mosquitto (pid {reload})")
 
 
 @customer_app.command("add")

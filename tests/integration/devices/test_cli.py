@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -11,6 +14,8 @@ from typer.testing import CliRunner
 
 from devices.credentials import verify_secret
 from fixahead.cli import _register_areas, app
+from tests.integration.devices.mqttclient import Client
+from tests.support.services import Mosquitto, mosquitto_binary
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +132,28 @@ def test_token_create_mints_a_working_token_stored_hashed(database_url: str) -> 
     assert code == 0
     with psycopg.connect(database_url) as conn:
         assert authenticate(conn, token) is None
+
+
+@pytest.mark.skipif(mosquitto_binary() is None, reason="needs Mosquitto: apt-get install mosquitto")
+def test_broker_files_reload_admits_a_newly_registered_device(database_url: str) -> None:
+    out = Path(tempfile.mkdtemp(prefix="fxcli-"))
+    out.chmod(0o711)  # Mosquitto reads its files as the `mosquitto` user
+    try:
+        assert run(database_url, "devices", "broker-files", "--out", str(out))[0] == 0
+        broker = Mosquitto(out, password_file=out / "passwords", acl_file=out / "acl").start()
+        try:
+            code, reg = run(database_url, "devices", "register", "--model", "WM-800", "--json")
+            doc = json.loads(reg)
+            before = Client(broker.port, doc["device_id"], doc["secret"])
+            code, msg = run(database_url, "devices", "broker-files", "--out", str(out),
+                            "--reload", str(broker.proc.pid))
+            assert code == 0 and "reloaded" in msg
+            time.sleep(0.3)
+            after = Client(broker.port, doc["device_id"], doc["secret"])
+            assert not before.accepted and after.accepted
+            before.close()
+            after.close()
+        finally:
+            broker.stop()
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
