@@ -71,9 +71,9 @@ def discover_links(conn: psycopg.Connection) -> list[Link]:
             JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1]
             WHERE k.contype = 'f' AND array_length(k.conkey, 1) = 1
               AND k.conrelid IN ({tables})"""):
-        target = _BY_FK.get((ref_table, ref_column))
-        if target:
-            found.add(Link(table, column, target))
+        fk_target = _BY_FK.get((ref_table, ref_column))
+        if fk_target:
+            found.add(Link(table, column, fk_target))
     found = {x for x in found if not (x.table == "customers" and x.target == "customer")}
     return sorted(found, key=lambda x: (x.table, x.column))
 
@@ -86,8 +86,10 @@ class _Subject:
     device_ids: list[str]
 
     def values(self, target: str) -> list[Any]:
-        return {"customer": [self.customer_id], "household": self.households,
-                "device_key": self.device_keys, "device_id": self.device_ids}[target]
+        by_target: dict[str, list[Any]] = {
+            "customer": [self.customer_id], "household": list(self.households),
+            "device_key": list(self.device_keys), "device_id": list(self.device_ids)}
+        return by_target[target]
 
 
 def _subject(conn: psycopg.Connection, customer_id: str) -> _Subject:

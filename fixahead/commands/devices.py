@@ -92,7 +92,7 @@ def catalog_show(
     if found is None:
         raise typer.BadParameter(f"model {model!r} is not in the catalog", param_hint="MODEL")
     cat = found.catalog_for(firmware)
-    codes = [{"code": c.code, "severity": c.severity, "urgent": c.urgent,
+    codes: list[dict[str, Any]] = [{"code": c.code, "severity": c.severity, "urgent": c.urgent,
               "customer_fixable": c.customer_fixable, "title": c.text(lang).title,
               "steps": list(c.steps(lang)), "skill": c.skill, "parts": list(c.parts),
               "visit_minutes": c.visit_minutes} for c in cat.codes]
