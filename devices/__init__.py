@@ -1,3 +1,4 @@
 """Devices is the base every other package may import: appliance models and their
-error-code catalogs, the device protocol (topics, message types, codecs), the registry of
-devices, and device credentials."""
+error-code catalogs (`catalog`), the device protocol (`protocol`, `topics`), the registry of
+devices (`registry`, `store`, `provisioning`), device credentials (`credentials`), customers,
+households and consents (`customers`, `customerstore`), and privacy (`privacy`, `audit`)."""

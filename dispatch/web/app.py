@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from psycopg_pool import ConnectionPool
 
 from dispatch.web.errors import install_error_handlers
-from dispatch.web.routes import catalogs, customers, devices, households, models
+from dispatch.web.routes import audit, catalogs, customers, devices, households, models
 
 API_PREFIX = "/api/v1"
 
@@ -46,7 +46,7 @@ def create_app(
                   description="Appliance models, error-code catalogs, customers, households and "
                   "devices. Authenticate with `Authorization: Bearer <token>`.")
     install_error_handlers(app)
-    for module in (models, catalogs, customers, households, devices):
+    for module in (models, catalogs, customers, households, devices, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in routers:
         app.include_router(router)

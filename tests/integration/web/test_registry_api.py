@@ -150,6 +150,12 @@ def test_households_consents_export_and_erasure_through_the_api(client: TestClie
                                  ).fetchone()
     assert actions == ["customer.create", "customer.update", "customer.export",
                        "customer.erase"]
+    trail = client.get("/api/v1/audit?subject_type=customer&subject_id=cus-ada", headers=h)
+    assert [r["action"] for r in trail.json()] == actions
+    assert all(r["actor"].startswith("token:") for r in trail.json())
+    r = client.get("/api/v1/audit?subject_type=customer&subject_id=cus-ada",
+                   headers=tokens["scheduler"])
+    assert r.status_code == 403
     assert leftovers == (0,)
 
 
