@@ -216,7 +216,7 @@ def _window_p(p_hour: np.ndarray, starts: np.ndarray, hour0: int, dur: int) -> n
     """P(home) over a visit: the lowest hourly value the window touches."""
     h0 = starts // 3600 - hour0
     h1 = (starts + dur - 1) // 3600 - hour0
-    p = p_hour[h0]
+    p: np.ndarray = p_hour[h0]
     for k in range(1, int((h1 - h0).max(initial=0)) + 1):
         inside = h0 + k <= h1
         p = np.where(inside, np.minimum(p, p_hour[np.minimum(h0 + k, p_hour.size - 1)]), p)

@@ -136,16 +136,18 @@ def decide(
         raise ValueError("now must be timezone-aware")
     action, escalated, reason = choose_action(incident)
     urgent = action is Action.URGENT
-    base = dict(incident_id=incident.incident_id, customer_id=customer.customer_id,
-                urgent=urgent, escalated=escalated)
+
+    def made(act: Action, delivery: Delivery, send_at: datetime | None, why: str,
+             digest_day: date | None = None) -> Decision:
+        return Decision(incident.incident_id, customer.customer_id, act, delivery, send_at,
+                        urgent, escalated, digest_day, why)
+
     if not customer.consent_email or customer.unsubscribed or not customer.email:
         why = "no consent to proactive email" if customer.email else "no email address"
-        return Decision(action=Action.WAIT, delivery=Delivery.NONE, send_at=None,
-                        digest_day=None, reason=f"{reason}; {why}", **base)
+        return made(Action.WAIT, Delivery.NONE, None, f"{reason}; {why}")
     now_utc = now.astimezone(UTC)
     if urgent:
-        return Decision(action=action, delivery=Delivery.NOW, send_at=now_utc,
-                        digest_day=None, reason=f"{reason}; call-out now", **base)
+        return made(action, Delivery.NOW, now_utc, f"{reason}; call-out now")
     zone = customer.zone
     send_at = end_of_quiet_hours(now_utc, customer)
     delivery = Delivery.NOW if send_at == now_utc else Delivery.DEFER
@@ -153,10 +155,9 @@ def decide(
     counts = emails_by_day or {}
     if counts.get(day, 0) >= config.emails_per_day:
         digest_at = digest_time(send_at, customer, config)
-        return Decision(action=action, delivery=Delivery.DIGEST, send_at=digest_at,
-                        digest_day=digest_at.astimezone(zone).date(),
-                        reason=f"{reason}; daily budget used, merged into the digest", **base)
+        return made(action, Delivery.DIGEST, digest_at,
+                    f"{reason}; daily budget used, merged into the digest",
+                    digest_at.astimezone(zone).date())
     if delivery is Delivery.DEFER:
         reason += "; quiet hours, sent at their end"
-    return Decision(action=action, delivery=delivery, send_at=send_at, digest_day=None,
-                    reason=reason, **base)
+    return made(action, delivery, send_at, reason)

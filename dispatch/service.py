@@ -98,14 +98,14 @@ def handle_incident(
     now: datetime, p_home: PHome, config: DispatchConfig = DispatchConfig(),
 ) -> Outcome:
     """Decide, hold a visit if one is needed, and queue the email, atomically and once."""
-    original = incident
     with conn.transaction():
         # serialise decisions per customer so two workers cannot both spend the day's budget
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dispatch:' || %s))",
                      (customer.customer_id,))
-        incident = _with_history(conn, incident, now=now, config=config)
-        if incident is None:  # the same episode, handled recently: nothing new to do
-            return Outcome(_existing(conn, original), duplicate=True)
+        remembered = _with_history(conn, incident, now=now, config=config)
+        if remembered is None:  # the same episode, handled recently: nothing new to do
+            return Outcome(_existing(conn, incident), duplicate=True)
+        incident = remembered
         counts = outbox.emails_by_day(conn, customer.customer_id, customer.tz, around=now)
         d = decide(incident, customer, now=now, emails_by_day=counts, config=config.policy)
         decision_id = outbox.insert_decision(conn, d, device_id=incident.device_id,

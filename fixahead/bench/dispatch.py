@@ -145,6 +145,8 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
     ours_ms: list[float] = []
     base_ms: list[float] = []
     ours_home = base_home = oracle_home = weekly_home = booked = 0
+    ours_wait: list[float] = []
+    base_wait: list[float] = []
     with bench_database(settings) as url, psycopg.connect(url, autocommit=True) as conn:
         _setup(conn, technicians, rng)
         people = _customers(households, 11, rng)
@@ -169,6 +171,8 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
                 continue
             booked += 1
             weekly_home += really_home(home, weekly[0].start, weekly[0].end)
+            ours_wait.append((p.offer.start - NOW).total_seconds() / 86400)
+            base_wait.append((base.start - NOW).total_seconds() / 86400)
             ours_home += really_home(home, p.offer.start, p.offer.end)
             base_home += really_home(home, base.start, base.end)
             oracle_home += really_home(home, best[0].start, best[0].end)
@@ -191,9 +195,10 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
     metrics = {"decisions_per_s": n_dec / decisions_s,
                "p99_booking_ms": percentile(ours_ms, 99), "p50_booking_ms": percentile(ours_ms, 50),
                "home_rate": ours_rate, "policy_decisions_per_s": pure / pure_s,
-               "bookings": booked}
+               "bookings": booked, "mean_wait_days": float(np.mean(ours_wait or [np.nan]))}
     baselines = {"first_free_p99_ms": percentile(base_ms, 99),
                  "first_free_p50_ms": percentile(base_ms, 50), "first_free_home_rate": base_rate,
+                 "first_free_mean_wait_days": float(np.mean(base_wait or [np.nan])),
                  # ceilings, not baselines: the same search told the truth
                  "weekly_truth_home_rate": weekly_home / booked if booked else float("nan"),
                  "future_oracle_home_rate": oracle_home / booked if booked else float("nan")}
