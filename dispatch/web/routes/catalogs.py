@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from psycopg.rows import dict_row
 
-from devices.catalogmodel import Catalog
+from devices.catalogmodel import Catalog, firmware_key
 from devices.customerstore import NotFound
 from dispatch.web.deps import ConnDep, ViewerDep
 
@@ -25,11 +25,10 @@ WHERE e.model_id = %s"""
 def _versions(conn: ConnDep, model_id: str) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute("SELECT version, firmware_min, firmware_max, codes FROM "
-                           "model_catalogs WHERE model_id = %s ORDER BY firmware_min, version",
-                           (model_id,)).fetchall()
+                           "model_catalogs WHERE model_id = %s", (model_id,)).fetchall()
     if not rows:
         raise NotFound(f"model {model_id!r} has no catalog")
-    return rows
+    return sorted(rows, key=lambda r: firmware_key(r["firmware_min"]))  # "10.0" after "9.0"
 
 
 @router.get("/catalogs")
