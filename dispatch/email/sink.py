@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,25 @@ class SinkHandler:
 class SmtpSink:
     """A running aiosmtpd server on 127.0.0.1 with a `SinkHandler`."""
 
-    def __init__(self, port: int = 0, *, delay_s: float = 0.0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, *, delay_s: float = 0.0, host: str = "127.0.0.1",
+                 credentials: tuple[str, str] | None = None) -> None:
         self.handler = SinkHandler(delay_s)
         if port == 0:  # the controller checks readiness by connecting, so it needs a real port
             with socket.socket() as probe:
                 probe.bind((host, 0))
                 port = int(probe.getsockname()[1])
-        self.controller = Controller(self.handler, hostname=host, port=port)
+        auth: dict[str, Any] = {}
+        if credentials is not None:
+            def check(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+                ok = isinstance(data, LoginPassword) and (
+                    data.login.decode(), data.password.decode()) == credentials
+                return AuthResult(success=ok, handled=False)
+
+            # AUTH over plain text is offered (loopback tests and the demo only); it is not
+            # required, since aiosmtpd refuses to require AUTH without TLS
+            auth = {"authenticator": check, "auth_require_tls": False}
+        self.controller = Controller(self.handler, hostname=host, port=port, **auth)
 
     def start(self) -> SmtpSink:
         """Start serving."""

@@ -251,3 +251,51 @@ def test_dispatch_incident_uses_the_catalog_in_the_customers_language(
     assert payload["fault"]["steps"] == list(fault.self_help_steps)
     assert dispatch_incident(conn, incident_id="inc-2", device_id="nobody", model_id="WM-800",
                              code="E21", now=NOW) is None
+
+
+def test_the_sender_authenticates_when_the_server_requires_it(conn: psycopg.Connection) -> None:
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    with SmtpSink(credentials=("fixahead", "s3cret")) as sink:
+        wrong = SmtpSettings(port=sink.port, username="fixahead", password="nope",
+                             start_tls=False)
+        assert deliver_due(conn, wrong, EMAIL, clock=clock_at(NOW)).retried == 1
+        right = SmtpSettings(port=sink.port, username="fixahead", password="s3cret",
+                             start_tls=False)
+        later = NOW + timedelta(hours=1)
+        assert deliver_due(conn, right, EMAIL, clock=clock_at(later)).sent == 1
+        assert len(sink.handler.wait_for(1)) == 1
+
+
+def test_concurrent_workers_send_one_email_per_episode_and_respect_the_budget(
+        database_url: str, conn: psycopg.Connection) -> None:
+    import threading
+
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as c:
+                barrier.wait(10)
+                # four workers get inc-a, four get inc-b (redelivered incidents)
+                handle_incident(c, incident(f"inc-{'ab'[i % 2]}", DRAIN), ada, now=NOW,
+                                p_home=half)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    rows = conn.execute("SELECT kind, jsonb_array_length(coalesce(payload -> 'items', "
+                        "'[1]'::jsonb)) FROM email_outbox ORDER BY id").fetchall()
+    assert rows == [("self_help", 1), ("digest", 1)]
+    assert conn.execute("SELECT count(*) FROM dispatch_decisions").fetchone() == (2,)
