@@ -13,10 +13,12 @@ running workers keep working; only their `$7$` hashes go into the password file.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import pwd
 import secrets
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +89,33 @@ def write_auth_files(conn: psycopg.Connection, out_dir: Path, *,
     Files are replaced atomically, so a broker reloading (SIGHUP) meanwhile reads either the
     old or the new version, never half of one.
     """
+    return _write_auth_files(device_hashes(conn), out_dir, prefix)
+
+
+def refresh_auth_files(conn: psycopg.Connection, out_dir: Path, *, prefix: str = "fixahead/v1",
+                       reload_pid: int | None = None) -> bool:
+    """Rewrite the files only when the registry's accounts changed, then SIGHUP `reload_pid`.
+
+    Meant for a periodic job: registering, rotating or revoking devices (CLI or API) reaches
+    the broker within one period. Returns whether anything changed.
+    """
+    devices = device_hashes(conn)
+    digest = hashlib.sha256(repr((prefix, devices)).encode()).hexdigest()
+    stamp = out_dir / ".registry-digest"
+    if (out_dir / PASSWORD_FILE).exists() and stamp.exists() and stamp.read_text() == digest:
+        return False
+    _write_auth_files(devices, out_dir, prefix)
+    _write(stamp, digest, mode=0o600, broker_readable=False)
+    if reload_pid is not None:
+        os.kill(reload_pid, signal.SIGHUP)
+    return True
+
+
+def _write_auth_files(devices: list[tuple[str, str]], out_dir: Path, prefix: str) -> AuthFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     services = service_passwords(out_dir)
     accounts = [(name, hash_secret(services[name])) for name in SERVICES]
-    accounts += device_hashes(conn)
+    accounts += devices
     password_file, acl_file = out_dir / PASSWORD_FILE, out_dir / ACL_FILE
     _write(password_file, render_passwords(accounts), mode=0o600, broker_readable=True)
     _write(acl_file, render_acl(prefix), mode=0o600, broker_readable=True)

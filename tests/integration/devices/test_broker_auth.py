@@ -14,7 +14,14 @@ import psycopg
 import pytest
 
 from devices.provisioning import register, revoke, rotate
-from fixahead.broker_auth import ACL_FILE, INGEST, PASSWORD_FILE, PLATFORM, write_broker_files
+from fixahead.broker_auth import (
+    ACL_FILE,
+    INGEST,
+    PASSWORD_FILE,
+    PLATFORM,
+    refresh_auth_files,
+    write_broker_files,
+)
 from tests.integration.devices.mqttclient import Client
 from tests.support.services import Mosquitto, mosquitto_binary
 
@@ -171,3 +178,21 @@ def test_service_passwords_survive_regeneration_and_stay_private(database_url: s
     text = conf.read_text()
     assert "allow_anonymous false" in text and "acl_file" in text and "18999" in text
     assert first not in (tmp_path / "passwords").read_text()
+
+
+def test_refresh_rewrites_and_reloads_only_when_the_registry_changed(database_url: str,
+                                                                     broker_dir) -> None:
+    out, broker = broker_dir
+    assert broker.proc is not None
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert refresh_auth_files(conn, out, reload_pid=broker.proc.pid)  # no stamp yet
+        assert not refresh_auth_files(conn, out, reload_pid=broker.proc.pid)
+        _, secret = register(conn, model_id="WM-800", device_id="dev-new", actor="test")
+        assert refresh_auth_files(conn, out, reload_pid=broker.proc.pid)
+        time.sleep(0.3)
+        device = Client(broker.port, "dev-new", secret)
+        assert device.accepted
+        revoke(conn, "dev-new", actor="test")
+        assert refresh_auth_files(conn, out, reload_pid=broker.proc.pid)
+        assert device.disconnected.wait(5)
+        device.close()
