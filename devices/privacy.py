@@ -168,6 +168,13 @@ def erase_customer(conn: psycopg.Connection, customer_id: str, *, actor: str) ->
                     conn.execute(sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(
                         ident, col, col), [new, old])
         deleted = _delete_in_dependency_order(conn, doomed, subject)
+        # the audit trail stays, but no record may tie a device to the erased households
+        conn.execute("UPDATE audit_log SET detail = detail - 'household_id' "
+                     "WHERE detail->>'household_id' = ANY(%s)", (subject.households,))
+        for household in subject.households:
+            conn.execute("UPDATE audit_log SET subject_id = %s WHERE subject_type = "
+                         "'household' AND subject_id = %s",
+                         (f"erased-{secrets.token_hex(8)}", household))
         conn.execute("DELETE FROM customers WHERE customer_id = %s", (customer_id,))
         summary = {"households": len(subject.households), "devices_detached": len(renamed),
                    "deleted_rows": deleted}

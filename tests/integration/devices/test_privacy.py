@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from devices.audit import audit_trail
+from devices.audit import audit, audit_trail
 from devices.customers import ConsentChange, Customer, Household
 from devices.customerstore import (
     Conflict,
@@ -36,6 +36,10 @@ def seed(conn: psycopg.Connection, customer_id: str = "cus-zelda", name: str = N
     create_household(conn, Household(f"hh-{customer_id}", customer_id))
     key = register_device(conn, device_id, "WM-800", secret_hash="x")
     assign_device(conn, device_id, f"hh-{customer_id}")
+    audit(conn, actor="test", action="household.create", subject_type="household",
+          subject_id=f"hh-{customer_id}")
+    audit(conn, actor="test", action="device.assign", subject_type="device",
+          subject_id=device_id, detail={"household_id": f"hh-{customer_id}"})
     record_consent(conn, customer_id, ConsentChange("proactive_email", True, "web-signup"))
     record_consent(conn, customer_id, ConsentChange("usage_for_availability", True, "web"))
     record_consent(conn, customer_id, ConsentChange("usage_for_availability", False, "email"))
