@@ -5,6 +5,8 @@ random order each round, in batches. Baselines in the same run: the same rules v
 NumPy (one step = at most one reading per device), and the Numba kernels' own source run by
 CPython without the JIT (a plain Python loop) on a sample. Cold start: a new process that
 imports, loads the packs, compiles them and evaluates its first batch, JIT cache warm.
+Throughputs are measured in this process's CPU time (all one thread), so that other load on
+a shared machine does not count against any of them (the cold start is wall time).
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from fixahead.settings import Settings
 from rules.config import TICK_EVERY_MS
 
 SAMPLES = 10  # per message
+
+
+def _clock() -> float:
+    return time.process_time()
 # per model: the metric of each sample in a message, and each metric's (mean, sd)
 LAYOUT = {
     "WM-800": ([1, 2, 4, 1, 2, 4, 1, 2, 4, 3],
@@ -71,7 +77,7 @@ def _numba(compiled, data: dict[str, Any], batch: int) -> tuple[float, int]:
     ev = Evaluator(compiled, capacity=len(data["keys"]) + 1)
     ev.assign(data["keys"], data["models"])
     n, flips, ticked = data["ts"].size, 0, 0
-    t = time.perf_counter()
+    t = _clock()
     for a in range(0, n, batch):
         b = min(n, a + batch)
         tr = ev.evaluate(data["ts"][a:b], data["device"][a:b], data["metric"][a:b],
@@ -81,7 +87,7 @@ def _numba(compiled, data: dict[str, Any], batch: int) -> tuple[float, int]:
         if now - ticked >= TICK_EVERY_MS:  # as the engine does
             flips += len(ev.tick(now))
             ticked = now
-    return time.perf_counter() - t, flips
+    return _clock() - t, flips
 
 
 def _numpy(compiled, data: dict[str, Any]) -> tuple[float, int]:
@@ -91,14 +97,14 @@ def _numpy(compiled, data: dict[str, Any]) -> tuple[float, int]:
     slot_model = np.array([compiled.model_index(m) for m in data["models"]])
     ev = NumpyEvaluator(compiled, slot_model)
     devices = keys.size
-    t = time.perf_counter()
+    t = _clock()
     for r in range(data["rounds"]):
         base = r * devices * SAMPLES
         for i in range(SAMPLES):
             sl = slice(base + i, base + devices * SAMPLES, SAMPLES)
             ev.step(data["ts"][sl], data["device"][sl] - 1, data["metric"][sl].astype(np.int64),
                     data["value"][sl])
-    return time.perf_counter() - t, ev.transitions
+    return _clock() - t, ev.transitions
 
 
 def interpreted(module_names: tuple[str, ...] = ("rules.kernels.predicates",
@@ -127,12 +133,12 @@ def _python(compiled, data: dict[str, Any], sample: int) -> tuple[float, int]:
     c = compiled
     ts, dev = data["ts"][:sample], data["device"][:sample]
     o = [col.copy() for col in ev._out.cols]
-    t = time.perf_counter()
+    t = _clock()
     _, flips = run(ts, dev, data["metric"][:sample], data["value"][:sample], 0,
                    ev.slot_of, ev.slot_model, ev.seen, ev.st, c.kind, c.prm, c.pred_off,
                    c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
                    c.prog_len, c.rule_off, c.max_rules, ev.scratch, ev.stack, ev.counters, *o)
-    return time.perf_counter() - t, flips
+    return _clock() - t, flips
 
 
 COLD = """
@@ -150,7 +156,7 @@ print("evaluated", flush=True)
 
 
 def cold_start() -> float:
-    """Seconds from spawning a new interpreter until its first batch is evaluated."""
+    """Seconds from spawning a new interpreter until its first batch is evaluated (wall)."""
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True,
                           timeout=300, check=True)
