@@ -110,8 +110,14 @@ def import_csv(conn: psycopg.Connection, text: str, *, actor: str,
                progress: Progress | None = None) -> ImportResult:
     """Register every device of a CSV file, or none when any row is bad (per-row report)."""
     models = {m for (m,) in conn.execute("SELECT model_id FROM models")}
-    existing = {d for (d,) in conn.execute("SELECT device_id FROM devices")}
-    households = {h for (h,) in conn.execute("SELECT household_id FROM households")}
+    # first pass without the database, then look up only the ids the file names (a registry
+    # of millions is never loaded to check a file of thousands)
+    rows, _ = parse_devices_csv(text, models=models)
+    ids = [r.device_id for r in rows]
+    existing = {d for (d,) in conn.execute(
+        "SELECT device_id FROM devices WHERE device_id = ANY(%s)", (ids,))}
+    households = _known_households(conn, sorted({r.household_id for r in rows
+                                                 if r.household_id}))
     rows, errors = parse_devices_csv(text, models=models, existing=existing,
                                      households=households)
     if errors:
