@@ -73,8 +73,7 @@ def _act(conn: psycopg.Connection, claim: Claim, *, now: datetime,
         conn.execute("""INSERT INTO email_unsubscribes (customer_id) VALUES (%s)
                         ON CONFLICT DO NOTHING""", (claim.subject,))
         conn.execute("""UPDATE email_outbox SET state = 'cancelled'
-                        WHERE customer_id = %s AND state = 'pending'
-                          AND kind IN ('self_help', 'digest', 'reminder')""", (claim.subject,))
+                        WHERE customer_id = %s AND state = 'pending'""", (claim.subject,))
         return "unsubscribed", None
     raise ValueError(f"unknown action {claim.action!r}")
 

@@ -93,6 +93,8 @@ def hold_slot(conn: psycopg.Connection, *, incident_id: str, customer_id: str, o
               req: VisitRequest, technician: Technician, now: datetime, hold_minutes: int,
               config: SearchConfig = DEFAULT_SEARCH) -> int | None:
     """Hold `offer` on the technician's calendar; None when it is no longer free."""
+    if offer.start <= now:
+        return None
     try:
         with conn.transaction():
             conn.execute("SELECT 1 FROM technicians WHERE id = %s FOR UPDATE",
@@ -175,9 +177,10 @@ def current_visit(conn: psycopg.Connection, incident_id: str) -> tuple[int, str]
 
 
 def choose_offer(conn: psycopg.Connection, *, incident_id: str, rank: int, now: datetime,
-                 hold_minutes: int = 48 * 60,
+                 hold_minutes: int = 48 * 60, book: bool = True,
                  config: SearchConfig = DEFAULT_SEARCH) -> int | None:
-    """Move the incident's visit to its kept offer `rank`; the new visit id, None if taken."""
+    """Move the incident's visit to its kept offer `rank` (booked, or held when `book` is
+    false); the new visit id, None if that time is taken or past."""
     row = conn.execute(
         """SELECT id, customer_id, lat, lon, skill, parts, urgent,
                   extract(epoch FROM ends_at - starts_at)::int / 60
@@ -203,6 +206,9 @@ def choose_offer(conn: psycopg.Connection, *, incident_id: str, rank: int, now: 
                             hold_minutes=hold_minutes, config=config)
             if vid is None:
                 raise _Taken  # roll the release back: the customer keeps the old slot
+            if book:  # the customer picked this time: that is their confirmation
+                conn.execute("UPDATE visits SET state = 'booked', hold_expires_at = NULL "
+                             "WHERE id = %s", (vid,))
     except _Taken:
         return None
     return vid

@@ -102,10 +102,19 @@ def test_choose_another_slot_moves_the_visit(conn: psycopg.Connection) -> None:
     vid = choose_offer(conn, incident_id="inc-1", rank=2, now=NOW, config=CFG)
     assert vid is not None
     rows = conn.execute("SELECT id, state, starts_at FROM visits ORDER BY id").fetchall()
-    assert [(r[0], r[1]) for r in rows] == [(p.visit_id, "released"), (vid, "held")]
+    assert [(r[0], r[1]) for r in rows] == [(p.visit_id, "released"), (vid, "booked")]
     assert rows[1][2] == p.offers[2].start
     assert cancel_visit(conn, vid) == "cancelled"
     assert cancel_visit(conn, vid) == "cancelled"
+
+
+def test_an_offer_in_the_past_cannot_be_held(conn: psycopg.Connection) -> None:
+    add_technician(conn, technician())
+    p = propose_visit(conn, incident_id="inc-1", customer_id="c1", req=REQ, p_home=flat,
+                      now=NOW, hold_minutes=60, config=CFG)
+    assert p is not None
+    late = p.offers[1].start + timedelta(minutes=1)
+    assert choose_offer(conn, incident_id="inc-1", rank=1, now=late, config=CFG) is None
 
 
 def test_the_database_refuses_overlaps_even_without_the_lock(conn: psycopg.Connection) -> None:

@@ -66,6 +66,12 @@ def propose(url: str, language: str = "en", fault: FaultInfo = MOTOR) -> Outcome
         return handle_incident(conn, inc, c, now=NOW, p_home=lambda _: 0.5)
 
 
+def out_offers(url: str) -> list[datetime]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT starts_at FROM visit_offers ORDER BY rank").fetchall()]
+
+
 def state(url: str, visit_id: int | None) -> str:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT state FROM visits WHERE id = %s", (visit_id,)).fetchone()
@@ -113,6 +119,10 @@ def test_choose_another_slot_moves_the_visit_and_voids_the_old_confirm_link(env:
     assert state(env.url, out.visit_id) == "released"
     old_confirm = env.client.post(env.link("confirm", out.visit_id))
     assert "no longer valid" in old_confirm.text
+    with psycopg.connect(env.url) as conn:
+        booked = conn.execute("SELECT starts_at FROM visits WHERE state = 'booked'").fetchall()
+    assert booked == [(out_offers(env.url)[3],)]
+    assert "Your visit has moved" in env.client.post(choose, data={"rank": "1"}).text
 
 
 def test_cancel_after_confirm_cancels_and_a_late_confirm_says_so(env: Env) -> None:
