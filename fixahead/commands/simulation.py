@@ -66,7 +66,8 @@ def simulate(
     register_devices: Annotated[bool, typer.Option(
         "--register/--no-register", help="Register the devices in the database")] = True,
     connections: Annotated[int, typer.Option(help="Shared connections per process")] = 2,
-    batch_s: Annotated[float, typer.Option(help="Seconds of telemetry per message")] = 1800,
+    batch_s: Annotated[float | None, typer.Option(
+        help="Seconds of telemetry per message (default 60 at speed <= 60, else 1800)")] = None,
     fault_rate: Annotated[float, typer.Option(help="Scale the share of faulty devices")] = 1.0,
     tag: Annotated[str | None, typer.Option(help="Device id prefix (default s<seed>)")] = None,
     dry_run: Annotated[bool, typer.Option(help="Plan and write ground truth only")] = False,
@@ -88,6 +89,7 @@ def simulate(
         raise typer.BadParameter(str(exc), param_hint="--shard") from None
     window = window_ending_now(days, speed, int(time.time() * 1000))
     needed = max_past_age_s(window, speed)
+    batch_s = batch_s or (60.0 if 0 < speed <= 60 else 1800.0)
     spec_args = dict(households=households, window=window, seed=seed, speed=speed,
                      prefix=settings.topic_prefix, tag=tag, fault_rate=fault_rate,
                      batch_s=batch_s, connections=connections)
