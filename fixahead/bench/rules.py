@@ -121,6 +121,7 @@ def interpreted(module_names: tuple[str, ...] = ("rules.kernels.predicates",
         if hasattr(obj, "py_func"):
             f = obj.py_func
             pure[key] = types.FunctionType(f.__code__, pure, f.__name__, f.__defaults__)
+    pure["prefetch"] = lambda *args: None  # a cache hint: nothing to do in Python
     return pure
 
 
