@@ -40,11 +40,16 @@ MECHANISMS: dict[str, tuple[Mechanism, ...]] = {
                   "water_inflow", True, 0.2),
         Mechanism("leak", "sudden", ("E90",), ("leak",), None, False),
         Mechanism("low_supply_pressure", "intermittent", ("E10",), ("supply",), None, True),
+        Mechanism("motor_brushes", "gradual", ("E60",), ("motor",), "motor_current", False),
+        Mechanism("door_lock", "intermittent", ("E40",), ("lock",), None, True),
     ),
     "fridge": (
         Mechanism("compressor_wear", "gradual", ("F2",), ("warm", "compressor"),
                   "compressor_duty", False, 0.12),
         Mechanism("door_left_open", "sudden", ("F7",), ("door",), "cabinet_temp", True),
+        Mechanism("dusty_condenser", "gradual", ("F9",), ("condenser",), "compressor_duty",
+                  True, 0.15),
+        Mechanism("defrost_fault", "gradual", ("F4",), ("defrost",), "cabinet_temp", False),
     ),
     "dishwasher": (
         Mechanism("filter_clog", "gradual", ("I20",), ("drain",), "drain_time", True),

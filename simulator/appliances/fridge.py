@@ -30,11 +30,16 @@ class Fridge(Appliance):
         heat = door_heat(ts, sessions)
         open_ = self.active("door_left_open", ts)
         load = self.base_load + 0.012 * (amb - 21) + 0.04 * heat
-        cap = 1 - 0.72 * self.degradation("compressor_wear", ts)
+        # lost capacity: a worn compressor (F2 once it cannot keep up), dust on the condenser
+        # (F9, duty only), ice on an evaporator that does not defrost (F4, the cabinet warms)
+        iced = self.degradation("defrost_fault", ts)
+        cap = np.maximum(0.1, 1 - 0.72 * self.degradation("compressor_wear", ts)
+                         - 0.4 * self.degradation("dusty_condenser", ts) - 0.25 * iced)
         req = np.where(open_, 1.5, load / cap)
         saw = 2 * np.abs(((ts / MINUTE_MS) / self.cycle_min + self.phase) % 1 - 0.5) - 0.5
         behind = np.maximum(0.0, req - 0.92)
-        return {"amb": amb, "heat": heat, "open": open_, "req": req, "saw": saw, "behind": behind}
+        return {"amb": amb, "heat": heat, "open": open_, "req": req, "saw": saw, "behind": behind,
+                "iced": iced}
 
     def simulate(self, chunk: Chunk, t0: int, t1: int, sessions: Sessions) -> None:
         """Continuous temperatures and duty, door events for openings that start in [t0, t1)."""
@@ -49,6 +54,7 @@ class Fridge(Appliance):
                     since_open[hit] = (ts[hit] - f.hard_failure_ms + 5 * MINUTE_MS) / MINUTE_MS
             warm = (s["amb"] - self.set_cabinet) * 0.75 * (1 - np.exp(-since_open / 45.0))
             cabinet = (self.set_cabinet + 0.6 * s["saw"] + 0.5 * s["heat"] + 18 * s["behind"]
+                       + 5.0 * s["iced"]
                        + np.where(s["open"], warm, 0.0) + rng.normal(0, 0.08, len(ts)))
             freezer = (self.set_freezer + 1.2 * s["saw"] + 0.15 * s["heat"] + 45 * s["behind"]
                        + rng.normal(0, 0.12, len(ts)))

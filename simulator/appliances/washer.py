@@ -38,7 +38,8 @@ class Washer(Appliance):
             tumble = 1.3 + 0.08 * load + 0.5 * (np.sin(ts / 7000.0) > 0)
             motor = np.select([names == "wash", names == "spin", names == "fill"],
                               [tumble, 3.6 + 0.3 * load, 0.35], 0.25)
-            motor = motor + rng.normal(0, 0.08, n)
+            worn = 1 + 0.45 * float(self.degradation("motor_brushes", start))
+            motor = motor * np.where(names == "idle", 1.0, worn) + rng.normal(0, 0.08, n)
             inflow = np.where(names == "fill", self.inflow * inlet, 0.0)
             inflow = np.maximum(0, inflow + np.where(inflow > 0, rng.normal(0, 0.3, n), 0))
             vib = np.select([names == "spin", names == "wash"],

@@ -110,3 +110,31 @@ def test_sensor_faults_drop_freeze_or_spike_only_their_metric_and_interval() -> 
     _t, _m, v = apply_sensor_faults([fault("stuck")], ids, ts, metric, value, rng_for(1))
     assert len(set(v[hit].tolist())) == 1
     assert np.array_equal(v[~hit], value[~hit])
+
+
+def test_dusty_condenser_raises_duty_without_warming_the_freezer() -> None:
+    fault = gradual("FR-300", "dusty_condenser")
+    ts, duty = series("FR-300", "fridge", fault, daily(8, 0.5, 0), "compressor_duty")
+    day = _days(ts)
+    assert duty[(day > 17) & (day < 19)].mean() > duty[day < 2].mean() + 8
+    _, freezer = series("FR-300", "fridge", fault, daily(8, 0.5, 0), "freezer_temp")
+    assert freezer.max() < -12
+
+
+def test_worn_motor_brushes_draw_more_current_in_the_wash() -> None:
+    fault = gradual("WM-800", "motor_brushes")
+    ts, amps = series("WM-800", "washer", fault, daily(18, 100, 5), "motor_current")
+    day = _days(ts)
+    assert amps[(day > 15) & (day < 17)].mean() > 1.2 * amps[day < 2].mean()
+
+
+def test_ground_truth_fixability_agrees_with_the_catalog_for_every_mechanism() -> None:
+    from simulator.faults import MECHANISMS, pick_code
+    from simulator.fleet import kind_key
+
+    for model in catalog().values():
+        for mech in MECHANISMS.get(kind_key(model.kind), ()):
+            code = pick_code(model, mech)
+            entry = next((c for c in model.codes if c.code == code), None)
+            if entry is not None and hasattr(entry, "customer_fixable"):
+                assert entry.customer_fixable == mech.customer_fixable, (model.id, code)

@@ -88,3 +88,16 @@ def test_ground_truth_reads_back_what_was_written(tmp_path) -> None:  # type: ig
     assert set(truth["presence"]) == set(sc.presence)
     start_ms, slot_s, minutes = truth["presence"][sc.fleet.households[0].id]
     assert start_ms == sc.window.start_ms and slot_s == 900 and len(minutes) == 2 * 96
+
+
+def test_shards_together_publish_exactly_the_whole_run() -> None:
+    from collections import Counter
+
+    from simulator.plan import Shard
+
+    whole = Counter((m.topic, m.payload) for m in Traffic(scenario(7, 1, seed=8)))
+    parts: Counter[tuple[str, bytes]] = Counter()
+    for i in range(3):
+        parts.update((m.topic, m.payload) for m in Traffic(scenario(7, 1, seed=8,
+                                                                    shard=Shard(i, 3))))
+    assert parts == whole
