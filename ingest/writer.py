@@ -14,7 +14,8 @@ from ingest.copyformat import telemetry_copy_bytes
 
 @dataclass(frozen=True)
 class Committed:
-    """What a committed batch stored: the new telemetry rows in columns and the new events."""
+    """What a committed batch stored: the new telemetry rows in columns, ordered by device,
+    metric and time, and the new events in arrival order."""
 
     ts_ms: np.ndarray  # int64, Unix milliseconds
     device: np.ndarray  # int32, device key
@@ -47,7 +48,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Committed:
         if batch.key_device:
             cur.execute(
                 """INSERT INTO ingest_messages (device, seq)
-                   SELECT * FROM unnest(%s::integer[], %s::bigint[])
+                   SELECT * FROM unnest(%s::integer[], %s::bigint[]) ORDER BY 1, 2
                    ON CONFLICT DO NOTHING RETURNING device, seq""",
                 (batch.key_device, batch.key_seq),
             )
@@ -67,6 +68,10 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Committed:
                 ts, dev, met, val = ts[keep], dev[keep], met[keep], val[keep]
                 events = kept_events
         if len(ts):
+            # Sorted rows touch each leaf of the (device, metric, time) index once per batch
+            # instead of at random: COPY ran about twice as fast when measured.
+            order = np.lexsort((ts, met, dev))
+            ts, dev, met, val = ts[order], dev[order], met[order], val[order]
             with cur.copy(
                 "COPY telemetry (time, device, metric, value) FROM STDIN (FORMAT BINARY)"
             ) as copy:

@@ -48,7 +48,7 @@ def _publisher(url: str, prefix: str, devices: int, messages: int, samples: int,
     """Child process: pre-encode (unless paced), then publish and report timings."""
     addr = parse_mqtt_url(url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{seq0}")
-    client.max_inflight_messages_set(5000)
+    client.max_inflight_messages_set(0)  # paho requeues O(n) per ack when capped
     client.max_queued_messages_set(0)
     client.connect(addr.host, addr.port)
     client.loop_start()
@@ -181,6 +181,9 @@ def _ingest(settings: Settings, url: str, db: str, prefix: str, devices: int, me
         state["rows"] += c.rows
         state["last"] = now
 
+    # A phase of its own: the topic prefix differs per phase, because the sessions of earlier
+    # phases' workers persist and would keep taking their share of a shared subscription.
+    prefix = f"{prefix}/{seq0}"
     config = ingest_config(settings.model_copy(update={
         "topic_prefix": prefix, "ingest_client_id": f"bench-ingest-{seq0}"}), db, url)
     worker = IngestWorker(config, on_commit=on_commit)

@@ -15,13 +15,14 @@ import subprocess
 import sys
 import time
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fixahead.bench.common import result
-from fixahead.settings import Settings
 from rules.config import TICK_EVERY_MS
+
+if TYPE_CHECKING:  # the cold-start child imports this module: keep its imports light
+    from fixahead.settings import Settings
 
 SAMPLES = 10  # per message
 
@@ -169,6 +170,8 @@ def cold_start() -> float:
 
 def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
     """Measure readings per second (Numba, NumPy, Python) and the cold start."""
+    from fixahead.bench.common import result
+
     del settings
     devices, readings = 100_000, (1_000_000 if quick else 10_000_000)
     batch, sample = 100_000, 20_000

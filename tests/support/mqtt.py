@@ -22,7 +22,7 @@ class Publisher:
         addr = parse_mqtt_url(url)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=protocol)
-        self.client.max_inflight_messages_set(1000)
+        self.client.max_inflight_messages_set(0)
         self.client.max_queued_messages_set(0)
         if username is not None:
             self.client.username_pw_set(username, password)
