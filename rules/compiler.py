@@ -8,7 +8,15 @@ import numpy as np
 
 from devices.catalog import Model
 from rules.kernels.batch import OP_AND, OP_NOT, OP_OR
-from rules.kernels.predicates import ERROR_COUNT, KIND_NAMES, SILENT, init_pred, state_size
+from rules.kernels.predicates import (
+    ERROR_COUNT,
+    KIND_NAMES,
+    RATE,
+    SILENT,
+    STUCK,
+    THRESHOLD,
+    state_size,
+)
 from rules.model import All, AnyOf, Condition, Not, Predicate, Rule, predicates
 
 
@@ -48,7 +56,11 @@ class CompiledRules:
         rows = np.zeros((len(self.models) + 1, self.width))
         rows[:, :self.head] = -np.inf  # watermarks
         for p, m in enumerate(self.pred_model.tolist()):
-            init_pred(rows, m, int(self.pred_off[p]), int(self.kind[p]), int(self.pred_size[p]))
+            o, k, size = int(self.pred_off[p]), int(self.kind[p]), int(self.pred_size[p])
+            if k in (THRESHOLD, RATE, STUCK):
+                rows[m, o + 2] = np.nan  # "no pending start / previous sample / run yet"
+            elif k == ERROR_COUNT:
+                rows[m, o + 3:o + size] = np.nan  # empty ring of event times
         return rows
 
     @property
