@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -200,16 +201,51 @@ class Traffic:
             yield from chunk
 
 
-def pre_encode(households: int, days: float, seed: int, *, prefix: str = "fixahead/v1",
+@dataclass(frozen=True)
+class Encoded:
+    """A whole run pre-encoded: devices to register, messages in publish order, and counts."""
+
+    devices: list[tuple[str, str]]  # (device_id, model_id)
+    messages: list[tuple[str, bytes]]  # (topic, payload)
+    unique_messages: int  # without duplicate deliveries and status messages
+    samples: int  # telemetry samples in the unique messages
+    window: Window
+
+
+def encode_run(households: int, days: float, seed: int, *, prefix: str = "fixahead/v1",
                window: Window | None = None, now_ms: int | None = None,
-               batch_s: float = 1800, shard: Shard | None = None) -> list[tuple[str, bytes]]:
-    """All messages of a run as (topic, payload) in publish order, for benchmarks."""
+               batch_s: float = 1800, shard: Shard | None = None,
+               network_rate: float = 0.01) -> Encoded:
+    """Generate and encode a whole run in memory (the window ends now unless given)."""
     import time
 
     if window is None:
         window = window_ending_now(days, 0, now_ms or int(time.time() * 1000))
-    scenario = plan(households, window, seed, load_catalog(), shard=shard)
-    return [(m.topic, m.payload) for m in Traffic(scenario, prefix, batch_s=batch_s)]
+    scenario = plan(households, window, seed, load_catalog(), shard=shard,
+                    network_rate=network_rate)
+    messages, unique, samples = [], 0, 0
+    count_header = protocol.HEADER.size
+    for m in Traffic(scenario, prefix, batch_s=batch_s):
+        messages.append((m.topic, m.payload))
+        if m.duplicate or m.channel == "status":
+            continue
+        unique += 1
+        if m.channel == "telemetry":
+            if protocol.is_binary(m.payload):
+                samples += (len(m.payload) - count_header) // protocol.SAMPLE.itemsize
+            else:
+                samples += len(protocol.decode_telemetry_json(m.payload, 1 << 20).ts_ms)
+    devices = [(d.device_id, d.model_id) for d in scenario.devices]
+    return Encoded(devices, messages, unique, samples, window)
 
 
-__all__ = ["MINUTE_MS", "Message", "Traffic", "encode_binary", "pre_encode"]
+def pre_encode(households: int, days: float, seed: int, *, prefix: str = "fixahead/v1",
+               window: Window | None = None, now_ms: int | None = None,
+               batch_s: float = 1800, shard: Shard | None = None) -> list[tuple[str, bytes]]:
+    """All messages of a run as (topic, payload) in publish order, for benchmarks."""
+    return encode_run(households, days, seed, prefix=prefix, window=window, now_ms=now_ms,
+                      batch_s=batch_s, shard=shard).messages
+
+
+__all__ = ["MINUTE_MS", "Encoded", "Message", "Traffic", "encode_binary", "encode_run",
+           "pre_encode"]

@@ -101,3 +101,15 @@ def test_shards_together_publish_exactly_the_whole_run() -> None:
         parts.update((m.topic, m.payload) for m in Traffic(scenario(7, 1, seed=8,
                                                                     shard=Shard(i, 3))))
     assert parts == whole
+
+
+def test_encode_run_lists_devices_and_counts_unique_messages_and_samples() -> None:
+    from simulator.traffic import encode_run
+    from tests.unit.simulator.helpers import window
+
+    run = encode_run(4, 1, 6, window=window(1), network_rate=0.5)
+    assert {d for d, _ in run.devices} >= {t.split("/")[2] for t, _ in run.messages}
+    assert run.unique_messages < len(run.messages)  # duplicates and status come on top
+    samples = sum(len(protocol.decode_telemetry(p, 10_000).ts_ms) for t, p in run.messages
+                  if t.endswith("/telemetry"))
+    assert run.samples < samples  # the duplicates' samples are not counted twice
