@@ -47,7 +47,7 @@ def test_malformed_corpus_lands_in_dead_letters_while_good_traffic_is_stored(
     now = int(time.time() * 1000)
     bad = []
     for topic, payload, reason in MALFORMED:
-        if reason in ("ts_future", "ts_past", "non_finite") and b"FX" != payload[:2]:
+        if reason in ("ts_future", "ts_past", "non_finite") and payload[:2] != b"FX":
             continue  # these fixtures are tied to the unit tests' fixed clock
         topic = topic.replace("fixahead/v1", topic_prefix, 1)
         if topic.startswith(topic_prefix) and topic.rsplit("/", 1)[1] in CHANNELS:
