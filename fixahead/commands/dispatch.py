@@ -151,3 +151,66 @@ def send_cmd(
     with _conn() as conn:
         r = deliver_due(conn, smtp, email)
     typer.echo(f"sent {r.sent}, retried {r.retried}, failed {r.failed}")
+
+
+@dispatch_app.command("run")
+def run_cmd(
+    smtp_host: Annotated[str | None, typer.Option(help="SMTP server host")] = None,
+    smtp_port: Annotated[int | None, typer.Option(help="SMTP server port")] = None,
+    mail_from: Annotated[str | None, typer.Option(help="Sender address")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Public URL of the customer pages")]
+    = None,
+    link_secret: Annotated[str | None, typer.Option(help="Secret that signs customer links")]
+    = None,
+    sink: Annotated[bool, typer.Option(help="Start an embedded SMTP sink and send to it")]
+    = False,
+    for_seconds: Annotated[float | None, typer.Option("--for", help="Stop after this long")]
+    = None,
+) -> None:
+    """Run the dispatch jobs (outbox, holds, reminders, availability) until Ctrl-C."""
+    import threading
+    from contextlib import contextmanager
+
+    import psycopg
+
+    from dispatch.email.render import EmailSettings
+    from dispatch.email.sender import SmtpSettings
+    from dispatch.email.sink import SmtpSink
+    from dispatch.jobs import build_scheduler
+    from fixahead.cli import _settings, _stop_event
+    from fixahead.services import database, prepare_database
+
+    secret = _setting("link_secret", link_secret)
+    if not secret:
+        raise typer.BadParameter("a link secret is needed (--link-secret)")
+    stop = _stop_event()
+    if for_seconds is not None:
+        threading.Timer(for_seconds, stop.set).start()
+    embedded = SmtpSink().start() if sink else None
+    try:
+        smtp = SmtpSettings(host=_setting("smtp_host", smtp_host, "127.0.0.1"),
+                            port=embedded.port if embedded else int(
+                                _setting("smtp_port", smtp_port, 25)))
+        email = EmailSettings(
+            base_url=_setting("public_base_url", base_url, "http://127.0.0.1:8000"),
+            from_addr=_setting("mail_from", mail_from, "service@fixahead.local"),
+            secret=str(secret).encode())
+        with database(_settings()) as url:
+            prepare_database(url)
+
+            @contextmanager
+            def connect() -> Iterator[psycopg.Connection]:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    yield conn
+
+            scheduler = build_scheduler(connect, smtp=smtp, email=email)
+            scheduler.start()
+            typer.echo(f"dispatch jobs running; SMTP {smtp.host}:{smtp.port}")
+            try:
+                stop.wait()
+            finally:
+                scheduler.shutdown(wait=True)
+    finally:
+        if embedded is not None:
+            typer.echo(f"the embedded sink received {len(embedded.handler.messages())} email(s)")
+            embedded.stop()
