@@ -110,6 +110,8 @@ class BatchBuilder:
             elif parsed.channel == "events":
                 self._events(device, payload, now_ms)
             elif parsed.channel == "status":
+                if not payload:
+                    return  # an empty retained message clears the status: nothing to store
                 status = protocol.decode_status(payload)
                 batch.statuses[device.key] = (status.online, now_ms)
             else:

@@ -134,3 +134,10 @@ def test_status_updates_online_state():
     b = builder()
     b.add("fixahead/v1/wm-1/status", b'{"state": "offline"}', 1, NOW)
     assert b.take().statuses == {1: (False, NOW)}
+
+
+def test_empty_retained_status_clears_without_a_dead_letter():
+    b = builder()
+    b.add("fixahead/v1/wm-1/status", b"", 1, NOW)
+    batch = b.take()
+    assert batch.tokens == [1] and not batch.dead and not batch.statuses
