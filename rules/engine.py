@@ -8,6 +8,7 @@ time-driven rules as event time advances, and runs the incident lifecycle.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -37,8 +38,11 @@ def collapse(changes: list[IncidentChange]) -> list[IncidentChange]:
         name = first.change if first and first.change in ("opened", "reopened") else c.change
         if first and c.change in ("auto_cleared", "resolved"):
             name = c.change
-        out.pop(c.incident.key, None)
-        out[c.incident.key] = IncidentChange(name, c.incident)
+        inc = c.incident
+        if name in ("opened", "reopened") and inc.state == "updated":
+            inc = replace(inc, state="open")
+        out.pop(inc.key, None)
+        out[inc.key] = IncidentChange(name, inc)
     return list(out.values())
 
 

@@ -169,6 +169,15 @@ class Evaluator:
             c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
             c.prog_len, c.rule_off, c.max_rules, self.stack, *o), ts.shape[0])
 
+    def active_rules(self, device: int) -> list[int]:
+        """Indexes of the rules currently on for a device."""
+        s = int(self.slots(np.array([device]))[0])
+        if not s:
+            return []
+        m = int(self.slot_model[s])
+        return [r for r, rule in enumerate(self.c.rules)
+                if self.c.models[m] == rule.model and self.st[s, self.c.rule_off[r]] != 0.0]
+
     def export(self, devices: np.ndarray) -> list[tuple[int, bytes]]:
         """Each assigned device's state (row, last seen, timed bits, due) as bytes."""
         slots = self.slots(devices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -49,6 +50,10 @@ RETURNING key, version
 """
 
 
+def _finite(v: float) -> float | None:
+    return v if math.isfinite(v) else None  # JSON has no NaN or infinity
+
+
 def _row(inc: Incident) -> dict[str, object]:
     return {
         "key": inc.key, "device": inc.device, "fault": inc.fault, "kind": inc.kind,
@@ -56,7 +61,7 @@ def _row(inc: Incident) -> dict[str, object]:
         "state": inc.state, "opened_at": _dt(inc.opened_ms), "updated_at": _dt(inc.updated_ms),
         "closed_at": _dt(inc.closed_ms), "sources": list(inc.sources), "flaps": inc.flaps,
         "version": inc.version,
-        "readings": json.dumps([dict(r) for r in inc.readings]),
+        "readings": json.dumps([{k: _finite(v) for k, v in r} for r in inc.readings]),
     }
 
 
@@ -93,7 +98,8 @@ def load_open(conn: psycopg.Connection, devices: Sequence[int]) -> list[Incident
                      title=r[6], state=r[7], opened_ms=_ms(r[8]) or 0,
                      updated_ms=_ms(r[9]) or 0, sources=tuple(r[10]), flaps=r[11],
                      version=r[12], clear_since_ms=_ms(r[9]),
-                     readings=tuple(tuple(d.items()) for d in r[13]))
+                     readings=tuple(tuple((k, math.nan if v is None else v)
+                                          for k, v in d.items()) for d in r[13]))
             for r in rows]
 
 
