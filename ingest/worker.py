@@ -52,6 +52,7 @@ class IngestConfig:
     batch_max_wait_s: float = 0.05
     retry_max_s: float = 10.0
     registry_refresh_s: float = 30.0
+    ledger_prune_every_s: float = 600.0
     limits: Limits = field(default_factory=Limits)
 
 
@@ -93,6 +94,7 @@ class IngestWorker:
         self._registry = RegistrySnapshot()
         self._registry_at = 0.0
         self._missing: dict[str, float] = {}
+        self._pruned_at = time.monotonic()
         self._client: mqtt.Client | None = None
         self.protocol: int | None = None
         self.shared = False
@@ -216,6 +218,21 @@ class IngestWorker:
                     raise _Abandoned from exc
                 delay = min(delay * 2, self.config.retry_max_s)
 
+    def _prune_ledger(self) -> None:
+        """Forget dedupe keys older than any message still accepted (plus a day)."""
+        if time.monotonic() - self._pruned_at < self.config.ledger_prune_every_s:
+            return
+        self._pruned_at = time.monotonic()
+        keep_s = self.config.limits.max_past_age_ms / 1000 + 86_400
+        try:
+            self._db().execute(
+                "DELETE FROM ingest_messages WHERE received_at < now() - make_interval(secs => %s)",
+                (keep_s,),
+            )
+        except psycopg.Error:
+            log.warning("pruning the dedupe ledger failed; will try again later")
+            self._drop_db()
+
     def _ack(self, received: list[_Received]) -> None:
         client = self._client
         generation = self._generation
@@ -268,6 +285,7 @@ class IngestWorker:
                     break
                 self._ack(received)
                 self._account(received, committed)
+                self._prune_ledger()
                 if self.on_commit is not None and (committed.rows or committed.events):
                     try:
                         self.on_commit(committed)
