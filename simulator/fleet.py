@@ -17,7 +17,7 @@ OWNERSHIP = {
     "waterheater": 0.45,
     "heatpump": 0.25,
 }
-BINARY_SHARE = 0.75
+BINARY_SHARE = 0.85
 STREAM_HOUSEHOLD = 1
 
 

@@ -69,6 +69,8 @@ def simulate(
     batch_s: Annotated[float | None, typer.Option(
         help="Seconds of telemetry per message (default 60 at speed <= 60, else 1800)")] = None,
     fault_rate: Annotated[float, typer.Option(help="Scale the share of faulty devices")] = 1.0,
+    network_rate: Annotated[float, typer.Option(
+        help="Episodes of each kind of network trouble per device and day")] = 0.01,
     tag: Annotated[str | None, typer.Option(help="Device id prefix (default s<seed>)")] = None,
     dry_run: Annotated[bool, typer.Option(help="Plan and write ground truth only")] = False,
 ) -> None:
@@ -92,6 +94,7 @@ def simulate(
     batch_s = batch_s or (60.0 if 0 < speed <= 60 else 1800.0)
     spec_args = dict(households=households, window=window, seed=seed, speed=speed,
                      prefix=settings.topic_prefix, tag=tag, fault_rate=fault_rate,
+                     network_rate=network_rate,
                      batch_s=batch_s, connections=connections)
     out = out or settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
     run_info = {"speed": speed, "days": days, "prefix": settings.topic_prefix,
