@@ -10,7 +10,6 @@ inside, aware datetimes at the surface.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-EARTH_KM = 6371.0
+from dispatch.geo import haversine_km, travel_s
 
 
 @dataclass(frozen=True)
@@ -94,19 +93,6 @@ class Offer:
     score: float
     p_home: float
     travel_minutes: float
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def travel_s(lat1: float, lon1: float, lat2: float, lon2: float, speed_kmh: float) -> int:
-    """Travel time in whole seconds at an average speed."""
-    return math.ceil(haversine_km(lat1, lon1, lat2, lon2) / speed_kmh * 3600.0)
 
 
 def qualified(t: Technician, req: VisitRequest, config: SearchConfig) -> bool:

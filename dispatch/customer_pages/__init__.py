@@ -84,8 +84,11 @@ def show(token: str, ctx: ContextDep) -> HTMLResponse:
         offers = []
         if claim.action == "choose":
             current = booking_store.current_visit(conn, claim.subject)
+            now = ctx.clock()
             for rank, o in enumerate(booking_store.load_offers(conn, claim.subject)):
-                offers.append({"rank": rank, "window": window_text(o.start, o.end, tz, lang)})
+                if o.start > now:  # a past offer cannot be taken any more
+                    offers.append({"rank": rank,
+                                   "window": window_text(o.start, o.end, tz, lang)})
             if current is None and not offers:
                 return _page(lang, *text(lang, claim.action, "unknown"))
     title, message = text(lang, claim.action, "ask")

@@ -10,9 +10,9 @@ from dispatch.booking import (
     Technician,
     VisitRequest,
     first_free_slot,
-    haversine_km,
     search,
 )
+from dispatch.geo import haversine_km
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 07:00 in Berlin
