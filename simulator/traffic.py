@@ -1,7 +1,7 @@
 """From a scenario to MQTT messages: batch samples, add fault events, apply sensor faults and
 network trouble, number each device's messages and encode them with `devices.protocol`.
 
-Generation walks the window one chunk (a simulated day by default) at a time, so memory stays
+Generation walks the window one chunk (two simulated days by default) at a time, so memory stays
 flat for long runs; each chunk comes out sorted by the time the broker would receive it.
 """
 
@@ -171,7 +171,7 @@ class Traffic:
     """Iterate a scenario's messages chunk by chunk, each chunk sorted by publish time."""
 
     def __init__(self, scenario: Scenario, prefix: str = "fixahead/v1", *,
-                 batch_s: float = 1800, chunk_ms: int = DAY_MS) -> None:
+                 batch_s: float = 1800, chunk_ms: int = 2 * DAY_MS) -> None:
         self.scenario = scenario
         self.chunk_ms = chunk_ms
         self.streams = [DeviceStream(scenario, d, prefix, int(batch_s * 1000))
