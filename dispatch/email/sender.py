@@ -74,7 +74,8 @@ def is_permanent(exc: BaseException) -> bool:
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return False  # a configuration problem: keep retrying until fixed or out of attempts
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return 500 <= exc.code < 600
+        # 530/534/535/538: TLS or authentication policy, i.e. our configuration, not the email
+        return 500 <= exc.code < 600 and exc.code not in (530, 534, 535, 538)
     return False
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
+    tls: bool = False
 
     def parsed(self) -> EmailMessage:
         """The message parsed with the modern email policy."""
@@ -51,7 +53,8 @@ class SinkHandler:
         data = bytes(envelope.content)
         msg = message_from_bytes(data, policy=policy.default)
         mid = str(msg.get("Message-ID", "")).strip()
-        item = Received(mid, envelope.mail_from, tuple(envelope.rcpt_tos), data)
+        item = Received(mid, envelope.mail_from, tuple(envelope.rcpt_tos), data,
+                        tls=getattr(session, "ssl", None) is not None)
         with self._lock:
             self.raw.append(item)
             self.by_id.setdefault(mid, item)
@@ -82,7 +85,8 @@ class SmtpSink:
     """A running aiosmtpd server on 127.0.0.1 with a `SinkHandler`."""
 
     def __init__(self, port: int = 0, *, delay_s: float = 0.0, host: str = "127.0.0.1",
-                 credentials: tuple[str, str] | None = None) -> None:
+                 credentials: tuple[str, str] | None = None,
+                 tls_context: ssl.SSLContext | None = None) -> None:
         self.handler = SinkHandler(delay_s)
         if port == 0:  # the controller checks readiness by connecting, so it needs a real port
             with socket.socket() as probe:
@@ -99,6 +103,8 @@ class SmtpSink:
             # AUTH over plain text is offered (loopback tests and the demo only); it is not
             # required, since aiosmtpd refuses to require AUTH without TLS
             auth = {"authenticator": check, "auth_require_tls": False}
+        if tls_context is not None:  # offer STARTTLS and insist on it
+            auth.update(tls_context=tls_context, require_starttls=True)
         self.controller = Controller(self.handler, hostname=host, port=port, **auth)
 
     def start(self) -> SmtpSink:

@@ -299,3 +299,32 @@ def test_concurrent_workers_send_one_email_per_episode_and_respect_the_budget(
                         "'[1]'::jsonb)) FROM email_outbox ORDER BY id").fetchall()
     assert rows == [("self_help", 1), ("digest", 1)]
     assert conn.execute("SELECT count(*) FROM dispatch_decisions").fetchone() == (2,)
+
+
+def test_the_sender_uses_starttls_when_configured(conn: psycopg.Connection,
+                                                  tmp_path: object) -> None:
+    import shutil
+    import ssl
+    from pathlib import Path
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate (apt-get install "
+                    "openssl)")
+    d = Path(str(tmp_path))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(d / "key.pem"),
+                    "-out", str(d / "cert.pem")], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(d / "cert.pem", d / "key.pem")
+    add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
+    ada = adapter.load_customer(conn, customer_id="cus-1")
+    assert ada
+    handle_incident(conn, incident("inc-1", DRAIN), ada, now=NOW, p_home=half)
+    with SmtpSink(tls_context=context) as sink:
+        plain = SmtpSettings(port=sink.port, start_tls=False)
+        assert deliver_due(conn, plain, EMAIL, clock=clock_at(NOW)).retried == 1
+        tls = SmtpSettings(port=sink.port, start_tls=True, validate_certs=False)
+        later = NOW + timedelta(hours=1)
+        assert deliver_due(conn, tls, EMAIL, clock=clock_at(later)).sent == 1
+        [received] = sink.handler.wait_for(1)
+    assert received.tls
