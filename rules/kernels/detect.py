@@ -8,10 +8,11 @@ probability:
   diff   the same for first differences (sudden jumps, changes of roughness).
   cusum  two-sided CUSUM of values standardised by the longest window (slow drift), restarted
          once it has signalled and silent until the longest window has half renewed.
+  calm   the last 16 differences far quieter than the last 256 (a flat-lined sensor).
 Each component's surprise s = -log10(p) is then calibrated against its own recent history:
 for Gaussian noise s is exponential with mean 1/ln(10); a series whose surprises run larger
 (heavy tails, autocorrelation) has them shrunk by the ratio of the exponential mean its
-quantiles imply. The calibrated surprises combine by Bonferroni (min p times 3) and map to
+quantiles imply. The calibrated surprises combine by Bonferroni (min p times 4) and map to
 score = 1 - exp(-S / scale). Missing values score 0 and leave the state untouched.
 """
 
@@ -24,6 +25,7 @@ from numba import njit
 
 LN10 = math.log(10.0)
 BASE_MEAN = 1.0 / LN10  # mean of -log10(U), U uniform
+NC = 4  # components: level, diff, cusum, calm
 
 
 @njit(cache=True)
@@ -145,13 +147,13 @@ def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_re
     dring = np.zeros((nw, wmax))
     dsrt = np.zeros((nw, wmax))
     dmeta = np.zeros((nw, 2), np.int64)
-    cring = np.zeros((3, calibration))
-    csrt = np.zeros((3, calibration))
-    cmeta = np.zeros((3, 2), np.int64)
+    cring = np.zeros((NC, calibration))
+    csrt = np.zeros((NC, calibration))
+    cmeta = np.zeros((NC, 2), np.int64)
     zs = np.zeros(nw)
-    surprise = np.zeros(3)
+    surprise = np.zeros(NC)
     delay = wmax
-    delayed = np.zeros((3, delay))
+    delayed = np.zeros((NC, delay))
     prev = np.nan
     hi = 0.0
     lo = 0.0
@@ -189,6 +191,23 @@ def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_re
                     zs[m] = (d - med) / robust_scale(a, c, med, floor)
                     m += 1
         surprise[1] = log10_normal_sf2(_least_extreme(zs, m)) if m > 0 else 0.0
+        # calm: the short window's differences far quieter than the longest's (flat-lined
+        # or stuck sensor); ln of a 16-point MAD has a standard deviation near 0.29
+        surprise[3] = 0.0
+        cs_ = dmeta[0, 0]
+        cl_ = dmeta[nw - 1, 0]
+        # only where most differences are non-zero: a quantised series that often repeats
+        # itself is not flat-lining when it repeats
+        b = dsrt[nw - 1]
+        wide = 0.0
+        if cs_ >= windows[0] and cl_ >= 4 * windows[0]:
+            wide = 1.4826 * sorted_mad(b, cl_, sorted_median(b, cl_))
+        if wide > 0.0:
+            a = dsrt[0]
+            short = max(robust_scale(a, cs_, sorted_median(a, cs_), floor), 1e-3 * wide)
+            zc = math.log(wide / short) / 0.29
+            if zc > 0.0:
+                surprise[3] = log10_normal_sf2(zc) + math.log10(2.0)
         # cusum against the longest usable window; P(max excursion > h) ~ exp(-2 k h)
         surprise[2] = 0.0
         if hold > 0:
@@ -205,7 +224,7 @@ def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_re
                 lo = 0.0
                 hold = wmax // 2
         best = 0.0
-        for k in range(3):
+        for k in range(NC):
             cs = _calibrated(surprise[k], csrt[k], cmeta[k, 0])
             best = max(best, cs)
             # calibrate against history at least `delay` rows old, so that an anomaly lasting
@@ -215,7 +234,7 @@ def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_re
             delayed[k, slot] = surprise[k]
             if seen > delay:
                 window_push(cring, csrt, cmeta, k, calibration, old)
-        total = max(0.0, best - math.log10(3.0))
+        total = max(0.0, best - math.log10(NC))
         if seen > warmup:
             out[t] = 1.0 - math.exp(-total / score_scale)
         for j in range(nw):

@@ -101,3 +101,17 @@ def test_csv_round_trip_keeps_timestamps_and_order() -> None:
 def test_malformed_csv_is_rejected_naming_the_line(text: str, message: str) -> None:
     with pytest.raises(DetectInputError, match=message):
         parse_series(text.splitlines(keepends=True))
+
+
+def test_a_flat_lined_sensor_is_flagged_within_a_short_window() -> None:
+    rng = np.random.default_rng(3)
+    x = 10.0 + rng.normal(0, 1, 4000)
+    x[2500:2700] = x[2499]
+    s = score_series(x)
+    assert s[2500:2540].max() > s[300:2490].max() + 0.3
+
+
+def test_a_quantised_series_that_often_repeats_itself_is_not_flagged_for_it() -> None:
+    x = np.round(np.random.default_rng(4).normal(50, 0.3, 3000))
+    s = score_series(x)
+    assert np.percentile(s[300:], 99.5) < 0.6
