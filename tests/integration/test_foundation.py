@@ -106,9 +106,11 @@ def test_embedded_broker_carries_qos1_messages():
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="emb-sub")
     sub.on_message = lambda c, u, m: got.append(m.payload)
     sub.connect("127.0.0.1", broker.port)
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *args: subscribed.set()
     sub.loop_start()
     sub.subscribe("emb/+/x", qos=1)
-    time.sleep(0.3)
+    assert subscribed.wait(10)
     pub = Publisher(url)
     pub.publish_all([(f"emb/{i}/x", str(i).encode()) for i in range(50)])
     pub.close()
@@ -130,9 +132,11 @@ def test_project_mosquitto_config_keeps_far_more_than_1000_queued_messages(tmp_p
             return c
 
         slow = client()
+        subscribed = threading.Event()
+        slow.on_subscribe = lambda *args: subscribed.set()
         slow.loop_start()
         slow.subscribe("q/#", qos=1)
-        time.sleep(0.3)
+        assert subscribed.wait(10)
         slow.disconnect()
         slow.loop_stop()  # offline with a persistent session: messages queue for it
         pub = Publisher(broker.url)
