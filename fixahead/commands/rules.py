@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
+
+rules_app = typer.Typer(help="Rule packs.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.command("detect")(detect)
+    app.add_typer(rules_app, name="rules")
 
 
 def detect() -> None:
@@ -25,3 +30,26 @@ def detect() -> None:
         typer.echo(f"fixahead detect: {exc}", err=True)
         raise typer.Exit(2) from None
     sys.stdout.write(out)
+
+
+@rules_app.command("check")
+def rules_check(
+    directory: Annotated[Path | None, typer.Argument(help="Pack directory (default: packaged)")]
+    = None,
+) -> None:
+    """Load, validate and compile the rule packs against the catalog; list the rules."""
+    from devices.catalog import load_catalog
+    from rules.compiler import compile_rules
+    from rules.loader import RuleError, load_packs
+
+    catalog = load_catalog()
+    try:
+        rules = load_packs(catalog, directory)
+    except RuleError as exc:
+        typer.echo(f"fixahead rules check: {exc}", err=True)
+        raise typer.Exit(2) from None
+    compiled = compile_rules(rules, catalog)
+    for r in rules:
+        typer.echo(f"{r.model:8} {r.id:26} {r.fault:5} {r.meaning:12} {r.severity:8} {r.action}")
+    typer.echo(f"{len(rules)} rules, {compiled.kind.size} predicates, "
+               f"{compiled.width} state columns per device")
