@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -24,8 +25,16 @@ _register_areas()
 
 def run(database_url: str, *args: str) -> tuple[int, str]:
     """Invoke the CLI against `database_url`; (exit code, stdout)."""
-    result = CliRunner().invoke(app, list(args), env={"FIXAHEAD_DATABASE_URL": database_url,
-                                                      "FIXAHEAD_LOG_LEVEL": "WARNING"})
+    # the CLI sets up logging on the runner's stderr, which closes after the call: put the
+    # root logger back, or later log records from other threads hit a closed stream
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        result = CliRunner().invoke(app, list(args), env={
+            "FIXAHEAD_DATABASE_URL": database_url, "FIXAHEAD_LOG_LEVEL": "WARNING"})
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
     return result.exit_code, result.output
 
 
