@@ -132,6 +132,10 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         mt_preds += [p for p in range(n_pred)
                      if pmodel[p] == m and kind[p] in (SILENT, ERROR_COUNT)]
     mt_start[len(models)] = len(mt_preds)
+    timed = np.diff(mt_start)
+    if timed.size and timed.max() > 63:  # their on/off bits share one int64 per device
+        worst = models[int(np.argmax(timed))]
+        raise ValueError(f"model {worst}: more than 63 silent/error_count predicates")
     pr_start = np.arange(n_pred + 1, dtype=np.int64)  # each predicate belongs to one rule
     per_metric = [len([p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt])
                   for m in range(len(models)) for mt in range(n_metric)]

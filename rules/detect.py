@@ -26,7 +26,7 @@ def parse_series(lines: Iterable[str]) -> tuple[list[str], np.ndarray]:
         header = next(reader)
     except StopIteration:
         raise DetectInputError("line 1: empty input, expected 'timestamp,value'") from None
-    names = [h.strip().lower() for h in header]
+    names = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
     if "timestamp" not in names or "value" not in names:
         got = ",".join(header)
         raise DetectInputError(f"line 1: header must be 'timestamp,value', got {got!r}")

@@ -98,8 +98,8 @@ class Evaluator:
             bigger = np.zeros(max(int(devices.max()) + 1, 2 * self.slot_of.shape[0]), np.int32)
             bigger[:self.slot_of.shape[0]] = self.slot_of
             self.slot_of = bigger
-        fresh = [(int(d), m) for d, m in zip(devices.tolist(), models, strict=True)
-                 if self.slot_of[d] == 0]
+        fresh = list({int(d): m for d, m in zip(devices.tolist(), models, strict=True)
+                      if self.slot_of[d] == 0}.items())  # once per device, last model wins
         if not fresh:
             return
         self._grow(self.n_slots + len(fresh))

@@ -115,3 +115,8 @@ def test_a_quantised_series_that_often_repeats_itself_is_not_flagged_for_it() ->
     x = np.round(np.random.default_rng(4).normal(50, 0.3, 3000))
     s = score_series(x)
     assert np.percentile(s[300:], 99.5) < 0.6
+
+
+def test_a_byte_order_mark_and_extra_columns_are_accepted() -> None:
+    out = detect_csv("\ufefftimestamp,value,label\n1,2.5,0\n2,2.5,0\n").splitlines()
+    assert out == ["timestamp,anomaly_score", "1,0.000000", "2,0.000000"]
