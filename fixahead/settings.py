@@ -54,6 +54,22 @@ class Settings(BaseSettings):
     max_future_skew_s: float = 300.0
     max_past_age_s: float = 7 * 86400.0
 
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server; unset starts an embedded SMTP sink"
+    )
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = False
+    mail_from: str = "Fixahead Service <service@fixahead.example>"
+    link_secret: str | None = Field(
+        default=None, description="Signs customer links; unset: a random one kept in data_dir"
+    )
+    public_base_url: str = "http://127.0.0.1:8000"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    embedded_smtp_port: int = 8025
+
     metrics_port: int | None = None
     log_level: str = "INFO"
     log_json: bool = False
