@@ -35,7 +35,7 @@ OP_AND, OP_OR, OP_NOT = -1, -2, -3
 PREFETCH = 128  # readings
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, kind,
              prm, pred_off, mp_start, mp_preds, pr_start, pr_rules, prog, prog_start, prog_len,
              rule_off, max_rules, scratch, stack, counters, out_slot, out_rule, out_ts, out_on,

@@ -86,7 +86,7 @@ def directed(v, sign):
     return abs(v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, ts, x, tau):
     """Add (ts, x) to exponentially weighted least-squares sums kept at the origin u = 0
     (the newest sample, u in days); scalars in, the new sums out."""
@@ -99,7 +99,7 @@ def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, ts, x, tau):
     return s0 * w + 1.0, s_t * w, s_tt * w, s_x * w + x, s_tx * w
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def trend_days(s0, s_t, s_tt, s_x, s_tx, limit, sign):
     """Days until the fitted line reaches `limit` (0 if past it, inf if heading away);
     nan when the sums cannot fit a line."""
