@@ -93,7 +93,8 @@ def robust_scale(a, c, med, floor):
         for k in range(c):
             acc += abs(a[k] - med)
         s = 1.2533 * acc / c
-    return max(s, floor * (1.0 + abs(med)))
+    # relative floor only: the detector must not care about the unit (1e-9 or 1e9)
+    return max(s, floor * abs(med), 1e-300)
 
 
 @njit(cache=True)
