@@ -29,20 +29,31 @@ SAMPLES = 10  # per message
 
 def _clock() -> float:
     return time.process_time()
-# per model: the metric of each sample in a message, and each metric's (mean, sd)
-LAYOUT = {
-    "WM-800": ([1, 2, 4, 1, 2, 4, 1, 2, 4, 3],
-               {1: (2.0, 0.5), 2: (6.0, 2.0), 3: (80.0, 10.0), 4: (0.8, 0.3)}),
-    "FR-300": ([1, 2, 1, 2, 1, 2, 1, 2, 1, 3],
-               {1: (4.0, 0.5), 2: (-18.0, 0.7), 3: (40.0, 8.0)}),
-}
+
+
+def layouts() -> dict[str, tuple[list[int], dict[int, tuple[float, float]]]]:
+    """Per catalog model: the metric of each of a message's 10 samples (periodic metrics in
+    turn, one per-cycle metric last) and each metric's (mean, sd) from its typical range."""
+    from devices.catalog import load_catalog
+
+    out = {}
+    for model in load_catalog().values():
+        periodic = [m.id for m in model.metrics if m.period_s > 0] or [model.metrics[0].id]
+        cycle = [m.id for m in model.metrics if m.period_s <= 0] or periodic[:1]
+        seq = [periodic[k % len(periodic)] for k in range(SAMPLES - 1)] + [cycle[0]]
+        stats = {m.id: ((m.typical[0] + m.typical[1]) / 2, (m.typical[1] - m.typical[0]) / 8)
+                 for m in model.metrics}
+        out[model.id] = (seq, stats)
+    return out
 
 
 def fleet(devices: int, readings: int, seed: int = 1) -> dict[str, Any]:
-    """Synthetic readings: `readings // (devices * 10)` rounds of one message per device."""
+    """Synthetic readings of a fleet of every catalog model in turn: `readings // (devices *
+    10)` rounds of one 10-sample message per device, devices in random order each round."""
     rng = np.random.default_rng(seed)
+    layout = layouts()
     rounds = max(1, readings // (devices * SAMPLES))
-    models = np.array(list(LAYOUT))[np.arange(devices) % len(LAYOUT)]
+    models = np.array(sorted(layout))[np.arange(devices) % len(layout)]
     keys = np.arange(1, devices + 1, dtype=np.int32)
     t0 = 1_767_225_600_000
     order = np.concatenate([rng.permutation(devices) for _ in range(rounds)])
@@ -52,8 +63,7 @@ def fleet(devices: int, readings: int, seed: int = 1) -> dict[str, Any]:
     ts = t0 + np.repeat(rnd, SAMPLES).astype(np.int64) * 100_000 + sample * 10_000
     metric = np.empty(dev.size, np.int16)
     value = np.empty(dev.size)
-    for mi, (name, (seq, stats)) in enumerate(LAYOUT.items()):
-        del mi
+    for name, (seq, stats) in layout.items():
         rows = models[dev] == name
         metric[rows] = np.asarray(seq, np.int16)[sample[rows]]
         for mt, (mean, sd) in stats.items():
