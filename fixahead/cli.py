@@ -68,6 +68,7 @@ def run_ingest() -> None:
     from fixahead.services import platform
     from fixahead.wiring import ingest_config
     from ingest.metrics import IngestMetrics
+    from ingest.mqttclient import MQTT311
     from ingest.worker import IngestWorker
 
     settings = _settings()
@@ -78,22 +79,32 @@ def run_ingest() -> None:
             from prometheus_client import start_http_server
 
             start_http_server(settings.metrics_port, registry=metrics.registry)
-        worker = IngestWorker(ingest_config(settings, ends.database_url, ends.mqtt_url),
-                              metrics=metrics)
-        log.info("ingest worker %s on %s", settings.ingest_client_id, ends.mqtt_url)
+        config = ingest_config(settings, ends.database_url, ends.mqtt_url,
+                               protocol=MQTT311 if ends.embedded_broker else None)
+        worker = IngestWorker(config, metrics=metrics)
+        log.info("ingest worker %s on %s", settings.ingest_client_id, ends.display_mqtt_url)
         worker.run(stop)
 
 
 @broker_app.command("config")
 def broker_config(
-    out: Annotated[Path, typer.Option(help="Directory to write mosquitto.conf into")],
+    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf, passwords and acl")],
     port: int = 1883,
+    bind: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
 ) -> None:
-    """Write a Mosquitto config that keeps every queued message (no silent drops)."""
-    from fixahead.mosquitto import write_config
+    """Write a Mosquitto config that keeps every queued message, with password and ACL files
+    from the registry (each device may use only its own topics)."""
+    import psycopg
 
-    path = write_config(out, port=port)
-    typer.echo(f"wrote {path}")
+    from fixahead.broker_auth import write_broker_files
+    from fixahead.services import database, prepare_database
+
+    settings = _settings()
+    with database(settings) as url:
+        prepare_database(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            path = write_broker_files(conn, out, port, prefix=settings.topic_prefix, bind=bind)
+    typer.echo(f"wrote {path} (service account passwords in {out}/service-accounts.json)")
 
 
 @app.command("bench")
@@ -124,6 +135,7 @@ def up(
     """Run the platform on embedded defaults (or the configured services) until Ctrl-C."""
     from fixahead.services import platform
     from fixahead.wiring import ingest_config
+    from ingest.mqttclient import MQTT311
     from ingest.worker import IngestWorker
 
     settings = _settings()
@@ -131,9 +143,10 @@ def up(
     if for_seconds is not None:
         threading.Timer(for_seconds, stop.set).start()
     with platform(settings) as ends:
-        typer.echo(f"database  {ends.database_url}\nbroker    {ends.mqtt_url}\n"
+        typer.echo(f"database  {ends.database_url}\nbroker    {ends.display_mqtt_url}\n"
                    "devices publish to fixahead/v1/<device_id>/telemetry (see docs/protocol.md)")
-        worker = IngestWorker(ingest_config(settings, ends.database_url, ends.mqtt_url))
+        worker = IngestWorker(ingest_config(settings, ends.database_url, ends.mqtt_url,
+                                            protocol=MQTT311 if ends.embedded_broker else None))
         worker.run(stop)
         typer.echo(f"stored {int(worker.metrics.stored_rows._value.get())} readings")
 

@@ -6,6 +6,8 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 
@@ -19,10 +21,27 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the running platform's database and broker are."""
+    """Where the running platform's services are, and as whom to reach the broker."""
 
     database_url: str
-    mqtt_url: str
+    mqtt_url: str  # as the ingest account where the broker enforces accounts
+    platform_mqtt_url: str  # as the platform account (publishing commands, monitoring)
+    broker_dir: Path | None = None  # password/ACL files of an embedded broker
+    embedded_broker: bool = False  # amqtt: MQTT 3.1.1 only, no shared subscriptions
+
+    @property
+    def display_mqtt_url(self) -> str:
+        """The broker URL without credentials, for printing."""
+        return "mqtt://" + self.mqtt_url.rsplit("@", 1)[-1].split("://")[-1]
+
+    def refresh_broker_accounts(self, prefix: str) -> None:
+        """Rewrite the embedded broker's password file after devices were (de)registered."""
+        if self.broker_dir is None:
+            return
+        from fixahead.broker_auth import refresh_auth_files
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            refresh_auth_files(conn, self.broker_dir, prefix=prefix)
 
 
 @contextlib.contextmanager
@@ -41,19 +60,39 @@ def database(settings: Settings) -> Iterator[str]:
         pg.stop()
 
 
+def _with_credentials(port: int, username: str, password: str) -> str:
+    return f"mqtt://{quote(username, safe='')}:{quote(password, safe='')}@127.0.0.1:{port}"
+
+
 @contextlib.contextmanager
-def broker(settings: Settings) -> Iterator[str]:
-    """The configured broker URL, or an embedded amqtt broker started for the duration."""
+def broker(settings: Settings, database_url: str) -> Iterator[Endpoints]:
+    """The configured broker, or an embedded amqtt broker that enforces the registry's
+    accounts and topic rules (the same as the generated Mosquitto ACL)."""
     if settings.mqtt_url:
-        yield settings.mqtt_url
+        yield Endpoints(database_url, settings.mqtt_url, settings.mqtt_url)
         return
+    from fixahead.broker_auth import PLATFORM, prepare_embedded
     from fixahead.embedded_mqtt import EmbeddedBroker
 
-    embedded = EmbeddedBroker(settings.embedded_mqtt_port)
-    url = embedded.start()
-    log.info("embedded MQTT broker on %s (MQTT 3.1.1)", url)
+    broker_dir = settings.data_dir / "broker"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        auth, ingest_user, ingest_password = prepare_embedded(
+            conn, broker_dir, prefix=settings.topic_prefix)
+    from fixahead.broker_auth import service_passwords
+
+    platform_password = service_passwords(broker_dir)[PLATFORM]
+    embedded = EmbeddedBroker(settings.embedded_mqtt_port, auth=auth)
+    embedded.start()
+    log.info("embedded MQTT broker on 127.0.0.1:%d (MQTT 3.1.1, registry accounts)",
+             settings.embedded_mqtt_port)
     try:
-        yield url
+        yield Endpoints(
+            database_url,
+            _with_credentials(settings.embedded_mqtt_port, ingest_user, ingest_password),
+            _with_credentials(settings.embedded_mqtt_port, PLATFORM, platform_password),
+            broker_dir,
+            embedded_broker=True,
+        )
     finally:
         embedded.stop()
 
@@ -70,6 +109,7 @@ def prepare_database(url: str) -> None:
 @contextlib.contextmanager
 def platform(settings: Settings) -> Iterator[Endpoints]:
     """Database (migrated, catalog loaded) and broker, embedded where not configured."""
-    with database(settings) as db_url, broker(settings) as mqtt_url:
+    with database(settings) as db_url:
         prepare_database(db_url)
-        yield Endpoints(db_url, mqtt_url)
+        with broker(settings, db_url) as ends:
+            yield ends

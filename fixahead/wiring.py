@@ -18,7 +18,8 @@ def limits(settings: Settings) -> Limits:
     )
 
 
-def ingest_config(settings: Settings, database_url: str, mqtt_url: str) -> IngestConfig:
+def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
+                  *, protocol: int | None = None) -> IngestConfig:
     """An ingest worker's configuration; ingest credentials override those in the URL."""
     addr = parse_mqtt_url(mqtt_url)
     if settings.ingest_username:
@@ -37,4 +38,5 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str) -> Inges
         batch_max_wait_s=settings.ingest_batch_max_wait_ms / 1000,
         retry_max_s=settings.ingest_retry_max_s,
         limits=limits(settings),
+        protocol=protocol,
     )

@@ -23,15 +23,10 @@ def detect_protocol(addr: BrokerAddress, timeout: float = 5.0) -> int:
     _credentials(client, addr)
 
     def on_connect(c: mqtt.Client, u: object, f: object, rc: object, p: object) -> None:
-        outcome["rc"] = rc
-        done.set()
-
-    def on_disconnect(c: mqtt.Client, u: object, f: object, rc: object, p: object) -> None:
-        outcome.setdefault("rc", rc)
+        outcome["connack"] = rc
         done.set()
 
     client.on_connect = on_connect
-    client.on_disconnect = on_disconnect
     try:
         client.connect(addr.host, addr.port, keepalive=10)
     except OSError as exc:
@@ -42,10 +37,10 @@ def detect_protocol(addr: BrokerAddress, timeout: float = 5.0) -> int:
     finally:
         client.disconnect()
         client.loop_stop()
-    rc = outcome.get("rc")
-    if rc is None:
-        raise ConnectionError(f"MQTT broker {addr.host}:{addr.port} did not answer CONNECT")
-    if getattr(rc, "is_failure", False) and "protocol" in str(rc).lower():
+    rc = outcome.get("connack")
+    # Only a clean MQTT 5 CONNACK proves MQTT 5; a 3.1.1-only broker refuses the version or
+    # drops the connection, and the real connection then reports any other problem.
+    if rc is None or getattr(rc, "is_failure", False):
         return MQTT311
     return MQTT5
 

@@ -54,6 +54,7 @@ class IngestConfig:
     registry_refresh_s: float = 30.0
     ledger_prune_every_s: float = 600.0
     limits: Limits = field(default_factory=Limits)
+    protocol: int | None = None  # MQTT5 or MQTT311; None: ask the broker
 
 
 class _Abandoned(Exception):
@@ -135,7 +136,7 @@ class IngestWorker:
 
     def _start_mqtt(self) -> mqtt.Client:
         cfg = self.config
-        self.protocol = detect_protocol(cfg.broker)
+        self.protocol = cfg.protocol or detect_protocol(cfg.broker)
         client = make_client(cfg.broker, cfg.client_id, self.protocol, manual_ack=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
