@@ -27,6 +27,7 @@ from simulator.timebase import DAY_MS, MINUTE_MS, Window, rng_for, window_ending
 
 STREAM_PHYSICS = 5
 DUPLICATE_DELAY_MS = 2_000
+SEQ_BITS = 20
 
 
 class Message(NamedTuple):
@@ -54,6 +55,11 @@ def encode_binary(seq: int, ts: np.ndarray, metric: np.ndarray, value: np.ndarra
     return head + rows.tobytes()
 
 
+def seq_base(window: Window) -> int:
+    """First sequence number of every device in a run over `window` (room for 2^20 each)."""
+    return window.start_ms << SEQ_BITS
+
+
 class DeviceStream:
     """One device's message factory: its appliance physics, sequence counter and trouble."""
 
@@ -70,7 +76,9 @@ class DeviceStream:
             self.names[m.id] = m.name
         self.batch_ms = batch_ms
         self.window = scenario.window
-        self.seq = 0
+        # a device's counter survives across runs: ingest dedupes on (device, seq), so a
+        # second run of the same fleet must not reuse the first run's numbers
+        self.seq = seq_base(scenario.window)
         self.topics = {ch: topic_for(prefix, device.device_id, ch)
                        for ch in ("telemetry", "events", "status")}
         self.events = sorted(e for f in self.faults for e in fault_events(f))

@@ -23,9 +23,10 @@ def window(days: float, start: int = MONDAY) -> Window:
     return Window(start, start + int(days * DAY_MS))
 
 
-def scenario(households: int = 8, days: float = 3, seed: int = 7, **kwargs: object) -> Scenario:
+def scenario(households: int = 8, days: float = 3, seed: int = 7, start: int = MONDAY,
+             **kwargs: object) -> Scenario:
     """A planned scenario over a fixed window."""
-    return plan(households, window(days), seed, catalog(), **kwargs)  # type: ignore[arg-type]
+    return plan(households, window(days, start), seed, catalog(), **kwargs)  # type: ignore[arg-type]
 
 
 def decoded_events(messages: list) -> list[tuple[str, int, str, str]]:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ import numpy as np
 from devices import protocol
 from simulator.groundtruth import read_ground_truth, write_ground_truth
 from simulator.timebase import SLOT_MS
-from simulator.traffic import Traffic, encode_binary
+from simulator.traffic import Traffic, encode_binary, seq_base
 from simulator.usage import USAGE_STATES
 from tests.unit.simulator.helpers import decoded_events, scenario
 
@@ -64,8 +64,11 @@ def test_sequence_numbers_count_up_per_device() -> None:
     for m in Traffic(sc):
         if m.channel != "status":
             seqs.setdefault(m.device_id, []).append(m.seq)
+    base = seq_base(sc.window)
     for device_id, got in seqs.items():
-        assert sorted(got) == list(range(len(got))), device_id
+        assert sorted(got) == list(range(base, base + len(got))), device_id
+    later = scenario(4, 2, seed=9, network_rate=0, start=sc.window.end_ms)
+    assert min(m.seq for m in Traffic(later) if m.seq >= 0) > max(max(s) for s in seqs.values())
 
 
 def test_fast_binary_encoding_matches_the_protocol_encoder() -> None:
