@@ -138,6 +138,11 @@ def _first_session(sessions: Sessions, t: int, end: int) -> int | None:
     return None
 
 
+def _margin(window: Window, wanted: int) -> int:
+    """`wanted`, or a quarter of a short window (a demo run of minutes still gets faults)."""
+    return min(wanted, (window.end_ms - window.start_ms) // 4)
+
+
 def draw_fault(rng: np.random.Generator, fault_id: str, device_id: str, kind: str,
                model: Model, window: Window, sessions: Sessions) -> Fault | None:
     """Draw one fault of a device (None when the model has no code for what was drawn)."""
@@ -145,7 +150,7 @@ def draw_fault(rng: np.random.Generator, fault_id: str, device_id: str, kind: st
     sensor = rng.random() < 0.2 or not mechs
     if sensor:
         metric = str(rng.choice([m.name for m in model.metrics]))
-        onset = int(rng.integers(window.start_ms, window.end_ms - DAY_MS // 4))
+        onset = int(rng.integers(window.start_ms, window.end_ms - _margin(window, DAY_MS // 4)))
         end = min(window.end_ms, onset + int(rng.uniform(0.1, 4) * DAY_MS))
         mode = str(rng.choice(SENSOR_MODES))
         return Fault(fault_id, device_id, model.id, "sensor", mode, None, onset, onset, None,
@@ -156,7 +161,8 @@ def draw_fault(rng: np.random.Generator, fault_id: str, device_id: str, kind: st
     end = window.end_ms
     if mech.kind == "gradual":
         span = int(rng.uniform(6, 28) * DAY_MS)
-        planned = int(rng.integers(window.start_ms + 2 * DAY_MS, window.end_ms + 5 * DAY_MS))
+        planned = int(rng.integers(window.start_ms + _margin(window, 2 * DAY_MS),
+                                   window.end_ms + 5 * DAY_MS))
         onset = planned - span
         shape = float(rng.uniform(1.2, 2.5))
         visible = onset + int(span * mech.visible_at ** (1 / shape))
@@ -169,7 +175,7 @@ def draw_fault(rng: np.random.Generator, fault_id: str, device_id: str, kind: st
             first = visible if visible < end else None
             hard = planned if planned < end else None
         return Fault(**{**asdict(probe), "first_symptom_ms": first, "hard_failure_ms": hard})
-    onset = int(rng.integers(window.start_ms, window.end_ms - DAY_MS // 8))
+    onset = int(rng.integers(window.start_ms, window.end_ms - _margin(window, DAY_MS // 8)))
     if mech.kind == "sudden":
         hard = _first_session(sessions, onset, end) if cycles else onset + 5 * MINUTE_MS
         hard = hard if hard is not None and hard < end else None

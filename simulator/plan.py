@@ -12,7 +12,7 @@ from simulator.faults import CYCLE_KINDS, Fault, draw_fault
 from simulator.fleet import Device, Fleet, build_fleet
 from simulator.households import presence_minutes, slot_minutes
 from simulator.network import NetworkFault, draw_network
-from simulator.timebase import DAY_MS, Window, rng_for
+from simulator.timebase import Window, rng_for
 from simulator.usage import Sessions, concat, day_sessions
 
 STREAM_USAGE, STREAM_FAULTS, STREAM_NETWORK = 2, 3, 4
@@ -118,7 +118,7 @@ def plan(n_households: int, window: Window, seed: int, models: dict[str, Model],
         for d in fleet.devices_of(hh.id):
             rng = rng_for(seed, STREAM_FAULTS, d.index)
             s = usage[d.device_id]
-            if window.end_ms - window.start_ms > DAY_MS // 4 and rng.random() < p_fault:
+            if rng.random() < p_fault:
                 fault = draw_fault(rng, f"{fleet.tag}-f{d.index:06d}", d.device_id, d.kind,
                                    models[d.model_id], window, s)
                 if fault is not None:

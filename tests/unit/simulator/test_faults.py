@@ -138,3 +138,11 @@ def test_ground_truth_fixability_agrees_with_the_catalog_for_every_mechanism() -
             entry = next((c for c in model.codes if c.code == code), None)
             if entry is not None and hasattr(entry, "customer_fixable"):
                 assert entry.customer_fixable == mech.customer_fixable, (model.id, code)
+
+
+def test_a_short_demo_window_can_still_have_faults_inside_it() -> None:
+    sc = scenario(10, 0.01, seed=4, fault_rate=100_000)
+    assert sc.faults
+    for f in sc.faults:
+        if f.kind in ("sudden", "sensor"):
+            assert sc.window.start_ms <= f.onset_ms < sc.window.end_ms
