@@ -135,4 +135,5 @@ def presence_minutes(household: Household, first_day: int, n_days: int,
 
 def slot_minutes(home: np.ndarray) -> np.ndarray:
     """Minutes at home per 15-minute slot, uint8 in 0..15, flattened over days."""
-    return home.reshape(home.shape[0], SLOTS_PER_DAY, SLOT_MIN).sum(axis=2, dtype=np.uint8).ravel()
+    per_slot = home.reshape(home.shape[0], SLOTS_PER_DAY, SLOT_MIN).sum(axis=2, dtype=np.uint8)
+    return np.asarray(per_slot.ravel())

@@ -71,6 +71,8 @@ class DeviceStream:
         self.sessions = scenario.sessions[device.device_id]
         self.appliance: Appliance = make_appliance(
             device.kind, model, self.faults, rng_for(scenario.seed, STREAM_PHYSICS, device.index))
+        self.appliance.presence = (scenario.window.first_day * DAY_MS,
+                                   scenario.presence[device.household])
         self.names = np.empty(max(m.id for m in model.metrics) + 1, dtype=object)
         for m in model.metrics:
             self.names[m.id] = m.name

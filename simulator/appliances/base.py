@@ -9,7 +9,7 @@ import numpy as np
 
 from devices.catalog import Model
 from simulator.faults import Fault, severity
-from simulator.timebase import DAY_MS
+from simulator.timebase import DAY_MS, SLOT_MIN, SLOT_MS
 from simulator.usage import Sessions
 
 
@@ -43,6 +43,15 @@ class Appliance:
         self.rng = rng
         self.ids = {m.name: m.id for m in model.metrics}
         self.phase = float(rng.uniform(0, 1))
+        self.presence: tuple[int, np.ndarray] | None = None  # (start_ms, minutes home per slot)
+
+    def home(self, ts: np.ndarray) -> np.ndarray:
+        """Whether the household is home (half a slot or more) at `ts`; True when unknown."""
+        if self.presence is None:
+            return np.ones(len(ts), dtype=bool)
+        start, minutes = self.presence
+        slot = np.clip((ts - start) // SLOT_MS, 0, len(minutes) - 1)
+        return np.asarray(minutes[slot] >= SLOT_MIN // 2)
 
     def emit(self, chunk: Chunk, name: str, ts: np.ndarray, values: np.ndarray) -> None:
         """Add samples of metric `name`, if the model has it (values clipped to its range)."""

@@ -30,7 +30,7 @@ class HeatPump(Appliance):
             if d not in self.weather_days:
                 self.weather_days[d] = float(self.rng.normal(0, 3))
         offset = np.array([self.weather_days[d] for d in days.tolist()])
-        return ambient_temp(ts, indoor=False) + offset
+        return np.asarray(ambient_temp(ts, indoor=False) + offset)
 
     def simulate(self, chunk: Chunk, t0: int, t1: int, sessions: Sessions) -> None:
         """Continuous telemetry over [t0, t1)."""
@@ -40,8 +40,10 @@ class HeatPump(Appliance):
             return
         n = len(ts)
         out = self._outdoor(ts)
-        demand = np.clip((16 - out) / 26, 0.03, 1.0)
-        flow = np.clip(27 + self.curve * (20 - out), 25, 55) + rng.normal(0, 0.3, n)
+        # an occupancy-aware controller: 3 K lower room set point while nobody is home
+        away = ~self.home(ts)
+        demand = np.clip((16 - out - 3 * away) / 26, 0.03, 1.0)
+        flow = np.clip(27 + self.curve * (20 - out) - 4 * away, 25, 55) + rng.normal(0, 0.3, n)
         restricted = self.degradation("flow_restriction", ts)
         leak = self.degradation("refrigerant_leak", ts)
         delta = (2.5 + 4 * demand) * (1 + 1.8 * restricted) + rng.normal(0, 0.2, n)

@@ -146,3 +146,20 @@ def test_a_short_demo_window_can_still_have_faults_inside_it() -> None:
     for f in sc.faults:
         if f.kind in ("sudden", "sensor"):
             assert sc.window.start_ms <= f.onset_ms < sc.window.end_ms
+
+
+def test_a_heat_pump_runs_cooler_while_nobody_is_home() -> None:
+    model = catalog()["HP-900"]
+    flows = []
+    for away_slots in (slice(0, 0), slice(32, 68)):  # nobody away; away 08:00-17:00
+        app = make_appliance("heatpump", model, [], rng_for(2, 2))
+        minutes = np.full(96, 15, dtype=np.uint8)
+        minutes[away_slots] = 0
+        app.presence = (MONDAY, minutes)
+        ts, mid, val = app.run(MONDAY, MONDAY + DAY_MS, Sessions(*(np.zeros(0),) * 3)).arrays()
+        flow = mid == model.metric("flow_temp").id
+        flows.append(val[flow])
+    hour = (ts[flow] - MONDAY) / 3600_000
+    drop = flows[0] - flows[1]
+    assert drop[(hour >= 8) & (hour < 17)].mean() > 3
+    assert np.allclose(drop[(hour < 8) | (hour >= 17)], 0)
