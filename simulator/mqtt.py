@@ -100,7 +100,8 @@ class Connection:
         self.sock: socket.socket | None = None
         self.out = bytearray()
         self.inbuf = bytearray()
-        self.inflight: set[int] = set()
+        self.inflight: dict[int, bytes] = {}  # packet id -> PUBLISH packet, in send order
+        self.reconnects = 0
         self.next_pid = 1
         self.acked = 0
         self.last_send = 0.0
@@ -143,8 +144,9 @@ class Connection:
             encoded = self._topics[topic] = _str(topic)
             if len(self._topics) > 4096:
                 self._topics.clear()
-        self.out += publish_packet(encoded, payload, pid, retain)
-        self.inflight.add(pid)
+        packet = publish_packet(encoded, payload, pid, retain)
+        self.out += packet
+        self.inflight[pid] = packet
         return pid
 
     def flush(self) -> bool:
@@ -181,11 +183,29 @@ class Connection:
             if pos + 2 + length > n:
                 break
             if head == 0x40 and length == 2:
-                self.inflight.discard((buf[pos + 2] << 8) | buf[pos + 3])
+                self.inflight.pop((buf[pos + 2] << 8) | buf[pos + 3], None)
                 self.acked += 1
             pos += 2 + length
         del buf[:pos]
         return self.acked - before
+
+    def reconnect(self, attempts: int = 30, delay: float = 0.2) -> None:
+        """Open a new session and resend every unacknowledged publish, flagged DUP, in order."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        for attempt in range(attempts):
+            try:
+                self.connect()
+                break
+            except (OSError, MqttError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(min(5.0, delay * 2**attempt))
+        self.reconnects += 1
+        self.inbuf.clear()
+        self.out = bytearray(b"".join(bytes([p[0] | 0x08]) + p[1:]
+                                      for p in self.inflight.values()))
 
     def ping_if_idle(self, now: float) -> None:
         """Keep the session alive when nothing was sent for half the keepalive."""

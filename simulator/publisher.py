@@ -8,6 +8,7 @@ thread with a selector; each keeps at most `window` publishes unacknowledged.
 
 from __future__ import annotations
 
+import logging
 import selectors
 import time
 import zlib
@@ -18,6 +19,8 @@ from devices import protocol
 from devices.topics import topic_for
 from simulator.mqtt import BrokerUrl, Connection, MqttError, parse_url
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Progress:
@@ -27,6 +30,7 @@ class Progress:
     acked: int = 0
     sim_ms: int = 0
     connections: int = 0
+    reconnects: int = 0
     started: float = 0.0
 
     @property
@@ -97,13 +101,29 @@ class FleetPublisher:
             for device_id in device_ids:
                 self.connection_for(device_id)
 
+    def _recover(self, conn: Connection, exc: MqttError) -> None:
+        """Reconnect a dropped connection and queue its unacknowledged publishes again."""
+        log.warning("%s; reconnecting and resending %d publishes", exc, len(conn.inflight))
+        if conn.sock is not None:
+            self.selector.unregister(conn.sock)
+        conn.reconnect()
+        self.selector.register(conn.sock, selectors.EVENT_READ, conn)  # type: ignore[arg-type]
+        self.dirty.add(conn)
+        self.progress.reconnects += 1
+
     def pump(self, timeout: float = 0.0) -> None:
-        """Write what is queued and read acknowledgements."""
+        """Write what is queued and read acknowledgements (reconnecting dropped connections)."""
         for conn in list(self.dirty):
-            if conn.flush():
-                self.dirty.discard(conn)
+            try:
+                if conn.flush():
+                    self.dirty.discard(conn)
+            except MqttError as exc:
+                self._recover(conn, exc)
         for key, _ in self.selector.select(timeout):
-            self.progress.acked += key.data.read()
+            try:
+                self.progress.acked += key.data.read()
+            except MqttError as exc:
+                self._recover(key.data, exc)
         now = time.monotonic()
         if now - self._last_ping > 5:
             self._last_ping = now
@@ -120,7 +140,10 @@ class FleetPublisher:
         conn.publish(topic, payload, retain)
         self.progress.published += 1
         if len(conn.out) > 1 << 16:
-            conn.flush()
+            try:
+                conn.flush()
+            except MqttError as exc:
+                self._recover(conn, exc)
         self.dirty.add(conn)
 
     def run(self, items: Iterable[tuple[str, str, bytes, int]], pace: Pace | None = None,
