@@ -72,6 +72,8 @@ def simulate(
     network_rate: Annotated[float, typer.Option(
         help="Episodes of each kind of network trouble per device and day")] = 0.01,
     tag: Annotated[str | None, typer.Option(help="Device id prefix (default s<seed>)")] = None,
+    prefix: Annotated[str | None, typer.Option(
+        help="Topic prefix (default: the topic_prefix setting)")] = None,
     dry_run: Annotated[bool, typer.Option(help="Plan and write ground truth only")] = False,
 ) -> None:
     """Publish a simulated fleet (usage, faults, network trouble) and write its ground truth."""
@@ -93,11 +95,11 @@ def simulate(
     needed = max_past_age_s(window, speed)
     batch_s = batch_s or (60.0 if 0 < speed <= 60 else 1800.0)
     spec_args = dict(households=households, window=window, seed=seed, speed=speed,
-                     prefix=settings.topic_prefix, tag=tag, fault_rate=fault_rate,
+                     prefix=prefix or settings.topic_prefix, tag=tag, fault_rate=fault_rate,
                      network_rate=network_rate,
                      batch_s=batch_s, connections=connections)
     out = out or settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
-    run_info = {"speed": speed, "days": days, "prefix": settings.topic_prefix,
+    run_info = {"speed": speed, "days": days, "prefix": prefix or settings.topic_prefix,
                 "max_past_age_s": needed}
     hint = f"ingest must accept messages {needed:.0f} s old: FIXAHEAD_MAX_PAST_AGE_S={needed:.0f}"
     style = "red" if needed > settings.max_past_age_s else "dim"
@@ -124,11 +126,23 @@ def simulate(
                           "file if it checks credentials: fixahead devices broker-files)")
         spec = RunSpec(url=ends.mqtt_url, **spec_args)  # type: ignore[arg-type]
         creds = secrets if per_device and secrets is not None else None
+        if creds is not None and len(creds) > _fd_budget():
+            console.print(f"[yellow]{len(creds)} device connections exceed the open-file limit; "
+                          "publishing on shared connections instead[/]")
+            creds = None
         result = _run(console, spec, part, processes, creds, out, run_info)
     (out / "publish.json").write_text(json.dumps(result, indent=2))
     _summary(console, out)
     console.print(f"published {result['published']} messages in {result['seconds']:.1f} s "
                   f"({result['rate']:,.0f} msg/s)")
+
+
+def _fd_budget() -> int:
+    """How many device connections this process can open (its open-file limit, less spare)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return max(0, soft - 256)
 
 
 def _summary(console: Any, out: Path) -> None:
