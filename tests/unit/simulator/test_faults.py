@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from simulator.appliances import make_appliance
-from simulator.faults import Fault, draw_fault, fault_events
+from simulator.faults import MECHANISMS, Fault, draw_fault, fault_events
+from simulator.fleet import kind_key
 from simulator.sensors import apply_sensor_faults
 from simulator.timebase import DAY_MS, MINUTE_MS, Window, rng_for
 from simulator.usage import Sessions
@@ -129,8 +131,7 @@ def test_worn_motor_brushes_draw_more_current_in_the_wash() -> None:
 
 
 def test_ground_truth_fixability_agrees_with_the_catalog_for_every_mechanism() -> None:
-    from simulator.faults import MECHANISMS, pick_code
-    from simulator.fleet import kind_key
+    from simulator.faults import pick_code
 
     for model in catalog().values():
         for mech in MECHANISMS.get(kind_key(model.kind), ()):
@@ -163,3 +164,25 @@ def test_a_heat_pump_runs_cooler_while_nobody_is_home() -> None:
     drop = flows[0] - flows[1]
     assert drop[(hour >= 8) & (hour < 17)].mean() > 3
     assert np.allclose(drop[(hour < 8) | (hour >= 17)], 0)
+
+
+@pytest.mark.parametrize("kind,mechanism", [
+    (kind, m.name) for kind, mechs in MECHANISMS.items() for m in mechs
+    if m.kind == "gradual" and m.metric is not None])
+def test_every_gradual_mechanism_moves_its_metric_well_beyond_the_early_noise(
+        kind: str, mechanism: str) -> None:
+    model = next(m for m in catalog().values() if kind_key(m.kind) == kind)
+    metric = next(m.metric for m in MECHANISMS[kind] if m.name == mechanism)
+    assert metric is not None
+    sessions = {"washer": daily(18, 100, 5), "dishwasher": daily(20, 150, 1),
+                "dryer": daily(19, 90, 5), "waterheater": daily(7, 8, 60)}.get(
+        kind, daily(8, 0.5, 0))
+    ts, vals = series(model.id, kind, gradual(model.id, mechanism), sessions, metric)
+    day = _days(ts).astype(int)
+    # one value a day (a cycle's or a day's mean): the trend a detector would follow
+    means = {d: vals[day == d].mean() for d in np.unique(day).tolist()}
+    early = np.array([v for d, v in means.items() if d < 3])
+    late = np.array([v for d, v in means.items() if 15 <= d < 20])
+    assert len(early) and len(late), "the metric must be reported before and near the failure"
+    spread = max(early.std(), 0.02 * abs(early.mean()), 1e-6)
+    assert abs(late.mean() - early.mean()) > 3 * spread
