@@ -18,7 +18,7 @@ def create_app(
     database_url: str,
     *,
     routers: Sequence[APIRouter] = (),
-    configure: Callable[[FastAPI, ConnectionPool], None] | None = None,
+    configure: Callable[[FastAPI, ConnectionPool], Callable[[], None] | None] | None = None,
     pool_min: int = 1,
     pool_max: int = 8,
     title: str = "Fixahead",
@@ -26,7 +26,7 @@ def create_app(
     """The web app: the registry API under /api/v1 plus `routers` mounted as given.
 
     `configure(app, pool)` runs once the pool is open (e.g. to put other areas' contexts on
-    `app.state`); the pool is closed when the app shuts down.
+    `app.state`); it may return a function to call at shutdown, before the pool is closed.
     """
 
     @asynccontextmanager
@@ -35,11 +35,14 @@ def create_app(
                               kwargs={"autocommit": True}, open=False, name="web")
         pool.open(wait=True, timeout=30)
         app.state.pool = pool
+        cleanup = None
         try:
             if configure is not None:
-                configure(app, pool)
+                cleanup = configure(app, pool)
             yield
         finally:
+            if cleanup is not None:
+                cleanup()
             pool.close()
 
     app = FastAPI(title=f"{title} API", version="1", lifespan=lifespan,

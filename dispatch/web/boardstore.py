@@ -1,0 +1,142 @@
+"""PostgreSQL reads of the board and the one write it makes: moving a job (adapter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import errors
+from psycopg.rows import dict_row
+
+from devices.audit import audit
+from dispatch.web.board import Job
+
+
+@dataclass(frozen=True)
+class TechRow:
+    """A technician row of the board."""
+
+    technician_id: int
+    name: str
+    territory: str
+    skills: tuple[str, ...]
+
+
+class MoveRefused(Exception):
+    """A move that would double-book, or that is not possible; the message says why."""
+
+
+def technicians(conn: psycopg.Connection, *, territory: str | None = None,
+                skill: str | None = None) -> list[TechRow]:
+    """Active technicians, optionally of one territory or with one skill, by name."""
+    rows = conn.execute(
+        """SELECT id, name, territory, skills FROM technicians
+           WHERE active AND (%(t)s::text IS NULL OR territory = %(t)s)
+             AND (%(s)s::text IS NULL OR %(s)s = ANY (skills))
+           ORDER BY name, id""", {"t": territory or None, "s": skill or None}).fetchall()
+    return [TechRow(r[0], r[1], r[2], tuple(r[3])) for r in rows]
+
+
+def filter_options(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
+    """Every territory and every skill of the active technicians."""
+    row = conn.execute(
+        """SELECT coalesce(array_agg(DISTINCT territory) FILTER (WHERE territory <> ''), '{}'),
+                  coalesce((SELECT array_agg(DISTINCT s) FROM technicians,
+                            unnest(skills) s WHERE active), '{}')
+           FROM technicians WHERE active""").fetchone()
+    assert row is not None
+    return sorted(row[0]), sorted(row[1])
+
+
+def jobs(conn: psycopg.Connection, technician_ids: list[int], start: datetime,
+         end: datetime, *, now: datetime) -> list[Job]:
+    """Held (unexpired), booked and done visits of these technicians overlapping the window."""
+    rows = conn.execute(
+        """SELECT v.id, v.technician_id, v.starts_at, v.ends_at, v.state, v.urgent,
+                  v.incident_id, concat_ws(' · ', nullif(i.fault, ''), nullif(c.name, ''))
+           FROM visits v
+           LEFT JOIN incidents i ON i.key = v.incident_id
+           LEFT JOIN customers c ON c.customer_id = v.customer_id
+           WHERE v.technician_id = ANY (%s) AND v.starts_at < %s AND v.ends_at > %s
+             AND (v.state IN ('booked', 'done') OR (v.state = 'held' AND v.hold_expires_at > %s))
+           ORDER BY v.technician_id, v.starts_at""",
+        (technician_ids, end, start, now)).fetchall()
+    return [Job(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or r[6]) for r in rows]
+
+
+def unassigned(conn: psycopg.Connection, *, now: datetime, limit: int = 100
+               ) -> list[dict[str, Any]]:
+    """Jobs that need a person: no live visit (the search found none, or it lapsed), or
+    the policy waits for a scheduler (no consent to email: call the customer)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT d.incident_id, d.action, d.urgent, d.decided_at, d.device_id,
+                      d.fault_code, coalesce(c.name, d.customer_id) AS customer
+               FROM dispatch_decisions d
+               LEFT JOIN customers c ON c.customer_id = d.customer_id
+               LEFT JOIN incidents i ON i.key = d.incident_id
+               WHERE d.action IN ('visit', 'urgent', 'wait_for_scheduler')
+                 AND coalesce(i.state, 'open') NOT IN ('resolved', 'auto_cleared')
+                 AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.incident_id = d.incident_id
+                     AND (v.state IN ('booked', 'done')
+                          OR (v.state = 'held' AND v.hold_expires_at > %s)))
+               ORDER BY d.urgent DESC, d.decided_at LIMIT %s""", (now, limit)).fetchall()
+
+
+def waiting_for_customer(conn: psycopg.Connection, *, now: datetime, limit: int = 50
+                         ) -> list[dict[str, Any]]:
+    """Proposed (held) visits the customer has not confirmed yet, soonest expiry first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT v.id, v.incident_id, v.starts_at, v.hold_expires_at, v.urgent,
+                      coalesce(c.name, v.customer_id) AS customer
+               FROM visits v LEFT JOIN customers c ON c.customer_id = v.customer_id
+               WHERE v.state = 'held' AND v.hold_expires_at > %s
+               ORDER BY v.hold_expires_at LIMIT %s""", (now, limit)).fetchall()
+
+
+def move_job(conn: psycopg.Connection, visit_id: int, *, technician_id: int,
+             starts_at: datetime, actor: str, now: datetime) -> dict[str, Any]:
+    """Move a held or booked visit to another technician and/or start, keeping its length.
+
+    The exclusion constraint on `visits` decides; a refusal names the job in the way.
+    """
+    try:
+        with conn.transaction():
+            row = conn.execute(
+                """SELECT technician_id, starts_at, ends_at, state, skill FROM visits
+                   WHERE id = %s FOR UPDATE""", (visit_id,)).fetchone()
+            if row is None:
+                raise MoveRefused(f"there is no job {visit_id}")
+            old_tech, old_start, old_end, state, skill = row
+            if state not in ("held", "booked"):
+                raise MoveRefused(f"job {visit_id} is {state}; only held or booked jobs move")
+            tech = conn.execute("SELECT name, skills, active FROM technicians WHERE id = %s",
+                                (technician_id,)).fetchone()
+            if tech is None or not tech[2]:
+                raise MoveRefused(f"there is no active technician {technician_id}")
+            ends_at = starts_at + (old_end - old_start)
+            conn.execute("UPDATE visits SET technician_id = %s, starts_at = %s, ends_at = %s, "
+                         "updated_at = now() WHERE id = %s",
+                         (technician_id, starts_at, ends_at, visit_id))
+            audit(conn, actor=actor, action="job.move", subject_type="visit",
+                  subject_id=str(visit_id),
+                  detail={"from": {"technician_id": old_tech, "starts_at": old_start.isoformat()},
+                          "to": {"technician_id": technician_id,
+                                 "starts_at": starts_at.isoformat()}})
+    except (errors.ExclusionViolation, errors.DeadlockDetected):
+        clash = conn.execute(
+            """SELECT id, starts_at, ends_at FROM visits
+               WHERE technician_id = %s AND id <> %s AND state IN ('held', 'booked')
+                 AND tstzrange(starts_at, ends_at) && tstzrange(%s, %s)
+               ORDER BY starts_at LIMIT 1""",
+            (technician_id, visit_id, starts_at, starts_at + (old_end - old_start))).fetchone()
+        what = (f"job {clash[0]} ({clash[1]:%Y-%m-%d %H:%M}-{clash[2]:%H:%M} UTC)"
+                if clash else "another job")
+        raise MoveRefused(f"{tech[0]} is already booked then: {what} overlaps. "
+                          "Nothing was changed.") from None
+    warn = "" if skill in tech[1] else f"note: {tech[0]} does not list the skill {skill!r}"
+    return {"visit_id": visit_id, "technician_id": technician_id, "starts_at": starts_at,
+            "ends_at": ends_at, "warning": warn}

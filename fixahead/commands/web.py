@@ -1,0 +1,100 @@
+"""`fixahead web ...`: accounts of the people who use the dispatch board; `build_web_app` for
+`fixahead run web`."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from fixahead.settings import Settings
+
+web_app = typer.Typer(help="The web dispatch board: people's accounts.", no_args_is_help=True)
+ROLES_HELP = "admin (everything), scheduler (move and finish jobs, incidents), viewer (read)"
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
+    app.add_typer(web_app, name="web")
+
+
+@contextlib.contextmanager
+def _conn() -> Iterator[Any]:
+    import psycopg
+
+    from fixahead.cli import _settings
+    from fixahead.services import database, prepare_database
+
+    with database(_settings()) as url:
+        prepare_database(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            yield conn
+
+
+@web_app.command("user-add")
+def user_add(
+    email: Annotated[str, typer.Option(help="The person's email (their login)")],
+    role: Annotated[str, typer.Option(help=ROLES_HELP)],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from stdin instead of prompting")] = False,
+) -> None:
+    """Create a person's account; the password is asked for (never an argument)."""
+    from dispatch.web.users import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _conn() as conn:
+        try:
+            user_id = add_user(conn, email=email, role=role, password=password, actor="cli")
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"user {user_id} {email} ({role}) created")
+
+
+def web_secret(settings: Settings) -> bytes:
+    """The key that signs session cookies: derived from the link secret when one is set,
+    else a random one kept (0600) in data_dir/web-secret."""
+    if settings.link_secret:
+        return hashlib.sha256(b"fixahead-web:" + settings.link_secret.encode()).digest()
+    path = Path(settings.data_dir) / "web-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
+                  sink: Any = None, secure_cookies: bool | None = None,
+                  tz: str = "UTC") -> FastAPI:
+    """The whole web process: registry API, board, pages, API and the customer pages.
+
+    Cookies are `Secure` unless the public URL is plain http (local demo)."""
+    import psycopg
+
+    from dispatch.customer_pages import PagesContext
+    from dispatch.customer_pages import router as customer_router
+    from dispatch.web.board_app import create_web_app
+
+    if secure_cookies is None:
+        secure_cookies = settings.public_base_url.startswith("https://")
+
+    def customer_pages(app: Any, pool: Any) -> None:
+        app.state.customer_pages = PagesContext(
+            connect=lambda: psycopg.connect(database_url, autocommit=True), secret=link_secret)
+
+    return create_web_app(database_url, secret=web_secret(settings),
+                          secure_cookies=secure_cookies, tz=tz, sink=sink,
+                          extra_routers=[customer_router], pool_max=settings.db_pool_max,
+                          also=customer_pages)
