@@ -151,6 +151,10 @@ def decode_telemetry_json(payload: bytes, max_samples: int) -> Telemetry:
         raise ProtocolError(
             Reason.TOO_MANY_SAMPLES, f"samples: {len(samples)} exceeds the limit {max_samples}"
         )
+    fast = _fast_samples(samples)
+    if fast is not None:
+        return Telemetry(seq, fast[0], fast[1], fast[2], device)
+    # the slow path finds the first bad sample and says what is wrong with it
     ts_ms: list[int] = []
     metrics: list[str] = []
     values: list[float] = []
@@ -171,6 +175,27 @@ def decode_telemetry_json(payload: bytes, max_samples: int) -> Telemetry:
         metrics.append(metric)
         values.append(fvalue)
     return Telemetry(seq, ts_ms, metrics, values, device)
+
+
+def _fast_samples(samples: list[object]) -> tuple[list[int], list[str], list[float]] | None:
+    """Columns of well-formed samples with integer timestamps, or None to take the slow path.
+
+    Comprehensions over the whole list cost about a third of a checked loop per sample; any
+    irregularity (a missing key, another type, a string timestamp, an infinity) falls back.
+    """
+    try:
+        ts_ms = [s["ts"] for s in samples]  # type: ignore[index]
+        metrics = [s["metric"] for s in samples]  # type: ignore[index]
+        raw = [s["value"] for s in samples]  # type: ignore[index]
+    except (KeyError, TypeError, IndexError):
+        return None
+    if not (all(type(t) is int for t in ts_ms) and all(type(m) is str and m for m in metrics)
+            and all(type(v) is float or type(v) is int for v in raw)):
+        return None
+    values = [float(v) for v in raw]
+    if not all(map(math.isfinite, values)):
+        return None
+    return ts_ms, metrics, values
 
 
 def decode_events_json(payload: bytes, max_events: int) -> Events:
