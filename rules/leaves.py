@@ -127,7 +127,8 @@ def cusum(where: str, body: dict[str, Any], model: Model) -> Predicate:
 
 
 def trend(where: str, body: dict[str, Any], model: Model) -> Predicate:
-    """Weighted linear trend predicting that `limit` is reached within `horizon_days`."""
+    """Weighted linear trend predicting that `limit` is reached within `horizon_days`, once
+    its slope is significant (t statistic at least `min_t`)."""
     f = _Fields(where, body, model)
     metric = f.metric()
     limit = f.num("limit")
@@ -135,7 +136,8 @@ def trend(where: str, body: dict[str, Any], model: Model) -> Predicate:
     return f.done("trend", metric, [limit, f.num("horizon_days", lo=0.0),
                                     f.num("tau_days", 7.0, 1e-6),
                                     f.choice("direction", DIRECTION, default),
-                                    f.num("min_samples", 5, 2)])
+                                    f.num("min_samples", 5, 2), f.num("min_t", 3.0, 0.0),
+                                    f.num("min_span_days", 1.0, 0.0)])
 
 
 def stuck(where: str, body: dict[str, Any], model: Model) -> Predicate:

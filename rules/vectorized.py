@@ -141,7 +141,7 @@ def _trend(st, idx, o, ts, x, p):
     n = st[idx, o + 8]
     first = n == 0
     dt = np.where(first, 0.0, (ts - st[idx, o + 2]) / MS_PER_DAY)
-    s0, s_t, s_tt, s_x, s_tx = (st[idx, o + k] for k in (3, 4, 5, 6, 7))
+    s0, s_t, s_tt, s_x, s_tx, s_xx = (st[idx, o + k] for k in (3, 4, 5, 6, 7, 9))
     s_tt = s_tt - 2 * dt * s_t + dt * dt * s0
     s_t = s_t - dt * s0
     s_tx = s_tx - dt * s_x
@@ -149,19 +149,26 @@ def _trend(st, idx, o, ts, x, p):
     s0 = np.where(first, 1.0, s0 * w + 1)
     s_t, s_tt, s_tx = s_t * w, s_tt * w, s_tx * w
     s_x = np.where(first, x, s_x * w + x)
+    s_xx = np.where(first, x * x, s_xx * w + x * x)
     st[idx, o + 2] = ts
-    for k, col in zip((3, 4, 5, 6, 7), (s0, s_t, s_tt, s_x, s_tx), strict=True):
+    for k, col in zip((3, 4, 5, 6, 7, 9), (s0, s_t, s_tt, s_x, s_tx, s_xx), strict=True):
         st[idx, o + k] = col
     st[idx, o + 8] = n + 1
     den = s0 * s_tt - s_t * s_t
-    ok = ~first & (n + 1 >= p[4]) & (den > 1e-12 * s0 * s0)
+    ok = ~first & (n + 1 >= p[4]) & (den > 1e-12 * s0 * s0) & (s0 > 2.0)
+    ok &= (den / s0) / s0 * 12.0 >= p[6] * p[6]
     slope = (s0 * s_tx - s_t * s_x) / np.where(ok, den, 1.0)
     now = (s_x - slope * s_t) / s0
     sign = p[3]
     gap = sign * (p[0] - now)
     flat = sign * slope <= 1e-9 * (1 + np.abs(now))
     with np.errstate(divide="ignore", invalid="ignore"):
-        days = np.where(gap <= 0, 0.0, np.where(flat, np.inf, gap / (sign * slope)))
+        ctt = den / s0
+        rss = np.maximum(s_xx - s_x * s_x / s0 - slope * slope * ctt, 0.0)
+        se = np.sqrt(rss / (s0 - 2.0) / ctt)
+        weak = sign * slope < p[5] * se
+        days = np.where(gap <= 0, 0.0,
+                        np.where(flat | weak, np.inf, gap / (sign * slope)))
     rows = idx[ok]
     st[rows, o + 1] = days[ok]
     act = st[rows, o] != 0

@@ -140,19 +140,22 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, ki
                     st[s, o + 2] = t
                     st[s, o + 3] = 1.0
                     st[s, o + 6] = x
+                    st[s, o + 9] = x * x
                 else:
-                    s0, s_t, s_tt, s_x, s_tx = trend_fit(
+                    s0, s_t, s_tt, s_x, s_tx, s_xx = trend_fit(
                         st[s, o + 2], st[s, o + 3], st[s, o + 4], st[s, o + 5], st[s, o + 6],
-                        st[s, o + 7], t, x, prm[p, 2])
+                        st[s, o + 7], st[s, o + 9], t, x, prm[p, 2])
                     st[s, o + 2] = t
                     st[s, o + 3] = s0
                     st[s, o + 4] = s_t
                     st[s, o + 5] = s_tt
                     st[s, o + 6] = s_x
                     st[s, o + 7] = s_tx
+                    st[s, o + 9] = s_xx
                     days = np.nan
                     if cnt + 1.0 >= prm[p, 4]:
-                        days = trend_days(s0, s_t, s_tt, s_x, s_tx, prm[p, 0], prm[p, 3])
+                        days = trend_days(s0, s_t, s_tt, s_x, s_tx, s_xx, prm[p, 0], prm[p, 3],
+                                          prm[p, 5], prm[p, 6])
                     if not math.isnan(days):
                         st[s, o + 1] = days
                         if was == 0.0:

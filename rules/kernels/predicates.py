@@ -13,7 +13,8 @@ Parameter rows (index: meaning):
   ewma_z      0 alpha, 1 z on, 2 z off, 3 sign, 4 min samples
   robust_z    0 window, 1 z on, 2 z off, 3 sign, 4 min samples
   cusum       0 k, 1 h on, 2 h off, 3 sign, 4 warmup samples
-  trend       0 limit, 1 horizon days, 2 tau days, 3 sign (+1 rising to limit), 4 min samples
+  trend       0 limit, 1 horizon days, 2 tau days, 3 sign (+1 rising to limit), 4 min samples,
+              5 min |t| of the slope, 6 min span days
   stuck       0 eps, 1 min duration ms, 2 min samples
   silent      0 timeout ms
   error_count 0 count, 1 window ms, 2 code index
@@ -34,7 +35,7 @@ MS_PER_DAY = 86_400_000.0
 
 def state_size(kind: int, prm: np.ndarray) -> int:
     """Columns of state a predicate of `kind` with parameter row `prm` needs."""
-    extra = {THRESHOLD: 1, RATE: 2, EWMA_Z: 3, CUSUM: 5, TREND: 7, STUCK: 3, SILENT: 0}
+    extra = {THRESHOLD: 1, RATE: 2, EWMA_Z: 3, CUSUM: 5, TREND: 8, STUCK: 3, SILENT: 0}
     if kind == ROBUST_Z:
         return 4 + 2 * int(prm[0])
     if kind == ERROR_COUNT:
@@ -87,7 +88,7 @@ def directed(v, sign):
 
 
 @njit(cache=True, error_model="numpy")
-def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, ts, x, tau):
+def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, s_xx, ts, x, tau):
     """Add (ts, x) to exponentially weighted least-squares sums kept at the origin u = 0
     (the newest sample, u in days); scalars in, the new sums out."""
     dt = (ts - t_last) / MS_PER_DAY
@@ -96,15 +97,19 @@ def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, ts, x, tau):
     s_t = s_t - dt * s0
     s_tx = s_tx - dt * s_x
     w = math.exp(-dt / tau)
-    return s0 * w + 1.0, s_t * w, s_tt * w, s_x * w + x, s_tx * w
+    return s0 * w + 1.0, s_t * w, s_tt * w, s_x * w + x, s_tx * w, s_xx * w + x * x
 
 
 @njit(cache=True, error_model="numpy")
-def trend_days(s0, s_t, s_tt, s_x, s_tx, limit, sign):
-    """Days until the fitted line reaches `limit` (0 if past it, inf if heading away);
-    nan when the sums cannot fit a line."""
+def trend_days(s0, s_t, s_tt, s_x, s_tx, s_xx, limit, sign, min_t, min_span):
+    """Days until the fitted line reaches `limit`: 0 if the fitted level is past it, inf if
+    the slope heads away or is not significant (|t| < min_t); nan when no line fits or the
+    data spans less than `min_span` days (as a uniform spread: sd of time x sqrt(12))."""
     den = s0 * s_tt - s_t * s_t
-    if not den > 1e-12 * s0 * s0:
+    if not den > 1e-12 * s0 * s0 or s0 <= 2.0:
+        return np.nan
+    ctt = den / s0  # weighted sum of squares of time about its mean
+    if ctt / s0 * 12.0 < min_span * min_span:
         return np.nan
     slope = (s0 * s_tx - s_t * s_x) / den
     now = (s_x - slope * s_t) / s0
@@ -112,5 +117,9 @@ def trend_days(s0, s_t, s_tt, s_x, s_tx, limit, sign):
     if gap <= 0.0:
         return 0.0
     if sign * slope <= 1e-9 * (1.0 + abs(now)):  # flat within rounding: never
+        return np.inf
+    rss = max(s_xx - s_x * s_x / s0 - slope * slope * ctt, 0.0)
+    se = math.sqrt(rss / (s0 - 2.0) / ctt)
+    if sign * slope < min_t * se:  # a slope noise could have drawn
         return np.inf
     return gap / (sign * slope)

@@ -167,8 +167,9 @@ def cusum(ts, x, k, h, h_off, sign, warmup):
     return _hyst(ts, x, score_fn, h, h_off, 1)
 
 
-def trend(ts, x, limit, horizon, tau_days, sign, min_n):
-    """Weighted least squares with weights exp(-age/tau), solved with numpy.linalg.lstsq."""
+def trend(ts, x, limit, horizon, tau_days, sign, min_n, min_t=0.0, min_span=0.0):
+    """Weighted least squares with weights exp(-age/tau), solved with numpy.linalg.lstsq;
+    the slope's t statistic from the weighted residuals with sum(w) - 2 degrees of freedom."""
     def score_fn(hist):
         if len(hist) < max(min_n, 2):
             return None
@@ -178,13 +179,22 @@ def trend(ts, x, limit, horizon, tau_days, sign, min_n):
         a = np.stack([np.ones_like(u), u], axis=1) * np.sqrt(w)[:, None]
         b = np.array([x[i] for i in hist]) * np.sqrt(w)
         s0, s_t, s_tt = w.sum(), (w * u).sum(), (w * u * u).sum()
-        if not s0 * s_tt - s_t * s_t > 1e-12 * s0 * s0:  # the kernel's "too few to fit" rule
+        if not s0 * s_tt - s_t * s_t > 1e-12 * s0 * s0 or s0 <= 2:  # "too few to fit"
+            return None
+        mean_u = (w * u).sum() / s0
+        if math.sqrt((w * (u - mean_u) ** 2).sum() / s0 * 12) < min_span:  # too short a span
             return None
         (now, slope), *_ = np.linalg.lstsq(a, b, rcond=None)
         gap = sign * (limit - now)
         if gap <= 0:
             return 0.0
         if sign * slope <= 1e-9 * (1 + abs(now)):  # flat within rounding
+            return math.inf
+        resid = np.array([x[i] for i in hist]) - (now + slope * u)
+        rss = float((w * resid * resid).sum())
+        ctt = float((w * (u - (w * u).sum() / s0) ** 2).sum())
+        se = math.sqrt(rss / (s0 - 2) / ctt)
+        if sign * slope < min_t * se:
             return math.inf
         return gap / (sign * slope)
 

@@ -93,9 +93,11 @@ def test_cusum_kernel_matches_reference(case: str) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_trend_kernel_matches_reference(case: str) -> None:
     ts, x = _series(case)
-    for limit, horizon, tau, sign, min_n in [(30.0, 1.0, 0.05, 1, 10), (0.0, 2.0, 1.0, -1, 3)]:
-        got = _kernel(P.TREND, ts, x, limit, horizon, tau, sign, min_n)
-        want = naive.trend(ts, x, limit, horizon, tau, sign, min_n)
+    for limit, horizon, tau, sign, min_n, min_t, span in [(30.0, 1.0, 0.05, 1, 10, 0.0, 0.0),
+                                                          (0.0, 2.0, 1.0, -1, 3, 0.0, 0.0),
+                                                          (30.0, 3.0, 0.5, 1, 5, 3.0, 0.02)]:
+        got = _kernel(P.TREND, ts, x, limit, horizon, tau, sign, min_n, min_t, span)
+        want = naive.trend(ts, x, limit, horizon, tau, sign, min_n, min_t, span)
         assert_array_equal(got[0], want[0])
         assert_allclose(got[1], want[1], rtol=1e-5, atol=1e-6, equal_nan=True)
 
@@ -128,6 +130,6 @@ def test_trend_predicts_days_until_a_linear_drift_reaches_its_limit() -> None:
     day = 86_400_000
     ts = np.arange(20, dtype=np.int64) * day
     x = 60.0 + 5.0 * np.arange(20)  # 5 s/day, at 155 on day 19; limit 185 is 6 days away
-    active, score = _kernel(P.TREND, ts, x, 185.0, 7.0, 10.0, 1, 5)
+    active, score = _kernel(P.TREND, ts, x, 185.0, 7.0, 10.0, 1, 5, 3.0, 1.0)
     assert score[-1] == pytest.approx(6.0)
     assert active[-1] == 1
