@@ -49,6 +49,7 @@ def items(traffic: Traffic) -> Iterator[tuple[str, str, bytes, int]]:
     for chunk in traffic.chunks():
         for m in chunk:
             yield m.device_id, m.topic, m.payload, m.publish_ms
+        chunk.clear()  # free it before the next chunk is generated
 
 
 def publish_scenario(spec: RunSpec, scenario: Scenario, *, wall_start: float | None = None,

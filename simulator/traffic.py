@@ -204,6 +204,7 @@ class Traffic:
             while pending and (last or pending[0][0] < t1):
                 ready.append(heapq.heappop(pending)[2])
             yield ready
+            ready = []
             t0 = t1
 
     def __iter__(self) -> Iterator[Message]:
