@@ -3,9 +3,15 @@ technicians to move it between, telemetry around the detection; and logged-in cl
 
 from __future__ import annotations
 
+import contextlib
 import math
+import socket
+import threading
+import time as _time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import psycopg
 
@@ -87,3 +93,27 @@ def seed_job(conn: psycopg.Connection, *, now: datetime, suffix: str = "1",
 def now_utc() -> datetime:
     """Now, to the second."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run `app` with uvicorn on a free port in a thread; its base URL."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = _time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or _time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        _time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)

@@ -1,0 +1,87 @@
+"""The jobs, technicians and incidents API: pages, filters, roles, JSON errors, conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from dispatch.web.auth import create_token
+from dispatch.web.board_app import create_web_app
+from tests.integration.web.board_support import SECRET, now_utc, seed_job
+from tests.integration.web.conftest import TestClient
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def setup(database_url: str) -> Iterator[tuple[TestClient, psycopg.Connection, dict]]:
+    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=3,
+                         live=False)
+    with psycopg.connect(database_url, autocommit=True) as conn, TestClient(app) as client:
+        headers = {role: {"Authorization": "Bearer " + create_token(
+            conn, role=role, name=role, actor="test")} for role in ("admin", "scheduler",
+                                                                     "viewer")}
+        yield client, conn, headers
+
+
+def test_jobs_come_in_pages_with_a_cursor_and_filters(setup) -> None:
+    client, conn, h = setup
+    now = now_utc()
+    jobs = [seed_job(conn, now=now, suffix=s, technicians=1) for s in "abc"]
+    first = client.get("/api/v1/jobs?limit=2", headers=h["viewer"]).json()
+    assert [j["id"] for j in first["items"]] == [jobs[0].visit_id, jobs[1].visit_id]
+    rest = client.get(f"/api/v1/jobs?limit=2&cursor={first['next_cursor']}",
+                      headers=h["viewer"]).json()
+    assert [j["id"] for j in rest["items"]] == [jobs[2].visit_id] and rest["next_cursor"] is None
+    held = client.get("/api/v1/jobs", params={"state": "held",
+                                              "technician_id": jobs[1].technicians[0]},
+                      headers=h["viewer"]).json()["items"]
+    assert [j["id"] for j in held] == [jobs[1].visit_id]
+    r = client.get("/api/v1/jobs?cursor=abc", headers=h["viewer"])
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    techs = client.get("/api/v1/technicians?skill=electrical&limit=1",
+                       headers=h["viewer"]).json()
+    assert len(techs["items"]) == 1 and techs["next_cursor"]
+    incidents = client.get("/api/v1/incidents?state=open&state=updated",
+                           headers=h["viewer"]).json()["items"]
+    assert {i["key"] for i in incidents} == {j.incident_key for j in jobs}
+
+
+def test_a_viewer_token_cannot_move_and_a_clash_is_a_409(setup) -> None:
+    client, conn, h = setup
+    now = now_utc()
+    a = seed_job(conn, now=now, suffix="a", technicians=1)
+    b = seed_job(conn, now=now, suffix="b", technicians=1)
+    ja = client.get(f"/api/v1/jobs/{a.visit_id}", headers=h["viewer"]).json()
+    body = {"technician_id": ja["technician_id"], "starts_at": ja["starts_at"]}
+    r = client.post(f"/api/v1/jobs/{b.visit_id}/move", json=body, headers=h["viewer"])
+    assert r.status_code == 403 and "scheduler" in r.json()["detail"]
+    r = client.post(f"/api/v1/jobs/{b.visit_id}/move", json=body, headers=h["scheduler"])
+    assert r.status_code == 409 and r.json()["error"] == "conflict"
+    assert "already booked then" in r.json()["detail"]
+    later = {"technician_id": ja["technician_id"],
+             "starts_at": (now + timedelta(days=4)).replace(minute=0, second=0).isoformat()}
+    moved = client.post(f"/api/v1/jobs/{b.visit_id}/move", json=later, headers=h["scheduler"])
+    assert moved.status_code == 200 and moved.json()["technician_id"] == ja["technician_id"]
+    assert client.get("/api/v1/jobs/999999", headers=h["viewer"]).json() == {
+        "error": "not_found", "detail": "there is no job 999999"}
+
+
+def test_incidents_are_acknowledged_and_resolved_through_the_api(setup) -> None:
+    client, conn, h = setup
+    job = seed_job(conn, now=now_utc(), technicians=1)
+    key = job.incident_key
+    r = client.post(f"/api/v1/incidents/{key}/acknowledge", headers=h["scheduler"])
+    assert r.status_code == 200 and r.json()["state"] == "acknowledged"
+    r = client.post(f"/api/v1/incidents/{key}/acknowledge", headers=h["scheduler"])
+    assert r.status_code == 409
+    r = client.post(f"/api/v1/incidents/{key}/snooze", json={"hours": 2},
+                    headers=h["scheduler"])
+    assert r.status_code == 200
+    assert conn.execute("SELECT count(*) FROM incident_mutes").fetchone() == (1,)
+    r = client.post(f"/api/v1/incidents/{key}/resolve", headers=h["scheduler"])
+    assert r.status_code == 200 and r.json()["state"] == "resolved"
+    assert client.get("/openapi.json").json()["paths"]["/api/v1/jobs"]["get"]["parameters"]
