@@ -83,6 +83,7 @@ def svg(series: list[Series], *, start: float, end: float, detected: float | Non
         xd = x(detected)
         out.append(f'<line class="detect" x1="{xd:.1f}" y1="4" x2="{xd:.1f}" y2="{bottom}">'
                    f"<title>detected {_stamp(detected)} UTC</title></line>"
-                   f'<text x="{xd + 3:.1f}" y="10" class="detect-label">detected</text>')
+                   (f'<text x="{xd - 3:.1f}" y="10" text-anchor="end">detected</text>'
+                   if xd > W * 0.8 else f'<text x="{xd + 3:.1f}" y="10">detected</text>'))
     out.append("</svg>")
     return "".join(out)
