@@ -48,6 +48,10 @@ class Collector:
             time.sleep(0.05)
         raise AssertionError(f"received {len(self.got)} of {n} messages")
 
+    def snapshot(self) -> list[tuple[str, bytes]]:
+        with self.lock:
+            return list(self.got)
+
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
