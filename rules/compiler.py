@@ -44,6 +44,7 @@ class CompiledRules:
     prog_start: np.ndarray            # int64[R]
     prog_len: np.ndarray              # int64[R]
     width: int                        # state columns per slot
+    model_width: np.ndarray           # int64[M + 1]: columns each model uses (last: none)
     head: int                         # leading columns: the watermark of each metric id
     max_rules: int                    # most rules one reading can flip
 
@@ -150,5 +151,6 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         pr_rules=np.array(pred_rule, np.int64), prog=np.array(prog, np.int64),
         prog_start=np.array(prog_start, np.int64), prog_len=np.array(prog_len, np.int64),
         width=max(used.values(), default=head), head=head,
+        model_width=np.array([used[m] for m in models] + [head], np.int64),
         max_rules=max([*per_metric, len(mt_preds), 1]),
     )

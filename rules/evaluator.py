@@ -144,7 +144,8 @@ class Evaluator:
         val = np.ascontiguousarray(value, np.float64)
         c = self.c
         return self._collect(lambda start, *o: evaluate(
-            ts, dev, mt, val, start, self.slot_of, self.slot_model, self.seen, self.st,
+            ts, dev, mt, val, start, self.slot_of, self.slot_model, c.model_width, self.seen,
+            self.st,
             c.kind, c.prm, c.pred_off, c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog,
             c.prog_start, c.prog_len, c.rule_off, c.max_rules, self.scratch, self.stack,
             self.counters, *o), ts.shape[0])

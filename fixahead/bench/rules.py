@@ -147,8 +147,8 @@ def _python(compiled, data: dict[str, Any], sample: int) -> tuple[float, int]:
     o = [col.copy() for col in ev._out.cols]
     t = _clock()
     _, flips = run(ts, dev, data["metric"][:sample], data["value"][:sample], 0,
-                   ev.slot_of, ev.slot_model, ev.seen, ev.st, c.kind, c.prm, c.pred_off,
-                   c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
+                   ev.slot_of, ev.slot_model, c.model_width, ev.seen, ev.st, c.kind, c.prm,
+                   c.pred_off, c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
                    c.prog_len, c.rule_off, c.max_rules, ev.scratch, ev.stack, ev.counters, *o)
     return _clock() - t, flips
 

@@ -36,16 +36,15 @@ PREFETCH = 128  # readings
 
 
 @njit(cache=True, error_model="numpy")
-def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, kind,
-             prm, pred_off, mp_start, mp_preds, pr_start, pr_rules, prog, prog_start, prog_len,
-             rule_off, max_rules, scratch, stack, counters, out_slot, out_rule, out_ts, out_on,
-             out_value, out_score, out_metric):
+def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width, seen, st,
+             kind, prm, pred_off, mp_start, mp_preds, pr_start, pr_rules, prog, prog_start,
+             prog_len, rule_off, max_rules, scratch, stack, counters, out_slot, out_rule, out_ts,
+             out_on, out_value, out_score, out_metric):
     """Feed readings from `start` on; return (next reading, transitions written)."""
     n = ts.shape[0]
     cap = out_slot.shape[0]
     n_metric = mp_start.shape[1] - 1
     n_keys = slot_of.shape[0]
-    width = st.shape[1]
     n_out = 0
     for i in range(start, n):
         if n_out + max_rules > cap:
@@ -56,7 +55,7 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, ki
         if j < n and device[j] != device[j - 1]:
             d2 = device[j]
             s2 = slot_of[d2] if 0 <= d2 < n_keys else 0
-            for c in range(0, width, 8):
+            for c in range(0, model_width[slot_model[s2]], 8):  # its model's columns only
                 prefetch(st, s2, c)
         d = device[i]
         s = slot_of[d] if 0 <= d < n_keys else 0

@@ -18,6 +18,7 @@ def run_series(kind, ts, x, prm_row, size):
     st = np.zeros((2, head + size + 1))
     st[:, :head] = -np.inf
     seen = np.full(2, -1.0)
+    widths = np.array([head + size + 1, head], np.int64)
     init_pred(st, 1, head, kind, size)
     prm = prm_row.reshape(1, -1).copy()
     kinds = np.array([kind], np.int64)
@@ -45,7 +46,7 @@ def run_series(kind, ts, x, prm_row, size):
     score = np.full(n, np.nan)
     for i in range(n):
         before = counters[0] + counters[1]
-        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, seen, st,
+        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, widths, seen, st,
                  kinds, prm, pred_off, mp_start, zero, pr_start, zero, zero, zero,
                  one, rule_off, 1, scratch, stack, counters, o_slot, o_rule, o_ts, o_on, o_val,
                  o_score, o_metric)
