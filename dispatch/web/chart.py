@@ -81,9 +81,9 @@ def svg(series: list[Series], *, start: float, end: float, detected: float | Non
                f'<text x="{W - PAD_R}" y="{bottom + 14}" text-anchor="end">{_stamp(end)}</text>')
     if detected is not None and start <= detected <= end:
         xd = x(detected)
+        label = (f'<text x="{xd - 3:.1f}" y="10" text-anchor="end">detected</text>'
+                 if xd > W * 0.8 else f'<text x="{xd + 3:.1f}" y="10">detected</text>')
         out.append(f'<line class="detect" x1="{xd:.1f}" y1="4" x2="{xd:.1f}" y2="{bottom}">'
-                   f"<title>detected {_stamp(detected)} UTC</title></line>"
-                   (f'<text x="{xd - 3:.1f}" y="10" text-anchor="end">detected</text>'
-                   if xd > W * 0.8 else f'<text x="{xd + 3:.1f}" y="10">detected</text>'))
+                   f"<title>detected {_stamp(detected)} UTC</title></line>" + label)
     out.append("</svg>")
     return "".join(out)

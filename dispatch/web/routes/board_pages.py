@@ -35,7 +35,7 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
                            whole[-1].end, now=now)
     start, end = board.fit_hours(jobs, tz)
     cols = board.columns(first, days, tz, start=start, end=end)
-    return {"cols": cols, "techs": techs, "blocks": board.place(jobs, cols),
+    return {"cols": cols, "techs": techs, "cells": board.cells_html(board.place(jobs, cols), tz),
             "marks": board.hour_marks(cols[0]), "job_count": len(jobs)}
 
 
