@@ -1,6 +1,6 @@
 """End to end in a real headless Chromium: a scheduler signs in, finds a job that dispatch
-booked from a fault, opens it, sees the chart, moves it to another technician, and a second
-person's board updates by itself (server-sent events fed by PostgreSQL NOTIFY)."""
+booked (held) from a fault, opens it, sees the chart, books it, moves it to another technician,
+and a second person's board updates by itself (server-sent events fed by PostgreSQL NOTIFY)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ def test_a_scheduler_moves_a_booked_job_and_another_board_follows(database_url: 
             expect(page.locator("svg.chart line.detect")).to_have_count(1)
             expect(page.locator("svg.chart polyline")).to_have_count(1)
             page.screenshot(path=str(ARTIFACTS / "e2e-job-page.png"), full_page=True)
+
+            expect(watcher.locator("#side")).to_contain_text("Waiting for the customer (1)")
+            page.get_by_role("button", name="Dispatch (book this hold)").click()
+            expect(page.get_by_role("status")).to_contain_text("dispatched")
+            expect(page.locator("[data-state=booked]")).to_be_visible()
+            # the other board's side list follows too (swapped in out of band)
+            expect(watcher.locator("#side")).to_contain_text("Waiting for the customer (0)",
+                                                             timeout=10_000)
 
             page.get_by_label("Technician").select_option(str(other))
             page.get_by_role("button", name="Move").click()

@@ -75,14 +75,16 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage, day: Day = 
 def board_grid(request: Request, conn: ConnDep, session: ViewerPage, day: Day = None,
                days: Days = 1, territory: str | None = None,
                skill: str | None = None) -> HTMLResponse:
-    """Only the grid (htmx swaps it in when a visit changes anywhere)."""
+    """The grid, and the side lists out of band (htmx swaps both in when a visit changes)."""
     first = day or _today(request)
     now = web_context(request).clock()
     p = _params(request, first, days, territory, skill)
     query = urlencode({k: v for k, v in {"day": first.isoformat(), "days": days,
                                           "territory": territory, "skill": skill}.items() if v})
     return render(request, "board_grid.html", session, **board_data(conn, now=now, **p),
-                  query=query, days=days)
+                  query=query, days=days, oob=True,
+                  unassigned=boardstore.unassigned(conn, now=now),
+                  waiting=boardstore.waiting_for_customer(conn, now=now))
 
 
 def _stream_session(request: Request) -> Session | None:
