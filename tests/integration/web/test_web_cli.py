@@ -49,3 +49,19 @@ def test_user_add_refuses_a_bad_role_or_a_short_password(database_url: str) -> N
     code, out = run(database_url, "web", "user-add", "--email", "a@fix.example", "--role",
                     "viewer", "--password-stdin", stdin="short\n")
     assert code == 2 and "at least 10 characters" in out
+
+
+def test_build_web_app_serves_the_board_api_and_customer_pages(database_url: str,
+                                                               tmp_path) -> None:
+    from fixahead.settings import load_settings
+    from tests.integration.web.conftest import TestClient
+
+    settings = load_settings({}, database_url=database_url, data_dir=tmp_path)
+    app = web.build_web_app(settings, database_url, link_secret=b"link-secret-for-tests")
+    with TestClient(app) as client:
+        assert client.get("/login").status_code == 200
+        assert client.get("/static/htmx.min.js").status_code == 200
+        assert client.get("/api/v1/jobs").json()["error"] == "unauthorized"
+        assert client.get("/c/not-a-token").status_code == 404
+        assert "secure" not in client.get("/login").headers["set-cookie"].lower()
+    assert (tmp_path / "web-secret").stat().st_mode & 0o777 == 0o600
