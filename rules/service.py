@@ -106,8 +106,11 @@ class RulesService:
         return changes
 
     def checkpoint(self) -> None:
-        """Renew leases and save the state of every held partition's devices."""
+        """Renew leases, save the state of every held partition's devices, and pick up
+        snoozes and maintenance windows added since."""
         self._last_checkpoint = time.monotonic()
+        mine = [d for d in self.engine.model_of if d % self.partitions in self.epochs]
+        self.engine.book.mutes = load_mutes(self.conn, mine)
         layout = self.engine.evaluator.fingerprint()
         for part, epoch in list(self.epochs.items()):
             devices = np.array([d for d in self.engine.model_of if d % self.partitions == part])

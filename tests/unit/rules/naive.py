@@ -223,6 +223,11 @@ def stuck(ts, x, eps, min_ms, min_count):
     return _fill(active, score, ts, x)
 
 
+def silent(reading_times, now, timeout_ms):
+    """Seen at least once, and the newest reading is more than timeout_ms before `now`."""
+    return bool(reading_times) and now - max(reading_times) > timeout_ms
+
+
 def error_count(times, now, count, window_ms):
     """Events in (now - window, now]."""
     return sum(1 for t in times if now - window_ms < t <= now) >= count

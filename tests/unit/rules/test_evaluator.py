@@ -146,3 +146,33 @@ def test_rule_files_are_validated_with_errors_naming_file_rule_and_field(
 
     with pytest.raises(RuleError, match=message):
         parse_pack(tomllib.loads(text), "wm800.toml", catalog)
+
+
+def test_the_silent_kernel_matches_its_reference_over_random_traffic(catalog) -> None:
+    import tomllib
+
+    from tests.unit.rules import naive
+
+    doc = tomllib.loads(
+        'model = "FR-300"\n[[rules]]\nid = "quiet"\nfault = "F2"\nmeaning = "prediction"\n'
+        'severity = "warning"\naction = "self_help"\ntitle = "t"\n'
+        '[rules.when]\nsilent = { for_s = 1800 }')
+    compiled = compile_rules(parse_pack(doc, "x.toml", catalog), catalog)
+    rng = np.random.default_rng(8)
+    ev = Evaluator(compiled)
+    keys = np.arange(1, 21)
+    ev.assign(keys, ["FR-300"] * keys.size)
+    seen: dict[int, list[int]] = {int(k): [] for k in keys}
+    now = T0
+    for _ in range(60):
+        n = int(rng.integers(0, 8))
+        dev = rng.choice(keys, n)
+        ts = now + np.sort(rng.integers(0, 600_000, n))
+        ev.evaluate(ts, dev, np.ones(n, np.int64), rng.normal(4, 1, n))
+        for d, t in zip(dev.tolist(), ts.tolist(), strict=True):
+            seen[d].append(t)
+        now += int(rng.integers(0, 2 * 1_800_000))
+        ev.tick(now)
+        flags = ev.st[ev.slots(keys), compiled.pred_off[0]] != 0.0
+        want = [naive.silent(seen[int(k)], now, 1_800_000) for k in keys]
+        assert flags.tolist() == want
