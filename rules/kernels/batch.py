@@ -217,18 +217,30 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
                     z = (x - med) / max(MAD_TO_SIGMA * mad, SCALE_FLOOR * (1.0 + abs(med)))
                     st[s, o + 1] = z
                     v = directed(z, prm[p, 3])
-                if cnt >= w:  # drop the oldest value from the sorted copy
+                if cnt >= w:
+                    # replace the oldest value by x in the sorted copy: find it by bisection,
+                    # then slide x from its place to where x belongs
                     old = st[s, ring + head]
-                    q = 0
-                    while st[s, srt + q] != old:
+                    lo = 0
+                    hi = w
+                    while lo < hi:
+                        mid = (lo + hi) // 2
+                        if st[s, srt + mid] < old:
+                            lo = mid + 1
+                        else:
+                            hi = mid
+                    q = lo
+                    while q + 1 < w and st[s, srt + q + 1] < x:
+                        st[s, srt + q] = st[s, srt + q + 1]
                         q += 1
-                    for q2 in range(q, w - 1):
-                        st[s, srt + q2] = st[s, srt + q2 + 1]
-                    c = w - 1
-                q = c
-                while q > 0 and st[s, srt + q - 1] > x:
-                    st[s, srt + q] = st[s, srt + q - 1]
-                    q -= 1
+                    while q > 0 and st[s, srt + q - 1] > x:
+                        st[s, srt + q] = st[s, srt + q - 1]
+                        q -= 1
+                else:
+                    q = c
+                    while q > 0 and st[s, srt + q - 1] > x:
+                        st[s, srt + q] = st[s, srt + q - 1]
+                        q -= 1
                 st[s, srt + q] = x
                 st[s, ring + head] = x
                 st[s, o + 3] = (head + 1) % w
