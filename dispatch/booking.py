@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,15 @@ class SearchConfig:
     alternatives: int = 4
     max_technicians: int = 30  # the nearest qualified technicians are searched
     spacing_minutes: int = 120  # offered starts at least this far apart
+
+
+def not_before(config: SearchConfig, *, now: datetime, start: datetime | None) -> SearchConfig:
+    """The search config that proposes non-urgent visits only from `start` on (for example
+    after a household's likely return), searching as many days after it as before."""
+    if start is None or start <= now:
+        return config
+    lead = max(config.lead_minutes, -(-int((start - now).total_seconds()) // 60))
+    return replace(config, lead_minutes=lead, days=config.days + -(-lead // 1440))
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ class Decision:
     escalated: bool
     digest_day: date | None
     reason: str
+    away_until: datetime | None = None  # a non-urgent visit is proposed after this return
 
     @property
     def idempotency_key(self) -> str:
@@ -130,17 +131,25 @@ def decide(
     now: datetime,
     emails_by_day: Mapping[date, int] | None = None,
     config: PolicyConfig = PolicyConfig(),
+    away_until: datetime | None = None,
 ) -> Decision:
-    """Decide the action and the email's timing for one incident."""
+    """Decide the action and the email's timing for one incident; when the household is away
+    until `away_until`, a non-urgent visit is planned after that (urgent ones are not)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     action, escalated, reason = choose_action(incident)
     urgent = action is Action.URGENT
 
+    later = None
+    if action is Action.VISIT and away_until is not None and away_until > now:
+        later = away_until.astimezone(UTC)
+        reason += f"; household away, visit after the likely return ({later:%Y-%m-%d})"
+
     def made(act: Action, delivery: Delivery, send_at: datetime | None, why: str,
              digest_day: date | None = None) -> Decision:
         return Decision(incident.incident_id, customer.customer_id, act, delivery, send_at,
-                        urgent, escalated, digest_day, why)
+                        urgent, escalated, digest_day, why,
+                        later if act is Action.VISIT else None)
 
     if not customer.consent_email or customer.unsubscribed or not customer.email:
         why = "no consent to proactive email" if customer.email else "no email address"

@@ -11,7 +11,8 @@ import psycopg
 
 from dispatch import adapter, outbox
 from dispatch.availability_store import p_home_for
-from dispatch.booking import SearchConfig, VisitRequest
+from dispatch.away import AwayConfig, detect
+from dispatch.booking import SearchConfig, VisitRequest, not_before
 from dispatch.booking_store import Proposal, propose_visit
 from dispatch.policy import Action, Decision, Delivery, PolicyConfig, decide
 from dispatch.types import CustomerInfo, IncidentInfo
@@ -63,7 +64,8 @@ def email_payload(d: Decision, incident: IncidentInfo, customer: CustomerInfo,
             "fault": {"code": f.code, "title": f.title, "meaning": f.meaning,
                       "severity": f.severity, "steps": list(f.self_help_steps),
                       "parts": list(f.parts)},
-            "visit": visit}
+            "visit": visit,
+            "away": None if d.away_until is None else {"until": d.away_until.isoformat()}}
 
 
 def _with_history(conn: psycopg.Connection, incident: IncidentInfo, *, now: datetime,
@@ -96,8 +98,10 @@ def _existing(conn: psycopg.Connection, incident: IncidentInfo) -> Decision:
 def handle_incident(
     conn: psycopg.Connection, incident: IncidentInfo, customer: CustomerInfo, *,
     now: datetime, p_home: PHome, config: DispatchConfig = DispatchConfig(),
+    away_until: datetime | None = None,
 ) -> Outcome:
-    """Decide, hold a visit if one is needed, and queue the email, atomically and once."""
+    """Decide, hold a visit if one is needed, and queue the email, atomically and once;
+    a non-urgent visit of a household away until `away_until` is proposed after it."""
     with conn.transaction():
         # serialise decisions per customer so two workers cannot both spend the day's budget
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dispatch:' || %s))",
@@ -107,7 +111,8 @@ def handle_incident(
             return Outcome(_existing(conn, incident), duplicate=True)
         incident = remembered
         counts = outbox.emails_by_day(conn, customer.customer_id, customer.tz, around=now)
-        d = decide(incident, customer, now=now, emails_by_day=counts, config=config.policy)
+        d = decide(incident, customer, now=now, emails_by_day=counts, config=config.policy,
+                   away_until=away_until)
         decision_id = outbox.insert_decision(conn, d, device_id=incident.device_id,
                                              fault_code=incident.fault.code, at=now)
         if decision_id is None:
@@ -124,7 +129,9 @@ def handle_incident(
             hold = config.urgent_hold_minutes if d.urgent else config.hold_minutes
             proposal = propose_visit(conn, incident_id=incident.incident_id,
                                      customer_id=customer.customer_id, req=req, p_home=p_home,
-                                     now=now, hold_minutes=hold, config=config.search)
+                                     now=now, hold_minutes=hold,
+                                     config=not_before(config.search, now=now,
+                                                       start=d.away_until))
             if proposal is not None:
                 visit_id = proposal.visit_id
                 visit = _visit_payload(conn, proposal, customer, incident)
@@ -167,4 +174,16 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
     if incident is None:
         return None
     return handle_incident(conn, incident, customer, now=now,
-                           p_home=p_home_for(conn, customer), config=config)
+                           p_home=p_home_for(conn, customer), config=config,
+                           away_until=household_away_until(conn, customer, now=now))
+
+
+def household_away_until(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
+                         config: AwayConfig | None = None) -> datetime | None:
+    """When a household that is away now is likely back (usage consent only), else None."""
+    if not customer.consent_availability:
+        return None
+    config = config or AwayConfig()
+    times = adapter.load_usage_times(conn, customer.customer_id, since=now - config.history,
+                                     until=now)
+    return detect(times, now=now, config=config).visit_after

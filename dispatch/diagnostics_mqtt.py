@@ -1,0 +1,138 @@
+"""The platform side of remote diagnostics over MQTT (aiomqtt, as the platform account).
+
+`DiagnosticsLink.run()` subscribes to every device's `status` (retained, so the online map is
+known at once) and `replies`; it publishes pending requests of devices that are online (at
+once when a device comes online, else on each tick), expires overdue requests, and stores
+replies through `diagnostics_store.store_reply`. Publishing comes before recording the request
+as sent: a crash in between sends the command again (at least once); the second result is
+refused as `already_answered`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import aiomqtt
+import psycopg
+
+from devices.commands import encode_command
+from devices.protocol import ProtocolError, decode_status
+from devices.topics import parse_topic, subscription, topic_for
+from dispatch import diagnostics_store as store
+from dispatch.diagnostics import Request
+from dispatch.diagnostics_store import store_reply
+
+__all__ = ["DiagnosticsLink", "store_reply"]
+
+log = logging.getLogger(__name__)
+Connect = Callable[[], psycopg.Connection]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DiagnosticsLink:
+    """Publish diagnostics commands and receive replies; see the module docstring."""
+
+    def __init__(self, connect: Connect, *, hostname: str, port: int, username: str | None,
+                 password: str | None, prefix: str = "fixahead/v1", poll_s: float = 1.0,
+                 clock: Callable[[], datetime] = _now, identifier: str | None = None) -> None:
+        self.connect = connect
+        self.mqtt = {"hostname": hostname, "port": port, "username": username,
+                     "password": password, "identifier": identifier}
+        self.prefix = prefix
+        self.poll_s = poll_s
+        self.clock = clock
+        self.online: dict[str, bool] = {}
+        self.ready = asyncio.Event()  # subscribed
+        self.published = 0
+        self.stored = 0
+        self.refused = 0
+
+    def _db(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
+        with self.connect() as conn:
+            return fn(conn, *args, **kwargs)
+
+    async def _call(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
+        return await asyncio.to_thread(self._db, fn, *args, **kwargs)
+
+    async def _publish(self, client: aiomqtt.Client, req: Request) -> None:
+        topic = topic_for(self.prefix, req.device_id, "commands")
+        await client.publish(topic, encode_command(req.command()), qos=1)
+        if await self._call(store.record_sent, req.request_id, now=self.clock()):
+            self.published += 1
+
+    async def flush(self, client: aiomqtt.Client, device_ids: list[str] | None = None) -> None:
+        """Expire overdue requests and publish the pending ones of online devices."""
+        now = self.clock()
+        await self._call(store.expire_due, now=now)
+        online = [d for d, up in self.online.items() if up]
+        if device_ids is not None:
+            online = [d for d in device_ids if self.online.get(d)]
+        if not online:
+            return
+        pending = await self._call(store.pending_for, online, now=now)
+        for req in pending:  # type: ignore[attr-defined]
+            await self._publish(client, req)
+
+    async def _handle(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
+        try:
+            topic = parse_topic(str(message.topic), self.prefix)
+        except ValueError:
+            return
+        payload = bytes(message.payload) if isinstance(message.payload, bytes | bytearray) \
+            else str(message.payload).encode()
+        if topic.channel == "status":
+            try:
+                online = decode_status(payload).online
+            except ProtocolError:
+                return
+            self.online[topic.device_id] = online
+            if online:
+                await self.flush(client, [topic.device_id])
+        elif topic.channel == "replies":
+            result = await self._call(store.store_reply, topic.device_id, payload,
+                                      now=self.clock())
+            if result.accepted:  # type: ignore[attr-defined]
+                self.stored += 1
+            else:
+                self.refused += 1
+                log.info("refused a reply of %s: %s %s", topic.device_id,
+                         result.reason, result.detail)  # type: ignore[attr-defined]
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until `stop` is set (or forever)."""
+        stop = stop or asyncio.Event()
+        async with aiomqtt.Client(**self.mqtt) as client:  # type: ignore[arg-type]
+            await client.subscribe(subscription(self.prefix, "status"), qos=1)
+            await client.subscribe(subscription(self.prefix, "replies"), qos=1)
+            self.ready.set()
+
+            async def tick() -> None:
+                while not stop.is_set():
+                    try:
+                        await self.flush(client)
+                    except psycopg.Error:
+                        log.exception("diagnostics tick failed")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.poll_s)
+
+            async def read() -> None:
+                async for message in client.messages:
+                    await self._handle(client, message)
+
+            ticker = asyncio.create_task(tick())
+            reader = asyncio.create_task(read())
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({ticker, reader, stopper},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            for task in (ticker, reader, stopper):
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
