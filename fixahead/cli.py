@@ -26,7 +26,7 @@ app.add_typer(broker_app, name="broker")
 log = logging.getLogger("fixahead")
 
 # each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
-BENCHMARKS = ("ingest",)
+BENCHMARKS = ("ingest", "rules", "dispatch", "simulate")
 
 
 def _settings() -> Settings:
@@ -131,24 +131,69 @@ def bench(
 def up(
     for_seconds: Annotated[float | None, typer.Option("--for", help="Stop after this long")]
     = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the summary here")]
+    = None,
+    households: Annotated[int, typer.Option(help="Demo fleet size (0: no simulated fleet)")]
+    = 40,
+    days: Annotated[float, typer.Option(help="Simulated days of fleet life")] = 14.0,
+    seed: Annotated[int, typer.Option(help="Demo fleet seed")] = 1,
 ) -> None:
-    """Run the platform on embedded defaults (or the configured services) until Ctrl-C."""
+    """Run everything on embedded defaults (or the configured services) with a demo fleet."""
+    import time
+
+    from fixahead.pipeline import Pipeline
+    from fixahead.scenario import (
+        ScenarioSpec,
+        mail,
+        provision,
+        publish,
+        run_in_background,
+        summary,
+    )
     from fixahead.services import platform
-    from fixahead.wiring import ingest_config
-    from ingest.mqttclient import MQTT311
-    from ingest.worker import IngestWorker
+    from simulator.timebase import max_past_age_s, window_ending_now
 
     settings = _settings()
     stop = _stop_event()
     if for_seconds is not None:
         threading.Timer(for_seconds, stop.set).start()
-    with platform(settings) as ends:
+    spec = ScenarioSpec(households, days, seed, speed=0.0, fault_rate=4.0)
+    window = window_ending_now(days, 0.0, int(time.time() * 1000))
+    settings = settings.model_copy(update={"max_past_age_s": max(
+        settings.max_past_age_s, max_past_age_s(window, 0.0))})
+    with platform(settings) as ends, mail(settings) as (smtp, email, _sink):
+        pipeline = Pipeline(settings, ends, smtp=smtp, email=email)
+        pipeline.start()
         typer.echo(f"database  {ends.database_url}\nbroker    {ends.display_mqtt_url}\n"
-                   "devices publish to fixahead/v1/<device_id>/telemetry (see docs/protocol.md)")
-        worker = IngestWorker(ingest_config(settings, ends.database_url, ends.mqtt_url,
-                                            protocol=MQTT311 if ends.embedded_broker else None))
-        worker.run(stop)
-        typer.echo(f"stored {int(worker.metrics.stored_rows._value.get())} readings")
+                   f"smtp      {smtp.host}:{smtp.port}")
+        if households > 0:
+            out = settings.data_dir / "simulations" / f"demo-s{seed}-{window.start_ms}"
+
+            def demo() -> None:
+                provision(ends, settings, spec, window)
+                publish(ends, settings, spec, window, out)
+
+            run_in_background(demo)
+            typer.echo(f"demo fleet: {households} households, {days:g} simulated days "
+                       f"(ground truth in {out})")
+        started = time.monotonic()
+        try:
+            while not stop.wait(5.0):
+                figures = summary(ends.database_url, _stored(pipeline))
+                typer.echo(f"[{time.monotonic() - started:5.0f}s] " + ", ".join(
+                    f"{k.replace('_', ' ')} {v}" for k, v in figures.items()))
+        finally:
+            pipeline.stop()
+        figures = summary(ends.database_url, _stored(pipeline))
+    typer.echo("summary: " + json.dumps(figures))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(figures, indent=2))
+
+
+def _stored(pipeline: object) -> int:
+    metrics = pipeline.worker.metrics  # type: ignore[attr-defined]
+    return int(metrics.stored_messages._value.get())
 
 
 def _register_areas() -> None:

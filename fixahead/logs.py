@@ -34,7 +34,7 @@ def setup_logging(level: str = "INFO", as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("amqtt", "transitions"):
+    for noisy in ("amqtt", "transitions", "mail.log", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # amqtt logs every MQTT 5 probe (it speaks 3.1.1 only) as a warning; ingest falls back
     logging.getLogger("amqtt.broker").setLevel(logging.ERROR)

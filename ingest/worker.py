@@ -91,6 +91,7 @@ class IngestWorker:
         self._generation = 0
         self._connected = threading.Event()
         self.ready = threading.Event()  # set once subscribed (SUBACK received)
+        self._writing = False
         self._conn: psycopg.Connection | None = None
         self._registry = RegistrySnapshot()
         self._registry_at = 0.0
@@ -99,6 +100,11 @@ class IngestWorker:
         self._client: mqtt.Client | None = None
         self.protocol: int | None = None
         self.shared = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether messages are waiting or a batch is being written."""
+        return bool(self._inbox) or self._writing
 
     # --- MQTT side (paho's thread) -----------------------------------------------------
 
@@ -278,6 +284,7 @@ class IngestWorker:
                     continue
                 self.metrics.received.inc(len(received))
                 self.metrics.pending.set(len(self._inbox) + len(received))
+                self._writing = True
                 try:
                     committed = self._write_with_retry(received, stop)
                 except _Abandoned:
@@ -292,6 +299,7 @@ class IngestWorker:
                         self.on_commit(committed)
                     except Exception:
                         log.exception("on_commit handler failed; batch is stored")
+                self._writing = False
         finally:
             # whatever is still in the inbox was never acked: the broker keeps it in the
             # session and hands it to this client id (or its share group) again

@@ -122,9 +122,12 @@ def simulate(
         secrets = None
         if register_devices:
             secrets = provision(ends.database_url, devices)
-            console.print(f"registered {len(secrets)} devices (reload the broker's password "
-                          "file if it checks credentials: fixahead devices broker-files)")
-        spec = RunSpec(url=ends.mqtt_url, **spec_args)  # type: ignore[arg-type]
+            ends.refresh_broker_accounts(settings.topic_prefix)  # the embedded broker's file
+            console.print(f"registered {len(secrets)} devices (an external Mosquitto needs "
+                          "its password file regenerated: fixahead broker config)")
+        # without per-device credentials, publish as the platform account (the ingest account
+        # may only read)
+        spec = RunSpec(url=ends.platform_mqtt_url, **spec_args)  # type: ignore[arg-type]
         creds = secrets if per_device and secrets is not None else None
         if creds is not None and len(creds) > _fd_budget():
             console.print(f"[yellow]{len(creds)} device connections exceed the open-file limit; "

@@ -1,0 +1,165 @@
+"""Run a simulated fleet through the whole platform: provision, publish, process, drain.
+
+Used by `fixahead up` (the demo) and `fixahead evaluate` (a scored scenario). The fleet is
+the simulator's; the customers and technicians around it come from `fixahead.demo`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from devices.catalog import load_catalog
+from dispatch.email.render import EmailSettings
+from dispatch.email.sender import SmtpSettings
+from fixahead.demo import household_key, provision_world
+from fixahead.pipeline import Pipeline
+from fixahead.services import Endpoints, platform
+from fixahead.settings import Settings
+from simulator.fleet import build_fleet
+from simulator.groundtruth import write_ground_truth
+from simulator.publisher import Progress
+from simulator.run import RunSpec, publish_scenario, scenario_for
+from simulator.timebase import max_past_age_s, window_ending_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A simulated run: how many households, how many days, how fast, which seed."""
+
+    households: int
+    days: float
+    seed: int = 1
+    speed: float = 0.0  # 0: as fast as possible
+    fault_rate: float = 1.0
+    network_rate: float = 0.01
+
+
+def link_secret(settings: Settings) -> bytes:
+    """The configured link secret, or a random one kept in the data directory."""
+    if settings.link_secret:
+        return settings.link_secret.encode()
+    path = settings.data_dir / "link-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+@contextlib.contextmanager
+def mail(settings: Settings) -> Iterator[tuple[SmtpSettings, EmailSettings, object | None]]:
+    """SMTP settings for the configured server, or an embedded sink started for the duration."""
+    from dispatch.email.sink import SmtpSink
+
+    sink = None
+    if settings.smtp_host:
+        smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
+                            username=settings.smtp_username, password=settings.smtp_password,
+                            use_tls=settings.smtp_tls)
+    else:
+        sink = SmtpSink(settings.embedded_smtp_port).start()
+        smtp = SmtpSettings(host="127.0.0.1", port=sink.port)
+    email = EmailSettings(base_url=settings.public_base_url, from_addr=settings.mail_from,
+                          secret=link_secret(settings))
+    try:
+        yield smtp, email, sink
+    finally:
+        if sink is not None:
+            sink.stop()
+
+
+def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object
+              ) -> tuple[object, dict[str, int]]:
+    """Register the fleet's devices, their households and customers, and technicians."""
+    fleet = build_fleet(spec.households, window, spec.seed, load_catalog())  # type: ignore[arg-type]
+    from fixahead.commands.simulation import provision as register_fleet
+
+    register_fleet(ends.database_url, [(d.device_id, d.model_id) for d in fleet.devices])
+    by_household: dict[str, list[str]] = {}
+    for d in fleet.devices:
+        by_household.setdefault(household_key(fleet.tag, d.household), []).append(d.device_id)
+    with psycopg.connect(ends.database_url, autocommit=True) as conn:
+        created = provision_world(conn, by_household, spec.seed)
+    ends.refresh_broker_accounts(settings.topic_prefix)
+    return fleet, created
+
+
+def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object, out: Path,
+            on_progress: Callable[[Progress], None] | None = None) -> Progress:
+    """Plan the scenario, write its ground truth to `out`, and publish it."""
+    run = RunSpec(households=spec.households, window=window, seed=spec.seed,  # type: ignore[arg-type]
+                  speed=spec.speed, url=ends.platform_mqtt_url, prefix=settings.topic_prefix,
+                  fault_rate=spec.fault_rate, network_rate=spec.network_rate,
+                  batch_s=60.0 if 0 < spec.speed <= 60 else 1800.0)
+    scenario = scenario_for(run)
+    write_ground_truth(out, scenario, speed=spec.speed, days=spec.days,
+                       prefix=settings.topic_prefix)
+    return publish_scenario(run, scenario, on_progress=on_progress)
+
+
+def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) -> None:
+    """Wait until ingest has received everything published and the loop went quiet."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        received = pipeline.worker.metrics.received._value.get()
+        if received >= published and pipeline.idle(quiet_s=3.0):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"the platform did not drain {published} messages in {timeout_s:.0f} s")
+
+
+def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
+                 speed: float = 0.0, fault_rate: float = 1.0) -> Path:
+    """Run a whole scenario through the platform; return its ground-truth directory."""
+    spec = ScenarioSpec(households, days, seed, speed, fault_rate)
+    window = window_ending_now(days, speed, int(time.time() * 1000))
+    settings = settings.model_copy(update={"max_past_age_s": max(
+        settings.max_past_age_s, max_past_age_s(window, speed))})
+    out = settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
+    with platform(settings) as ends, mail(settings) as (smtp, email, _sink):
+        provision(ends, settings, spec, window)
+        pipeline = Pipeline(settings, ends, smtp=smtp, email=email)
+        pipeline.start()
+        try:
+            progress = publish(ends, settings, spec, window, out)
+            log.info("published %d messages; waiting for the platform", progress.published)
+            wait_drained(pipeline, progress.published)
+            time.sleep(2.0)  # let the sender deliver what the last decisions wrote
+        finally:
+            pipeline.stop()
+    return out
+
+
+def summary(database_url: str, stored_messages: int) -> dict[str, int]:
+    """The figures `fixahead up` prints: messages stored, incidents, emails, visits booked."""
+    with psycopg.connect(database_url) as conn:
+        incidents = conn.execute("SELECT count(*) FROM incidents").fetchone()
+        emails = conn.execute("SELECT count(*) FROM email_outbox WHERE state = 'sent'").fetchone()
+        visits = conn.execute("SELECT count(*) FROM visits WHERE state IN "
+                              "('held', 'booked')").fetchone()
+    return {"messages_stored": stored_messages, "incidents": int(incidents[0]),
+            "emails": int(emails[0]), "visits_booked": int(visits[0])}
+
+
+def run_in_background(target: Callable[[], object]) -> threading.Thread:
+    """Run `target` on a daemon thread, logging (not raising) what it raises."""
+    def guarded() -> None:
+        try:
+            target()
+        except Exception:
+            log.exception("background task failed")
+
+    t = threading.Thread(target=guarded, daemon=True)
+    t.start()
+    return t
