@@ -108,6 +108,7 @@ def _detection(faults: list[Fault], matched: Mapping[str, list[Incident]],
         "sudden_faults": len(sudden),
         "sudden_acted": sudden_acted,
         "sudden_acted_share": _share(sudden_acted, len(sudden)),
+        "lead_days": sorted(leads),
     }
 
 
@@ -183,6 +184,7 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
     presence = presence_by_household(truth)
     detection = _detection(faults, matched, false, acted, start_ms, end_ms, device_days)
     latencies, digested = _error_latencies(records, emails_of)
+    leads = detection.pop("lead_days")
     detection.update({
         "error_emails_timed": len(latencies),
         "error_emails_in_digest": digested,
@@ -207,4 +209,7 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
     }
     config = {"grace_days": grace_days, "run_start_ms": start_ms, "run_end_ms": end_ms,
               "seed": run.get("seed"), "days": (end_ms - start_ms) / DAY_MS}
-    return {"detection": detection, "dispatch": dispatch, "counts": counts, "config": config}
+    details = {"lead_days": leads, "error_to_email_s": sorted(latencies),
+               "false_alarms": sorted(f"{i.device_id}:{i.fault}:{i.opened_ms}" for i in false)}
+    return {"detection": detection, "dispatch": dispatch, "counts": counts, "config": config,
+            "details": details}
