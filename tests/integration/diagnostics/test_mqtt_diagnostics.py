@@ -1,0 +1,223 @@
+"""End to end through a real Mosquitto started with the generated password and ACL files:
+the platform (aiomqtt, `fixahead.platform`) asks, a simulated appliance answers as itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from devices.catalog import load_catalog
+from devices.commands import encode_reply, result
+from devices.provisioning import register
+from dispatch import diagnostics_store as store
+from dispatch.diagnostics import State
+from dispatch.diagnostics_mqtt import DiagnosticsLink
+from fixahead.broker_auth import ACL_FILE, PASSWORD_FILE, PLATFORM, write_broker_files
+from simulator.commands import CommandResponder, DeviceState
+from simulator.faults import Fault
+from simulator.timebase import DAY_MS
+from tests.integration.devices.mqttclient import Client
+from tests.support.services import Mosquitto, mosquitto_binary
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(mosquitto_binary() is None,
+                       reason="needs Mosquitto: apt-get install mosquitto"),
+]
+PREFIX = "fixahead/v1"
+
+
+@dataclass
+class Setup:
+    database_url: str
+    broker: Mosquitto
+    secrets: dict[str, str]
+    link: DiagnosticsLink
+
+    def conn(self) -> psycopg.Connection:
+        return psycopg.connect(self.database_url, autocommit=True)
+
+
+def _run_link(link: DiagnosticsLink, stop: threading.Event) -> None:
+    async def main() -> None:
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=lambda: (stop.wait(), loop.call_soon_threadsafe(done.set)),
+                         daemon=True).start()
+        await link.run(done)
+    asyncio.run(main())
+
+
+@pytest.fixture
+def setup(database_url: str) -> Iterator[Setup]:
+    """Two devices, Mosquitto on the generated files, the platform's link running."""
+    tmp = Path(tempfile.mkdtemp(prefix="fxdiag-"))
+    tmp.chmod(0o711)  # Mosquitto as root reads its files as `mosquitto`
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        secrets = {d: register(conn, model_id="WM-800", device_id=d, actor="test")[1]
+                   for d in ("wm-diag-a", "wm-diag-b")}
+        write_broker_files(conn, tmp)
+    broker = Mosquitto(tmp, password_file=tmp / PASSWORD_FILE, acl_file=tmp / ACL_FILE).start()
+    password = json.loads((tmp / "service-accounts.json").read_text())[PLATFORM]
+    link = DiagnosticsLink(lambda: psycopg.connect(database_url, autocommit=True),
+                           hostname="127.0.0.1", port=broker.port, username=PLATFORM,
+                           password=password, prefix=PREFIX, poll_s=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=_run_link, args=(link, stop), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not link.ready.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert link.ready.is_set(), "the platform's link did not subscribe"
+        yield Setup(database_url, broker, secrets, link)
+    finally:
+        stop.set()
+        thread.join(10)
+        broker.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def wait_state(s: Setup, request_id: str, state: State, seconds: float = 10) -> store.Request:
+    deadline = time.monotonic() + seconds
+    while True:
+        with s.conn() as conn:
+            req = store.load_request(conn, request_id)
+        assert req is not None
+        if req.state is state or time.monotonic() > deadline:
+            return req
+        time.sleep(0.1)
+
+
+def clogging_washer(device_id: str) -> DeviceState:
+    now = int(time.time() * 1000)
+    onset = now - 8 * DAY_MS
+    clog = Fault("f1", device_id, "WM-800", "gradual", "drain_pump_clog", "E21", onset,
+                 onset + 3 * DAY_MS, None, True, "drain_time", None, now + 2 * DAY_MS, 1.5)
+    return DeviceState(device_id, load_catalog()["WM-800"], (clog,), None, started_ms=onset)
+
+
+def request(s: Setup, device_id: str, *, ttl: timedelta = timedelta(minutes=5),
+            kind: str = "diagnostics_snapshot") -> store.Request:
+    with s.conn() as conn:
+        return store.create_request(conn, device_id=device_id, kind=kind,
+                                    now=datetime.now(UTC), ttl=ttl, actor="test",
+                                    incident_id="inc-1")
+
+
+def test_a_simulated_appliance_answers_a_snapshot_request(setup: Setup) -> None:
+    device = CommandResponder("127.0.0.1", setup.broker.port, [clogging_washer("wm-diag-a")],
+                              setup.secrets, prefix=PREFIX, publish_status=True)
+    device.start()
+    try:
+        req = request(setup, "wm-diag-a")
+        done = wait_state(setup, req.request_id, State.ANSWERED)
+        assert done.state is State.ANSWERED, done
+        assert done.sent_at and done.acked_at and done.answered_at and done.status == "ok"
+        assert done.result is not None and done.result["model"] == "WM-800"
+        assert done.result["readings"]["drain_time"] > 200  # the clogging pump shows
+        with setup.conn() as conn:
+            assert store.requests_for(conn, incident_id="inc-1")[0].request_id == req.request_id
+            trail = conn.execute("SELECT action FROM audit_log WHERE subject_id = 'wm-diag-a'"
+                                 ).fetchall()
+        assert ("diagnostics.request",) in trail
+    finally:
+        device.stop()
+
+
+def test_a_request_to_an_offline_device_waits_then_expires(setup: Setup) -> None:
+    req = request(setup, "wm-diag-b", ttl=timedelta(seconds=2))
+    time.sleep(0.8)
+    with setup.conn() as conn:
+        waiting = store.load_request(conn, req.request_id)
+    assert waiting is not None and waiting.state is State.PENDING
+    assert wait_state(setup, req.request_id, State.EXPIRED, 5).state is State.EXPIRED
+    # a device coming online later is not sent the expired request
+    device = CommandResponder("127.0.0.1", setup.broker.port, [clogging_washer("wm-diag-b")],
+                              setup.secrets, prefix=PREFIX, publish_status=True)
+    device.start()
+    try:
+        time.sleep(1)
+        assert device.answered == 0
+        assert wait_state(setup, req.request_id, State.EXPIRED, 0).sent_at is None
+    finally:
+        device.stop()
+
+
+def test_a_waiting_request_is_sent_when_the_device_comes_online(setup: Setup) -> None:
+    req = request(setup, "wm-diag-b", kind="self_test")
+    time.sleep(0.6)
+    device = CommandResponder("127.0.0.1", setup.broker.port, [clogging_washer("wm-diag-b")],
+                              setup.secrets, prefix=PREFIX, publish_status=True)
+    device.start()
+    try:
+        done = wait_state(setup, req.request_id, State.ANSWERED)
+        assert done.state is State.ANSWERED and done.result is not None
+        assert done.result["passed"] is False  # the drain check fails
+    finally:
+        device.stop(offline=True)
+
+
+def test_a_reply_with_an_unknown_id_is_refused_with_a_reason(setup: Setup) -> None:
+    device = Client(setup.broker.port, "wm-diag-a", setup.secrets["wm-diag-a"])
+    try:
+        reply = result(_probe("unknown-request-id"), int(time.time() * 1000), "ok")
+        device.publish(f"{PREFIX}/wm-diag-a/replies", encode_reply(reply))
+        refused = _wait_refusals(setup, "wm-diag-a")
+        assert refused and refused[0]["reason"] == "unknown_request"
+        assert refused[0]["request_id"] == "unknown-request-id"
+    finally:
+        device.close()
+
+
+def test_another_device_cannot_answer_for_this_one(setup: Setup) -> None:
+    req = request(setup, "wm-diag-a", ttl=timedelta(seconds=30))
+    with setup.conn() as conn:  # mark it sent as if a's command went out
+        store.record_sent(conn, req.request_id, now=datetime.now(UTC))
+    forged = encode_reply(result(req.command(), int(time.time() * 1000), "ok", {"x": 1}))
+    # the broker's ACL: b may not publish on a's replies topic (the publish never arrives)
+    intruder = Client(setup.broker.port, "wm-diag-b", setup.secrets["wm-diag-b"])
+    with contextlib.suppress(RuntimeError):
+        intruder.publish(f"{PREFIX}/wm-diag-a/replies", forged)
+    intruder.close()
+    # on its own topic b's reply arrives, and is refused: the request is not b's
+    honest_b = Client(setup.broker.port, "wm-diag-b", setup.secrets["wm-diag-b"])
+    honest_b.publish(f"{PREFIX}/wm-diag-b/replies", forged)
+    honest_b.close()
+    refused = _wait_refusals(setup, "wm-diag-b")
+    assert [r["reason"] for r in refused] == ["wrong_device"]
+    with setup.conn() as conn:
+        assert store.refusals(conn, "wm-diag-a") == []
+        after = store.load_request(conn, req.request_id)
+    assert after is not None and after.state is State.SENT and after.result is None
+
+
+def _probe(request_id: str):  # type: ignore[no-untyped-def]
+    from devices.commands import Command, CommandKind
+
+    return Command(request_id, CommandKind.DIAGNOSTICS_SNAPSHOT, 0, 1)
+
+
+def _wait_refusals(s: Setup, device_id: str, seconds: float = 5) -> list[dict]:  # type: ignore[type-arg]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with s.conn() as conn:
+            found = store.refusals(conn, device_id)
+        if found:
+            time.sleep(0.3)  # let anything that follows arrive too
+            with s.conn() as conn:
+                return store.refusals(conn, device_id)
+        time.sleep(0.1)
+    return []
