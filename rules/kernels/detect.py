@@ -12,8 +12,10 @@ probability:
 Each component's surprise s = -log10(p) is then calibrated against its own recent history:
 for Gaussian noise s is exponential with mean 1/ln(10); a series whose surprises run larger
 (heavy tails, autocorrelation) has them shrunk by the ratio of the exponential mean its
-quantiles imply. The calibrated surprises combine by Bonferroni (min p times 4) and map to
-score = 1 - exp(-S / scale). Missing values score 0 and leave the state untouched.
+quantiles imply. The calibrated surprises combine by Bonferroni (min p times 4); a row below
+the peak of the 32 before it is an echo of that excursion and keeps half its surprise (one
+excursion, one alert); score = 1 - exp(-S / scale). Missing values score 0 and leave the
+state untouched.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from numba import njit
 LN10 = math.log(10.0)
 BASE_MEAN = 1.0 / LN10  # mean of -log10(U), U uniform
 NC = 4  # components: level, diff, cusum, calm
+RECENT = 32  # rows an alert's echoes are looked for in
+ECHO = 0.5  # weight of an echo's surprise
 
 
 @njit(cache=True)
@@ -160,6 +164,7 @@ def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_re
     lo = 0.0
     seen = 0
     hold = 0
+    recent = np.zeros(RECENT)
     for t in range(n):
         v = x[t]
         if math.isnan(v):
@@ -236,6 +241,14 @@ def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_re
             if seen > delay:
                 window_push(cring, csrt, cmeta, k, calibration, old)
         total = max(0.0, best - math.log10(NC))
+        # one excursion, one alert: a row below the peak of the last RECENT rows is an echo of
+        # that peak (a level shift's following rows, a spike's return) and counts for less
+        peak = 0.0
+        for k in range(RECENT):
+            peak = max(peak, recent[k])
+        recent[seen % RECENT] = total
+        if total < peak:
+            total *= ECHO
         if seen > warmup:
             out[t] = 1.0 - math.exp(-total / score_scale)
         for j in range(nw):
