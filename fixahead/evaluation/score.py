@@ -78,6 +78,16 @@ def _error_latencies(records: Records, emails_of: Mapping[str, list[tuple[Email,
     return out, digested
 
 
+def _in_network_trouble(false: Sequence[Incident], network: Sequence[Mapping[str, Any]],
+                        grace_ms: int) -> int:
+    """False alarms opened while their device had network trouble (or `grace_ms` after)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for n in network:
+        spans.setdefault(n["device_id"], []).append((int(n["start_ms"]), int(n["end_ms"])))
+    return sum(1 for i in false if any(a <= i.opened_ms <= b + grace_ms
+                                       for a, b in spans.get(i.device_id, [])))
+
+
 def _detection(faults: list[Fault], matched: Mapping[str, list[Incident]],
                false: list[Incident], acted: set[str], start_ms: int, end_ms: int,
                device_days: float) -> dict[str, Any]:
@@ -183,6 +193,8 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
                     if d in devices}
     presence = presence_by_household(truth)
     detection = _detection(faults, matched, false, acted, start_ms, end_ms, device_days)
+    detection["false_alarms_in_network_trouble"] = _in_network_trouble(
+        false, truth.get("network", []), grace_ms)
     latencies, digested = _error_latencies(records, emails_of)
     leads = detection.pop("lead_days")
     detection.update({

@@ -188,3 +188,13 @@ def test_percentile_interpolates_like_numpy() -> None:
     assert percentile([10.0], 99) == 10.0
     assert percentile([0.0, 100.0], 10) == pytest.approx(10.0)
     assert percentile([], 50) is None
+
+
+def test_false_alarms_during_a_devices_network_trouble_are_counted_apart() -> None:
+    gt, _ = _detection_case()
+    gt["network"] = [{"device_id": "d2", "kind": "disconnect", "start_ms": day(15),
+                      "end_ms": day(15, 6), "skew_ms": 0}]
+    rec = Records(incidents=(_inc("i-off", "d2", "F9", day(15, 7)),
+                             _inc("i-fa", "d1", "E90", day(33))), catalog_codes=CODES)
+    d = score(gt, rec)["detection"]
+    assert (d["false_alarms"], d["false_alarms_in_network_trouble"]) == (2, 1)

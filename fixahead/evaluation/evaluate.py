@@ -1,0 +1,35 @@
+"""Score one run end to end: ground truth + database -> JSON + Markdown report (use case)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from fixahead.evaluation.records import load_records
+from fixahead.evaluation.report import write_report
+from fixahead.evaluation.score import score
+from simulator.groundtruth import read_ground_truth
+
+
+def resolve_run(run: str, data_dir: Path) -> Path:
+    """A run directory from a path, or from a run id under `data_dir/simulations`."""
+    candidates = [Path(run).expanduser(), data_dir / "simulations" / run]
+    for path in candidates:
+        if path.is_dir() and any(path.glob("run*.json")):
+            return path
+    raise FileNotFoundError(
+        f"no run {run!r}: neither a ground-truth directory nor a run id under "
+        f"{data_dir / 'simulations'}")
+
+
+def evaluate_run(database_url: str, run_dir: Path, json_path: Path, *,
+                 grace_days: float = 1.0) -> tuple[dict[str, Any], list[Path]]:
+    """Score the run in `run_dir` against the database; write the JSON and the report."""
+    truth = read_ground_truth(run_dir)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        records = load_records(conn, truth, grace_days=grace_days)
+    doc = score(truth, records, grace_days=grace_days)
+    doc["config"]["run_dir"] = str(run_dir)
+    return doc, write_report(doc, json_path)
