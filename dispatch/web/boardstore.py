@@ -50,20 +50,33 @@ def filter_options(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
     return sorted(row[0]), sorted(row[1])
 
 
+# a board job's columns; %(tz)s is the board's time zone (local labels come from PostgreSQL)
+JOB_COLUMNS = """v.id, v.technician_id, extract(epoch FROM v.starts_at)::float8,
+    extract(epoch FROM v.ends_at)::float8, v.state, v.urgent, v.incident_id,
+    coalesce(nullif(concat_ws(' · ', nullif(i.fault, ''), nullif(c.name, '')), ''),
+             v.incident_id),
+    to_char(v.starts_at AT TIME ZONE %(tz)s, 'HH24:MI'),
+    to_char(v.ends_at AT TIME ZONE %(tz)s, 'HH24:MI'),
+    (extract(hour FROM v.starts_at AT TIME ZONE %(tz)s) * 60
+     + extract(minute FROM v.starts_at AT TIME ZONE %(tz)s))::int,
+    (extract(epoch FROM (v.ends_at AT TIME ZONE %(tz)s)
+       - date_trunc('day', v.starts_at AT TIME ZONE %(tz)s)) / 60)::int"""
+JOB_FROM = """FROM visits v LEFT JOIN incidents i ON i.key = v.incident_id
+    LEFT JOIN customers c ON c.customer_id = v.customer_id"""
+
+
 def jobs(conn: psycopg.Connection, technician_ids: list[int], start: datetime,
-         end: datetime, *, now: datetime) -> list[Job]:
+         end: datetime, *, now: datetime, tz: str = "UTC") -> list[Job]:
     """Held (unexpired), booked and done visits of these technicians overlapping the window."""
     rows = conn.execute(
-        """SELECT v.id, v.technician_id, v.starts_at, v.ends_at, v.state, v.urgent,
-                  v.incident_id, concat_ws(' · ', nullif(i.fault, ''), nullif(c.name, ''))
-           FROM visits v
-           LEFT JOIN incidents i ON i.key = v.incident_id
-           LEFT JOIN customers c ON c.customer_id = v.customer_id
-           WHERE v.technician_id = ANY (%s) AND v.starts_at < %s AND v.ends_at > %s
-             AND (v.state IN ('booked', 'done') OR (v.state = 'held' AND v.hold_expires_at > %s))
-           ORDER BY v.technician_id, v.starts_at""",
-        (technician_ids, end, start, now)).fetchall()
-    return [Job(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or r[6]) for r in rows]
+        f"""SELECT {JOB_COLUMNS} {JOB_FROM}
+            WHERE v.technician_id = ANY (%(techs)s) AND v.starts_at < %(end)s
+              AND v.ends_at > %(start)s
+              AND (v.state IN ('booked', 'done')
+                   OR (v.state = 'held' AND v.hold_expires_at > %(now)s))""",
+        {"tz": tz, "techs": technician_ids, "start": start, "end": end, "now": now},
+        binary=True).fetchall()
+    return [Job._make(r) for r in rows]
 
 
 def unassigned(conn: psycopg.Connection, *, now: datetime, limit: int = 100

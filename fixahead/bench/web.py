@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from dispatch.web import board
-from dispatch.web.boardstore import technicians
+from dispatch.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians
 from dispatch.web.routes.board_pages import board_data
 from dispatch.web.templating import templates
 from dispatch.web.users import add_user
@@ -69,19 +69,17 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
     techs = technicians(conn)
     jobs = []
     for t in techs:
-        for r in conn.execute(
-                """SELECT v.id, v.technician_id, v.starts_at, v.ends_at, v.state, v.urgent,
-                          v.incident_id, concat_ws(' · ', i.fault, c.name)
-                   FROM visits v LEFT JOIN incidents i ON i.key = v.incident_id
-                   LEFT JOIN customers c ON c.customer_id = v.customer_id
-                   WHERE v.technician_id = %s AND v.starts_at < %s AND v.ends_at > %s
-                     AND v.state IN ('held', 'booked', 'done')""",
-                (t.technician_id, cols[0].end, cols[0].start)).fetchall():
-            jobs.append(board.Job(*r))
+        rows = conn.execute(
+            f"""SELECT {JOB_COLUMNS} {JOB_FROM}
+                WHERE v.technician_id = %(tech)s AND v.starts_at < %(end)s
+                  AND v.ends_at > %(start)s AND v.state IN ('held', 'booked', 'done')""",
+            {"tz": tz, "tech": t.technician_id, "start": cols[0].start,
+             "end": cols[0].end}).fetchall()
+        jobs.extend(board.Job(*r) for r in rows)
     return templates.env.get_template("board_grid.html").render(
-        cols=cols, techs=techs, cells=board.cells_html(board.place(jobs, cols), tz),
+        cols=cols, techs=techs, cells=board.cells_html(board.place(jobs, cols)),
         marks=board.hour_marks(cols[0]),
-        job_count=len(jobs), query="", days=1, hm=lambda v: v.strftime("%H:%M"))
+        job_count=len(jobs), query="", days=1)
 
 
 def _timed(fn: Any, n: int) -> list[float]:

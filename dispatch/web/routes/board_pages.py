@@ -32,10 +32,10 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
     whole = board.columns(first, days, tz, start=time(0), end=None)
     techs = boardstore.technicians(conn, territory=territory, skill=skill)
     jobs = boardstore.jobs(conn, [t.technician_id for t in techs], whole[0].start,
-                           whole[-1].end, now=now)
-    start, end = board.fit_hours(jobs, tz)
+                           whole[-1].end, now=now, tz=tz)
+    start, end = board.fit_hours(jobs)
     cols = board.columns(first, days, tz, start=start, end=end)
-    return {"cols": cols, "techs": techs, "cells": board.cells_html(board.place(jobs, cols), tz),
+    return {"cols": cols, "techs": techs, "cells": board.cells_html(board.place(jobs, cols)),
             "marks": board.hour_marks(cols[0]), "job_count": len(jobs)}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from dispatch.web import board
 from dispatch.web.chart import Series, svg, thin
@@ -13,9 +13,12 @@ DAY = date(2026, 11, 24)
 
 
 def job(vid: int, tech: int, start: tuple[int, int], end: tuple[int, int], state: str = "booked",
-        urgent: bool = False, label: str = "E60 · Ada") -> board.Job:
-    return board.Job(vid, tech, datetime.combine(DAY, time(*start), UTC),
-                     datetime.combine(DAY, time(*end), UTC), state, urgent, f"i{vid}", label)
+        urgent: bool = False, label: str = "E60 · Ada", end_day: int = 0) -> board.Job:
+    s = datetime.combine(DAY, time(*start), UTC)
+    e = datetime.combine(DAY, time(*end), UTC) + timedelta(days=end_day)
+    return board.Job(vid, tech, s.timestamp(), e.timestamp(), state, urgent, f"i{vid}", label,
+                     s.strftime("%H:%M"), e.strftime("%H:%M"), start[0] * 60 + start[1],
+                     end_day * 1440 + end[0] * 60 + end[1])
 
 
 def test_a_job_is_placed_in_percent_of_its_day_column() -> None:
@@ -34,11 +37,11 @@ def test_a_job_past_the_window_edge_is_clipped_and_the_hours_widen_to_show_it() 
     late = job(1, 1, (21, 0), (23, 0))
     (b,) = board.place([late], board.columns(DAY, 1, "UTC"))[(1, 0)]
     assert b.clipped and b.left + b.width <= 100.01
-    start, end = board.fit_hours([late, job(2, 1, (5, 30), (6, 30))], "UTC")
+    start, end = board.fit_hours([late, job(2, 1, (5, 30), (6, 30))])
     assert (start, end) == (time(5), time(23))
-    overnight = board.Job(3, 1, datetime(2026, 11, 24, 23, 0, tzinfo=UTC),
-                          datetime(2026, 11, 25, 1, 0, tzinfo=UTC), "booked", True, "i3", "x")
-    assert board.fit_hours([overnight], "UTC") == (time(0), None)
+    assert board.fit_hours([job(3, 1, (20, 0), (22, 30))]) == (time(6), time(23))
+    assert board.fit_hours([job(3, 1, (22, 0), (23, 30))]) == (time(6), None)
+    assert board.fit_hours([job(3, 1, (23, 0), (1, 0), end_day=1)]) == (time(0), None)
 
 
 def test_a_week_places_each_job_in_its_own_day() -> None:
@@ -49,8 +52,7 @@ def test_a_week_places_each_job_in_its_own_day() -> None:
 
 def test_cell_html_escapes_labels_and_links_to_the_job() -> None:
     cols = board.columns(DAY, 1, "UTC")
-    cells = board.cells_html(board.place([job(5, 2, (8, 0), (9, 0), label="<b>x</b>")], cols),
-                             "UTC")
+    cells = board.cells_html(board.place([job(5, 2, (8, 0), (9, 0), label="<b>x</b>")], cols))
     html = cells[(2, 0)]
     assert 'href="/jobs/5"' in html and "&lt;b&gt;x&lt;/b&gt;" in html and "<b>" not in html
     assert 'aria-label="08:00–09:00' in html
