@@ -42,7 +42,12 @@ def _request(row: tuple[Any, ...]) -> Request:
 def create_request(conn: psycopg.Connection, *, device_id: str, kind: CommandKind | str,
                    now: datetime, actor: str, ttl: timedelta = DEFAULT_TTL,
                    incident_id: str | None = None, visit_id: int | None = None) -> Request:
-    """Record a new pending request for an active device, audited; raise UnknownDevice."""
+    """Record a new pending request for an active device, audited; raise UnknownDevice.
+    A request for a visit (job) is also linked to the visit's incident."""
+    if visit_id is not None and incident_id is None:
+        row = conn.execute("SELECT incident_id FROM visits WHERE id = %s",
+                           (visit_id,)).fetchone()
+        incident_id = None if row is None else row[0]
     req = new_request(new_request_id(), device_id, kind, now=now, ttl=ttl,
                       incident_id=incident_id, visit_id=visit_id)
     with conn.transaction():
