@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import psycopg
@@ -53,6 +54,17 @@ class DiagnosticsLink:
         self.published = 0
         self.stored = 0
         self.refused = 0
+
+    @classmethod
+    def from_url(cls, connect: Connect, url: str, **kwargs: object) -> DiagnosticsLink:
+        """A link to the broker at `mqtt://user:password@host:port` (the platform account)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+            raise ValueError(f"MQTT URL {url!r}: need mqtt://user:password@host:port")
+        return cls(connect, hostname=parts.hostname, port=parts.port or 1883,
+                   username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None,
+                   **kwargs)  # type: ignore[arg-type]
 
     def _db(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
         with self.connect() as conn:
