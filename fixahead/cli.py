@@ -107,6 +107,33 @@ def broker_config(
     typer.echo(f"wrote {path} (service account passwords in {out}/service-accounts.json)")
 
 
+@run_app.command("rules")
+def run_rules_role() -> None:
+    """Run a rules worker: the ingest feed through the rule engine into incidents."""
+    from fixahead.roles import run_rules
+    from fixahead.services import database, prepare_database
+
+    settings = _settings()
+    stop = _stop_event()
+    with database(settings) as url:
+        prepare_database(url)
+        run_rules(url, stop, partitions=settings.rules_partitions)
+
+
+@run_app.command("dispatch")
+def run_dispatch_role() -> None:
+    """Run a dispatch worker: incidents to decisions and emails, the outbox, the jobs."""
+    from fixahead.roles import run_dispatch
+    from fixahead.scenario import mail
+    from fixahead.services import database, prepare_database
+
+    settings = _settings()
+    stop = _stop_event()
+    with database(settings) as url, mail(settings) as (smtp, email, _sink):
+        prepare_database(url)
+        run_dispatch(url, stop, smtp=smtp, email=email)
+
+
 @app.command("bench")
 def bench(
     name: Annotated[str, typer.Argument(help="Benchmark: " + ", ".join(BENCHMARKS))],

@@ -87,7 +87,7 @@ class Pipeline:
         self._stop = threading.Event()
         self.worker = IngestWorker(
             ingest_config(settings, ends.database_url, ends.mqtt_url,
-                          protocol=MQTT311 if ends.embedded_broker else None),
+                          protocol=MQTT311 if ends.embedded_broker else None, feed=False),
             on_commit=self._on_commit)
         self._device_ids: dict[int, tuple[str, str]] = {}
         self._scheduler = None

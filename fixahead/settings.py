@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     ingest_batch_max_rows: int = 50000
     ingest_batch_max_wait_ms: int = 50
     ingest_retry_max_s: float = 10.0
+    ingest_feed: bool = Field(
+        default=True, description="Write committed batches to ingest_feed for `run rules`"
+    )
+    rules_partitions: int = 8
 
     max_message_bytes: int = 65536
     max_samples_per_message: int = 1000

@@ -19,7 +19,7 @@ def limits(settings: Settings) -> Limits:
 
 
 def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
-                  *, protocol: int | None = None) -> IngestConfig:
+                  *, protocol: int | None = None, feed: bool | None = None) -> IngestConfig:
     """An ingest worker's configuration; ingest credentials override those in the URL."""
     addr = parse_mqtt_url(mqtt_url)
     if settings.ingest_username:
@@ -39,4 +39,5 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
         retry_max_s=settings.ingest_retry_max_s,
         limits=limits(settings),
         protocol=protocol,
+        feed=settings.ingest_feed if feed is None else feed,
     )

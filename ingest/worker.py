@@ -55,6 +55,7 @@ class IngestConfig:
     ledger_prune_every_s: float = 600.0
     limits: Limits = field(default_factory=Limits)
     protocol: int | None = None  # MQTT5 or MQTT311; None: ask the broker
+    feed: bool = False  # also write committed batches to ingest_feed (rules in other processes)
 
 
 class _Abandoned(Exception):
@@ -211,7 +212,7 @@ class IngestWorker:
                 self._refresh_registry()
                 batch = self._build(received)
                 started = time.perf_counter()
-                committed = write_batch(self._db(), batch)
+                committed = write_batch(self._db(), batch, feed=self.config.feed)
                 self.metrics.commit_seconds.observe(time.perf_counter() - started)
                 for d in batch.dead:
                     self.metrics.dead_letters.labels(d.reason).inc()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
 from ingest.batch import Batch, EventRow
 from ingest.copyformat import telemetry_copy_bytes
@@ -36,8 +37,12 @@ def _dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def write_batch(conn: psycopg.Connection, batch: Batch) -> Committed:
-    """Store `batch` in one transaction and return what was new; raises on database errors."""
+def write_batch(conn: psycopg.Connection, batch: Batch, *, feed: bool = False) -> Committed:
+    """Store `batch` in one transaction and return what was new; raises on database errors.
+
+    With `feed`, what was new also goes to `ingest_feed` in the same transaction, for rule
+    workers in other processes (`NOTIFY ingest_feed` wakes them).
+    """
     ts = np.asarray(batch.ts_ms, dtype=np.int64)
     dev = np.asarray(batch.device, dtype=np.int32)
     met = np.asarray(batch.metric, dtype=np.int16)
@@ -89,6 +94,15 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Committed:
             ) as copy:
                 for d in batch.dead:
                     copy.write_row((d.topic, d.device_id, d.reason, d.detail, d.payload))
+        if feed and (len(ts) or events):
+            cur.execute(
+                """INSERT INTO ingest_feed (n_rows, ts_ms, device, metric, value, events)
+                   VALUES (%s, %s, %s, %s, %s, %s)""",
+                (len(ts), ts.astype("<i8").tobytes(), dev.astype("<i4").tobytes(),
+                 met.astype("<i2").tobytes(), val.astype("<f8").tobytes(),
+                 Jsonb([list(e) for e in events])),
+            )
+            cur.execute("NOTIFY ingest_feed")
         if batch.statuses:
             keys = list(batch.statuses)
             cur.execute(

@@ -1,0 +1,138 @@
+"""The production roles as loops: `fixahead run rules` and `fixahead run dispatch`.
+
+Rules workers read what ingest committed from `ingest_feed` (ingest runs with the feed on),
+take leases on device partitions, and keep their feed position per partition with the lease
+epoch; dispatch workers read newly opened incidents from `incident_changes`. Both consume in
+id order through `GapGuard`, and both are safe to replay: incident upserts only move forward
+by version, and dispatch decisions are keyed by incident and action.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import psycopg
+
+from devices.catalog import load_catalog
+from dispatch.email.render import EmailSettings
+from dispatch.email.sender import SmtpSettings, deliver_due
+from dispatch.jobs import build_scheduler
+from dispatch.service import dispatch_incident
+from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
+from rules.compiler import compile_rules
+from rules.engine import Engine
+from rules.loader import load_packs
+from rules.service import RulesService
+
+log = logging.getLogger(__name__)
+
+RULES = "rules"
+DISPATCH = "dispatch"
+
+
+def worker_name(role: str) -> str:
+    """A name for this process in leases and logs."""
+    import os
+
+    return f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
+              checkpoint_every_s: float = 10.0) -> None:
+    """Evaluate the rules over the ingest feed for the partitions this worker can lease."""
+    catalog = load_catalog()
+    engine = Engine(compile_rules(load_packs(catalog), catalog), catalog)
+    with psycopg.connect(database_url, autocommit=True) as conn, \
+            psycopg.connect(database_url, autocommit=True) as listen:
+        listen.execute("LISTEN ingest_feed")
+        service = RulesService(conn, engine, owner=worker_name(RULES), partitions=partitions,
+                               checkpoint_every_s=float("inf"))
+        guard = GapGuard()
+        positions: dict[int, int] = {}
+        last_claim = last_checkpoint = 0.0
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                if now - last_claim > service.lease_s / 3:
+                    for part in service.claim():
+                        positions[part] = load_positions(conn, RULES).get(part, 0)
+                        log.info("took partition %d at feed id %d", part, positions[part])
+                    positions = {p: v for p, v in positions.items() if p in service.epochs}
+                    last_claim = now
+                if not positions:
+                    stop.wait(1.0)
+                    continue
+                batches = read_feed(conn, min(positions.values()), guard)
+                for b in batches:
+                    part_of = b.device.astype(np.int64) % partitions
+                    fresh = np.array([b.id > positions.get(int(p), b.id) for p in
+                                      range(partitions)])[part_of]
+                    events = [e for e in b.events
+                              if b.id > positions.get(e[1] % partitions, b.id)]
+                    service.handle(b.ts_ms[fresh], b.device[fresh], b.metric[fresh],
+                                   b.value[fresh], events)
+                    for part in positions:
+                        positions[part] = max(positions[part], b.id)
+                if time.monotonic() - last_checkpoint > checkpoint_every_s:
+                    service.checkpoint()
+                    save_positions(conn, RULES, {p: (positions[p], service.epochs[p])
+                                                 for p in positions if p in service.epochs})
+                    prune_feed(conn)
+                    last_checkpoint = time.monotonic()
+                if not batches:
+                    for _ in listen.notifies(timeout=0.5, stop_after=1):
+                        pass
+        finally:
+            service.close()
+            save_positions(conn, RULES, {p: (positions[p], 0) for p in positions})
+
+
+def dispatch_new_incidents(conn: psycopg.Connection, after_id: int, guard: GapGuard,
+                           limit: int = 100) -> int:
+    """Dispatch incidents opened or reopened after change `after_id`; return the new position."""
+    rows = conn.execute(
+        """SELECT c.id, c.change, i.key, d.device_id, d.model_id, i.fault, c.at
+           FROM incident_changes c JOIN incidents i ON i.key = c.key
+           JOIN devices d ON d.id = i.device
+           WHERE c.id > %s ORDER BY c.id LIMIT %s""", (after_id, limit)).fetchall()
+    take = guard.accept(after_id, [r[0] for r in rows])
+    for change_id, change, key, device_id, model_id, fault, at in rows[:take]:
+        if change in ("opened", "reopened"):
+            dispatch_incident(conn, incident_id=key, device_id=device_id, model_id=model_id,
+                              code=fault, now=at)
+        after_id = change_id
+    return after_id
+
+
+def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings,
+                 email: EmailSettings) -> None:
+    """Turn incidents into decisions and emails, deliver the outbox, run the jobs."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def connect():  # type: ignore[no-untyped-def]
+        with psycopg.connect(database_url, autocommit=True) as c:
+            yield c
+
+    scheduler = build_scheduler(connect, smtp=smtp, email=email)
+    scheduler.start()
+    guard = GapGuard()
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            position = load_positions(conn, DISPATCH).get(0, 0)
+            while not stop.is_set():
+                moved = dispatch_new_incidents(conn, position, guard)
+                busy = moved != position
+                if busy:
+                    position = moved
+                    save_positions(conn, DISPATCH, {0: (position, 0)})
+                deliver_due(conn, smtp, email, clock=lambda: datetime.now(UTC))
+                if not busy:
+                    stop.wait(0.5)
+    finally:
+        scheduler.shutdown(wait=True)
