@@ -27,23 +27,24 @@ Days = Annotated[int, Query(ge=1, le=7)]
 
 
 def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now: datetime,
-               territory: str | None = None, skill: str | None = None) -> dict[str, Any]:
+               territory: str | None = None, skill: str | None = None,
+               names: bool = True) -> dict[str, Any]:
     """Everything the board grid shows, for a window of days and the filters."""
     whole = board.columns(first, days, tz, start=time(0), end=None)
     techs = boardstore.technicians(conn, territory=territory, skill=skill)
     jobs = boardstore.jobs(conn, [t.technician_id for t in techs], whole[0].start,
-                           whole[-1].end, now=now, tz=tz)
+                           whole[-1].end, now=now, tz=tz, names=names)
     start, end = board.fit_hours(jobs)
     cols = board.columns(first, days, tz, start=start, end=end)
     return {"cols": cols, "techs": techs, "cells": board.cells_html(board.place(jobs, cols)),
             "marks": board.hour_marks(cols[0]), "job_count": len(jobs)}
 
 
-def _params(request: Request, first: date, days: int, territory: str | None,
-            skill: str | None) -> dict[str, Any]:
+def _params(request: Request, session: Session, first: date, days: int,
+            territory: str | None, skill: str | None) -> dict[str, Any]:
     tz = web_context(request).tz
     return {"first": first, "days": days, "tz": tz, "territory": territory or None,
-            "skill": skill or None}
+            "skill": skill or None, "names": session.user.may("scheduler")}
 
 
 def _today(request: Request) -> date:
@@ -58,7 +59,7 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage, day: Day = 
     """Technicians down the side, time across; the jobs without a slot beside it."""
     first = day or _today(request)
     now = web_context(request).clock()
-    p = _params(request, first, days, territory, skill)
+    p = _params(request, session, first, days, territory, skill)
     query = urlencode({k: v for k, v in {"day": first.isoformat(), "days": days,
                                           "territory": territory, "skill": skill}.items() if v})
     territories, skills = boardstore.filter_options(conn)
@@ -67,8 +68,8 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage, day: Day = 
                   territories=territories, skills=skills, query=query,
                   prev=(first - timedelta(days=days)).isoformat(),
                   next=(first + timedelta(days=days)).isoformat(),
-                  unassigned=boardstore.unassigned(conn, now=now),
-                  waiting=boardstore.waiting_for_customer(conn, now=now))
+                  unassigned=boardstore.unassigned(conn, now=now, names=p["names"]),
+                  waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]))
 
 
 @router.get("/board/grid", response_class=HTMLResponse)
@@ -78,13 +79,13 @@ def board_grid(request: Request, conn: ConnDep, session: ViewerPage, day: Day = 
     """The grid, and the side lists out of band (htmx swaps both in when a visit changes)."""
     first = day or _today(request)
     now = web_context(request).clock()
-    p = _params(request, first, days, territory, skill)
+    p = _params(request, session, first, days, territory, skill)
     query = urlencode({k: v for k, v in {"day": first.isoformat(), "days": days,
                                           "territory": territory, "skill": skill}.items() if v})
     return render(request, "board_grid.html", session, **board_data(conn, now=now, **p),
                   query=query, days=days, oob=True,
-                  unassigned=boardstore.unassigned(conn, now=now),
-                  waiting=boardstore.waiting_for_customer(conn, now=now))
+                  unassigned=boardstore.unassigned(conn, now=now, names=p["names"]),
+                  waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]))
 
 
 def _stream_session(request: Request) -> Session | None:

@@ -130,13 +130,19 @@ def test_the_job_page_shows_the_fault_customer_and_chart(web: TestClient, conn) 
     job = seed_job(conn, now=now_utc())
     login(web, people["viewer"])
     page = web.get(f"/jobs/{job.visit_id}").text
-    assert "Ada Quellmalz 1" in page and "E60" in page and "WM-800" in page
+    assert "E60" in page and "WM-800" in page and "Drum motor" in page
     assert '<svg class="chart"' in page and 'class="detect"' in page
     assert "Move" not in page  # a viewer gets no action forms
+    assert "Ada Quellmalz" not in page and "ada1@example.org" not in page  # no personal data
     board = web.get("/board?day=" + conn.execute(
         "SELECT (starts_at AT TIME ZONE 'UTC')::date FROM visits WHERE id = %s",
         (job.visit_id,)).fetchone()[0].isoformat()).text
-    assert f'data-visit="{job.visit_id}"' in board
+    assert f'data-visit="{job.visit_id}"' in board and "Ada Quellmalz" not in board
+    web.post("/logout", data={"csrf_token": re.search(
+        r'name="csrf_token" value="([^"]+)"', board).group(1)})
+    login(web, people["scheduler"])
+    page = web.get(f"/jobs/{job.visit_id}").text
+    assert "Ada Quellmalz 1" in page and "ada1@example.org" in page and "Move" in page
 
 
 def test_outcomes_are_recorded_for_rule_precision(web: TestClient, conn) -> None:
