@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -224,3 +225,31 @@ def states_for(devices: Sequence[tuple[str, str]], models: Mapping[str, Model],
         by_device.setdefault(f.device_id, []).append(f)
     return [DeviceState(d, models[m], tuple(by_device.get(d, ())),
                         (sessions or {}).get(d), started_ms=started_ms) for d, m in devices]
+
+
+def sim_clock(sim_start_ms: int, wall_start: float, speed: float,
+              end_ms: int) -> Callable[[], int]:
+    """Simulated epoch ms now, for a run paced at `speed` from (`sim_start_ms`, monotonic
+    `wall_start`); speed <= 0 (as fast as possible) runs up to the present: wall-clock time."""
+    if speed <= 0:
+        return _wall_ms
+
+    def now() -> int:
+        return min(end_ms, sim_start_ms + int((time.monotonic() - wall_start) * 1000 * speed))
+    return now
+
+
+def responder_for(scenario: Any, url: str, credentials: Mapping[str, str], *,
+                  prefix: str = "fixahead/v1", clock: Callable[[], int] = _wall_ms,
+                  limit: int = 200) -> CommandResponder:
+    """A responder for a planned scenario's devices (the first `limit` with credentials:
+    one paho connection and thread each, meant for demos and tests, not whole fleets)."""
+    from simulator.mqtt import parse_url
+
+    broker = parse_url(url)
+    devices = [(d.device_id, d.model_id) for d in scenario.devices
+               if d.device_id in credentials][:limit]
+    states = states_for(devices, scenario.models, scenario.faults, scenario.sessions,
+                        scenario.window.start_ms)
+    return CommandResponder(broker.host, broker.port, states, credentials, prefix=prefix,
+                            clock=clock)

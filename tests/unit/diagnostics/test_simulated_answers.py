@@ -89,3 +89,25 @@ def test_a_fridge_fault_shows_in_its_own_metric() -> None:
     snap = ask(st, CommandKind.DIAGNOSTICS_SNAPSHOT, T0 + 9 * DAY_MS)[1].result
     _, hi = fridge.metric("compressor_duty").typical
     assert snap["readings"]["compressor_duty"] > hi
+
+
+def test_the_simulated_clock_follows_the_pace() -> None:
+    import time
+
+    from simulator.commands import sim_clock
+
+    clock = sim_clock(T0, time.monotonic() - 10, 60.0, T0 + DAY_MS)
+    assert T0 + 590_000 <= clock() <= T0 + 700_000
+    assert sim_clock(T0, time.monotonic() - 1e6, 60.0, T0 + DAY_MS)() == T0 + DAY_MS
+
+
+def test_a_planned_scenario_gives_every_credentialed_device_a_responder() -> None:
+    from simulator.commands import responder_for
+    from tests.unit.simulator.helpers import scenario
+
+    sc = scenario(households=3, days=1, fault_rate=50)
+    creds = {d.device_id: "x" for d in sc.devices[:2]}
+    r = responder_for(sc, "mqtt://127.0.0.1:1883", creds)
+    assert [s.device_id for s in r.states] == [d.device_id for d in sc.devices[:2]]
+    assert all(s.model.id == d.model_id for s, d in zip(r.states, sc.devices, strict=False))
+    assert r.clients == {}  # nothing connects until start()
