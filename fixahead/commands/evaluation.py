@@ -14,13 +14,21 @@ def register(app: typer.Typer) -> None:
 
 
 def _run_scenario(settings: Any, households: int, days: float, seed: int) -> Path:
-    try:
-        from fixahead.pipeline import run_scenario
-    except ImportError as exc:
-        raise typer.BadParameter(
-            f"running a scenario needs fixahead.pipeline.run_scenario, which is not available "
-            f"({exc}); simulate and process a run, then score it with --run ID") from None
-    return Path(run_scenario(settings, households=households, days=days, seed=seed))
+    """Run the scenario through the platform with the lead's runner (imported late)."""
+    import importlib
+
+    problems = []
+    for module in ("fixahead.scenario", "fixahead.pipeline"):
+        try:
+            run_scenario = importlib.import_module(module).run_scenario
+        except (ImportError, AttributeError) as exc:
+            problems.append(f"{module}: {exc}")
+            continue
+        return Path(run_scenario(settings, households=households, days=days, seed=seed))
+    raise typer.BadParameter(
+        "running a scenario needs run_scenario(settings, households=, days=, seed=), which is "
+        f"not available ({'; '.join(problems)}); simulate and process a run, then score it "
+        "with --run ID")
 
 
 def evaluate(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from pathlib import Path
@@ -24,7 +23,8 @@ from tests.integration.evaluation.test_records import (
 pytestmark = pytest.mark.integration
 
 
-def run(database_url: str, data_dir: Path, *args: str) -> tuple[int, str]:
+def run(database_url: str, data_dir: Path, *args: str,
+        env: dict[str, str] | None = None) -> tuple[int, str]:
     """Invoke `evaluate` against `database_url` with `data_dir`; (exit code, output)."""
     app = typer.Typer()
     app.command("noop")(lambda: None)  # a second command keeps "evaluate" a sub-command
@@ -34,7 +34,7 @@ def run(database_url: str, data_dir: Path, *args: str) -> tuple[int, str]:
     try:
         result = CliRunner().invoke(app, list(args), env={
             "FIXAHEAD_DATABASE_URL": database_url, "FIXAHEAD_DATA_DIR": str(data_dir),
-            "FIXAHEAD_LOG_LEVEL": "WARNING"})
+            "FIXAHEAD_LOG_LEVEL": "WARNING", **(env or {})})
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -64,17 +64,15 @@ def test_evaluate_refuses_an_unknown_run_and_a_missing_choice(
     assert code == 2 and "--households" in text
 
 
-def _has_run_scenario() -> bool:
-    try:
-        return hasattr(importlib.import_module("fixahead.pipeline"), "run_scenario")
-    except ImportError:
-        return False
-
-
-@pytest.mark.skipif(_has_run_scenario(),
-                    reason="run_scenario exists: a whole scenario is too slow for this test")
-def test_evaluate_a_new_scenario_says_what_is_missing_without_the_pipeline(
-        database_url: str, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_evaluate_runs_a_small_scenario_through_the_platform_and_scores_it(
+        database_url: str, mqtt_url: str, topic_prefix: str, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
     code, text = run(database_url, tmp_path, "evaluate", "--households", "2", "--days", "1",
-                     "--json", str(tmp_path / "x.json"))
-    assert code == 2 and "run_scenario" in text
+                     "--seed", "3", "--json", str(out),
+                     env={"FIXAHEAD_MQTT_URL": mqtt_url, "FIXAHEAD_TOPIC_PREFIX": topic_prefix})
+    assert code == 0, text
+    doc = json.loads(out.read_text())
+    assert doc["counts"]["households"] == 2 and doc["counts"]["devices"] > 0
+    assert doc["config"]["run_dir"].startswith(str(tmp_path / "simulations"))
+    assert out.with_suffix(".md").exists()
