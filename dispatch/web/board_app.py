@@ -19,6 +19,7 @@ from dispatch.web.context import MailSink, WebContext
 from dispatch.web.live import Hub, Listener
 from dispatch.web.pagedeps import install_page_handlers
 from dispatch.web.routes import (
+    api_device_data,
     api_incidents,
     api_jobs,
     api_technicians,
@@ -32,9 +33,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def web_routers() -> list[APIRouter]:
-    """The people-facing pages and the jobs/technicians/incidents API (under /api/v1)."""
+    """The people-facing pages and the jobs/technicians/incidents/device-data API."""
     return [login.router, board_pages.router, job_pages.router, more_pages.router,
-            api_jobs.router, api_technicians.router, api_incidents.router]
+            api_jobs.router, api_technicians.router, api_incidents.router,
+            api_device_data.router]
 
 
 def configure_web(database_url: str, *, secret: bytes, secure_cookies: bool = True,

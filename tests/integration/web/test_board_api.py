@@ -85,3 +85,21 @@ def test_incidents_are_acknowledged_and_resolved_through_the_api(setup) -> None:
     r = client.post(f"/api/v1/incidents/{key}/resolve", headers=h["scheduler"])
     assert r.status_code == 200 and r.json()["state"] == "resolved"
     assert client.get("/openapi.json").json()["paths"]["/api/v1/jobs"]["get"]["parameters"]
+
+
+def test_a_devices_telemetry_comes_in_pages_by_time_and_metric(setup) -> None:
+    client, conn, h = setup
+    job = seed_job(conn, now=now_utc(), technicians=1)
+    url = f"/api/v1/devices/{job.device_id}/telemetry"
+    page = client.get(url, params={"metric": "motor_current", "limit": 50},
+                      headers=h["viewer"]).json()
+    assert len(page["items"]) == 50 and page["next_cursor"]
+    assert {i["metric"] for i in page["items"]} == {"motor_current"}
+    rest = client.get(url, params={"metric": "motor_current", "limit": 1000,
+                                   "cursor": page["next_cursor"]}, headers=h["viewer"]).json()
+    assert len(page["items"]) + len(rest["items"]) == 104 and rest["next_cursor"] is None
+    r = client.get(url, params={"metric": "spin"}, headers=h["viewer"])
+    assert r.status_code == 422 and "has no metric 'spin'" in r.json()["detail"]
+    incidents = client.get(f"/api/v1/devices/{job.device_id}/incidents",
+                           headers=h["viewer"]).json()["items"]
+    assert [i["key"] for i in incidents] == [job.incident_key]
