@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fixahead.evaluation.types import DAY_MS
 
@@ -49,12 +50,11 @@ class Presence:
         return start_ms < last * DAY_MS and end_ms > first * DAY_MS
 
 
-def presence_by_household(truth: Mapping[str, object]) -> dict[str, Presence]:
+def presence_by_household(truth: Mapping[str, Any]) -> dict[str, Presence]:
     """Presence per household id from `read_ground_truth`'s result."""
-    vacation = {h["id"]: h.get("vacation_days")  # type: ignore[index]
-                for h in truth.get("households", [])}  # type: ignore[attr-defined]
+    vacation = {h["id"]: h.get("vacation_days") for h in truth.get("households", [])}
     out = {}
-    for hh, (start_ms, slot_s, minutes) in truth.get("presence", {}).items():  # type: ignore[attr-defined]
+    for hh, (start_ms, slot_s, minutes) in truth.get("presence", {}).items():
         vac = vacation.get(hh)
         out[hh] = Presence(int(start_ms), int(slot_s), list(minutes),
                            (int(vac[0]), int(vac[1])) if vac else None)
