@@ -138,13 +138,13 @@ class DiagnosticsLink:
                 async for message in client.messages:
                     await self._handle(client, message)
 
-            ticker = asyncio.create_task(tick())
-            reader = asyncio.create_task(read())
-            stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({ticker, reader, stopper},
-                                         return_when=asyncio.FIRST_COMPLETED)
-            for task in (ticker, reader, stopper):
+            tasks: list[asyncio.Task[object]] = [
+                asyncio.create_task(tick()), asyncio.create_task(read()),
+                asyncio.create_task(stop.wait())]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
                 task.cancel()
             for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from dispatch import adapter, outbox
+from dispatch import adapter, diagnostics_store, outbox
 from dispatch.availability_store import p_home_for
 from dispatch.away import AwayConfig, detect
 from dispatch.booking import SearchConfig, VisitRequest, not_before
@@ -30,6 +31,7 @@ class DispatchConfig:
     urgent_hold_minutes: int = 4 * 60
     persist_after: timedelta = timedelta(hours=48)  # self-help this long ago and still open
     recur_within: timedelta = timedelta(days=30)  # a new episode this soon after self-help
+    snapshot_before_visit: bool = True  # ask the device for a diagnostics snapshot
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,18 @@ def _with_history(conn: psycopg.Connection, incident: IncidentInfo, *, now: date
     return replace(incident, self_help_tried=tried, recurred=recurred)
 
 
+def _ask_snapshot(conn: psycopg.Connection, incident: IncidentInfo, proposal: Proposal, *,
+                  now: datetime) -> None:
+    """Ask the device for a diagnostics snapshot for the technician, valid until the visit
+    (at least 30 minutes, at most 2 days); a device the registry lacks is skipped."""
+    ttl = min(max(proposal.offer.start - now, timedelta(minutes=30)), timedelta(days=2))
+    with contextlib.suppress(diagnostics_store.UnknownDevice):
+        diagnostics_store.create_request(conn, device_id=incident.device_id,
+                                         kind="diagnostics_snapshot", now=now, ttl=ttl,
+                                         actor="dispatch", incident_id=incident.incident_id,
+                                         visit_id=proposal.visit_id)
+
+
 def _existing(conn: psycopg.Connection, incident: IncidentInfo) -> Decision:
     row = conn.execute(
         """SELECT customer_id, action, delivery, send_at, urgent, escalated, reason
@@ -135,6 +149,8 @@ def handle_incident(
             if proposal is not None:
                 visit_id = proposal.visit_id
                 visit = _visit_payload(conn, proposal, customer, incident)
+                if config.snapshot_before_visit:
+                    _ask_snapshot(conn, incident, proposal, now=now)
         payload = email_payload(d, incident, customer, visit)
         assert d.send_at is not None
         if d.delivery is Delivery.DIGEST:

@@ -162,7 +162,7 @@ class CommandResponder:
 
     def _on_message(self, state: DeviceState) -> Callable[..., None]:
         def handle(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-            for reply in answer(state, msg.payload, self.clock()):
+            for reply in answer(state, bytes(msg.payload), self.clock()):
                 client.publish(topic_for(self.prefix, state.device_id, "replies"),
                                encode_reply(reply), qos=1)
             self.answered += 1

@@ -118,3 +118,19 @@ def _customer(conn: psycopg.Connection, device_id: str):  # type: ignore[no-unty
     c = load_customer(conn, device_id=device_id)
     assert c is not None
     return c
+
+
+def test_a_proposed_visit_asks_the_device_for_a_snapshot_for_the_technician(
+        conn: psycopg.Connection) -> None:
+    from dispatch.diagnostics_store import requests_for
+
+    add_customer(conn, "cus-snap", email="ed@example.org", device_id="wm-s")
+    technicians(conn)
+    conn.execute("UPDATE devices SET online = false WHERE device_id = 'wm-s'")
+    out = dispatch_incident(conn, incident_id="inc-snap", device_id="wm-s", model_id="WM-800",
+                            code="E60", now=NOW)
+    assert out is not None and out.visit_id is not None
+    asked = requests_for(conn, visit_id=out.visit_id)
+    assert len(asked) == 1 and asked[0].incident_id == "inc-snap"
+    assert asked[0].kind.value == "diagnostics_snapshot" and asked[0].state.value == "pending"
+    assert asked[0].expires_at <= visit_start(conn, out.visit_id)
