@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -153,9 +153,10 @@ def move_job(conn: psycopg.Connection, visit_id: int, *, technician_id: int,
                  AND tstzrange(starts_at, ends_at) && tstzrange(%s, %s)
                ORDER BY starts_at LIMIT 1""",
             (technician_id, visit_id, starts_at, starts_at + (old_end - old_start))).fetchone()
-        what = (f"job {clash[0]} ({clash[1]:%Y-%m-%d %H:%M}-{clash[2]:%H:%M} UTC)"
-                if clash else "another job")
-        raise MoveRefused(f"{tech[0]} is already booked then: {what} overlaps. "
+        what = (f"job {clash[0]} ({clash[1].astimezone(UTC):%Y-%m-%d %H:%M}-"
+                f"{clash[2].astimezone(UTC):%H:%M} UTC)" if clash else "another job")
+        name = tech[0] if tech else f"technician {technician_id}"
+        raise MoveRefused(f"{name} is already booked then: {what} overlaps. "
                           "Nothing was changed.") from None
     warn = "" if skill in tech[1] else f"note: {tech[0]} does not list the skill {skill!r}"
     return {"visit_id": visit_id, "technician_id": technician_id, "starts_at": starts_at,

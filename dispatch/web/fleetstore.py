@@ -31,9 +31,11 @@ def overview(conn: psycopg.Connection, *, now: datetime, days: int) -> dict[str,
     table: dict[tuple[str, str], dict[date, int]] = {}
     for r in rows:
         table.setdefault((r["model_id"], r["fault"]), {})[r["day"]] = int(r["n"])
-    series = [{"model_id": m, "fault": f, "counts": [by_day.get(d, 0) for d in day_list],
-               "total": sum(by_day.values())} for (m, f), by_day in sorted(table.items())]
+    series: list[dict[str, Any]] = [
+        {"model_id": m, "fault": f, "counts": [by_day.get(d, 0) for d in day_list],
+         "total": sum(by_day.values())} for (m, f), by_day in sorted(table.items())]
     peak = max((c for s in series for c in s["counts"]), default=0)
     return {"models": models, "day_list": day_list, "series": series, "peak": max(peak, 1),
             "devices": sum(m["devices"] for m in models),
-            "online": sum(m["online"] for m in models), "open_incidents": open_now["n"]}
+            "online": sum(m["online"] for m in models),
+            "open_incidents": open_now["n"] if open_now else 0}

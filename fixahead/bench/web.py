@@ -67,7 +67,7 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
     """The baseline: one query per technician, then the same layout and template."""
     cols = board.columns(first, 1, tz, start=dtime(6), end=dtime(22))
     techs = technicians(conn)
-    jobs = []
+    jobs: list[board.Job] = []
     for t in techs:
         rows = conn.execute(
             f"""SELECT {JOB_COLUMNS} {JOB_FROM}

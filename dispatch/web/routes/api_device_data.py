@@ -49,8 +49,8 @@ def telemetry(device_id: str, conn: ConnDep, _: ViewerDep, metric: str | None = 
         if t is not None and t.tzinfo is None:
             raise HTTPException(422, "times need a UTC offset, e.g. 2026-11-23T08:00Z")
     key, model = _device(conn, device_id)
-    names = dict(conn.execute("SELECT metric_id, name FROM model_metrics WHERE model_id = %s",
-                              (model,)).fetchall())
+    names: dict[int, str] = dict(conn.execute(
+        "SELECT metric_id, name FROM model_metrics WHERE model_id = %s", (model,)).fetchall())
     wanted = None
     if metric is not None:
         wanted = next((i for i, n in names.items() if n == metric), None)
