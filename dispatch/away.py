@@ -30,6 +30,7 @@ class AwayConfig:
     min_away: timedelta = timedelta(hours=30)
     prior_days: tuple[int, ...] = tuple(range(3, 15))  # lengths of an absence, equally likely
     return_margin: timedelta = timedelta(hours=12)  # time to settle in before a visit
+    return_quantile: float = 0.75  # of the absence's length: later, but rarely too early
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,13 @@ def _absences(times: np.ndarray, threshold_s: float) -> list[float]:
     return [float(g) for g in gaps if g > threshold_s]
 
 
-def likely_end(elapsed_s: float, lengths_s: list[float]) -> float:
-    """The median total length of an absence that has lasted `elapsed_s` so far."""
+def likely_end(elapsed_s: float, lengths_s: list[float], quantile: float = 0.5) -> float:
+    """The `quantile` (lower) of the total length of an absence that has lasted `elapsed_s`
+    so far, among the known lengths longer than that (the median by default)."""
     longer = sorted(x for x in lengths_s if x > elapsed_s)
     if not longer:  # longer than anything known: a day more than now, each time we look
         return elapsed_s + DAY_S
-    return longer[(len(longer) - 1) // 2]
+    return longer[int((len(longer) - 1) * quantile)]
 
 
 def detect(times_s: np.ndarray, *, now: datetime, config: AwayConfig = AwayConfig()) -> Away:
@@ -100,7 +102,7 @@ def detect(times_s: np.ndarray, *, now: datetime, config: AwayConfig = AwayConfi
                     f"quiet for {quiet / 3600:.0f} h, within the usual {threshold / 3600:.0f} h")
     past = _absences(t, threshold)
     lengths = past if len(past) >= 2 else [d * DAY_S for d in config.prior_days] + past
-    total = likely_end(float(quiet), lengths)
+    total = likely_end(float(quiet), lengths, config.return_quantile)
     back = _at(last + total) + config.return_margin
     return Away(True, _at(last), back, limit,
                 f"no usage for {quiet / 86400:.1f} days (usual longest quiet spell "

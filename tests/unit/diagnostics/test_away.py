@@ -35,8 +35,10 @@ def test_five_silent_days_after_a_steady_routine_are_a_vacation() -> None:
     assert verdict.away
     assert verdict.since is not None and NOW - verdict.since > timedelta(days=4)
     assert verdict.likely_return is not None and verdict.likely_return > NOW
-    # the median of 3-14 day absences that already lasted five days: about 9-10 days in all
-    assert timedelta(days=3) < verdict.likely_return - NOW < timedelta(days=6)
+    # 3-14 day absences that already lasted five days: the upper quartile is 12 days in all
+    assert timedelta(days=6) < verdict.likely_return - NOW < timedelta(days=8)
+    median = detect(times, now=NOW, config=AwayConfig(return_quantile=0.5))
+    assert median.likely_return is not None and median.likely_return < verdict.likely_return
     assert "likely back" in verdict.reason
 
 
@@ -69,6 +71,7 @@ def test_past_absences_of_the_household_set_the_likely_return() -> None:
 def test_an_absence_longer_than_any_known_is_expected_to_end_a_day_later() -> None:
     assert likely_end(30 * DAY, [3 * DAY, 5 * DAY]) == 31 * DAY
     assert likely_end(4 * DAY, [3 * DAY, 5 * DAY, 9 * DAY]) == 5 * DAY
+    assert likely_end(4 * DAY, [3 * DAY, 5 * DAY, 9 * DAY], 1.0) == 9 * DAY
 
 
 def test_the_margin_to_settle_in_is_added_to_the_return() -> None:
