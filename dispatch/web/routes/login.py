@@ -23,7 +23,8 @@ LOGIN_CSRF_COOKIE = "fixahead_login_csrf"
 
 def _safe_next(target: str) -> str:
     # only paths of this site: never an absolute URL (open redirect)
-    return target if target.startswith("/") and not target.startswith("//") else "/board"
+    ok = target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target
+    return target if ok else "/board"
 
 
 def _login_page(request: Request, next_url: str, error: str = "",

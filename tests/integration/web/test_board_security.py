@@ -180,3 +180,15 @@ def test_incidents_can_be_acknowledged_and_pages_render(web: TestClient, conn) -
                  "/board?days=7&skill=electrical&territory=north"):
         r = web.get(path)
         assert r.status_code == 200, (path, r.text[:300])
+
+
+def test_sign_in_never_redirects_off_the_site(web: TestClient, conn) -> None:
+    people = add_people(conn)
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        page = web.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = web.post("/login", data={"email": people["viewer"], "password": PASSWORD,
+                                     "csrf_token": token, "next": target},
+                     follow_redirects=False)
+        assert r.headers["location"] == "/board", target
+        web.cookies.clear()
