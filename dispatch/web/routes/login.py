@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -19,6 +21,7 @@ from dispatch.web.users import SESSION_TTL, check_login, close_session, open_ses
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "fixahead_login_csrf"
+MAX_FAILURES, LOCKOUT = 10, timedelta(minutes=15)  # per account: slows password guessing
 
 
 def _safe_next(target: str) -> str:
@@ -59,11 +62,19 @@ def login(request: Request, conn: ConnDep, email: Annotated[str, Form()],
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         raise PageError(403, "The sign-in form was stale. Reload the page and try again.")
+    # the audit log holds no personal data: a failed sign-in is recorded by a hash of the email
+    who = "email-sha256:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+    failures = conn.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'user.login_failed' AND subject_id = %s "
+        "AND at > now() - %s", (who, LOCKOUT)).fetchone()
+    if failures is not None and failures[0] >= MAX_FAILURES:
+        return _login_page(request, next, "Too many failed sign-ins for this account; try "
+                           "again in 15 minutes.", status=429)
     user = check_login(conn, email, password)
     if user is None:
         with conn.transaction():
             audit(conn, actor="anonymous", action="user.login_failed", subject_type="user",
-                  subject_id=email.strip().lower()[:254])
+                  subject_id=who)
         return _login_page(request, next, "Wrong email or password.", status=401)
     ctx = web_context(request)
     session_id = open_session(conn, user, now=ctx.clock())

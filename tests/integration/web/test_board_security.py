@@ -192,3 +192,20 @@ def test_sign_in_never_redirects_off_the_site(web: TestClient, conn) -> None:
                      follow_redirects=False)
         assert r.headers["location"] == "/board", target
         web.cookies.clear()
+
+
+def test_ten_wrong_passwords_lock_the_account_for_a_while(web: TestClient, conn) -> None:
+    people = add_people(conn)
+
+    def attempt(password: str) -> int:
+        page = web.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        return web.post("/login", data={"email": people["admin"], "password": password,
+                                         "csrf_token": token}, follow_redirects=False
+                        ).status_code
+
+    assert [attempt("wrong password!") for _ in range(10)] == [401] * 10
+    assert attempt(PASSWORD) == 429
+    subjects = {s for (s,) in conn.execute(
+        "SELECT subject_id FROM audit_log WHERE action = 'user.login_failed'")}
+    assert len(subjects) == 1 and "@" not in subjects.pop()  # no email in the audit log
