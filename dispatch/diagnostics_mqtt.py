@@ -2,8 +2,9 @@
 
 `DiagnosticsLink.run()` subscribes to every device's `status` (retained, so the online map is
 known at once) and `replies`; it publishes pending requests of devices that are online (at
-once when a device comes online, else on each tick), expires overdue requests, and stores
-replies through `diagnostics_store.store_reply`. Publishing comes before recording the request
+once when a device comes online or, with `listen_url`, when a request is created: its
+NOTIFY; else on each tick), expires overdue requests, and stores replies through
+`diagnostics_store.store_reply`. Publishing comes before recording the request
 as sent: a crash in between sends the command again (at least once); the second result is
 refused as `already_answered`.
 """
@@ -42,8 +43,10 @@ class DiagnosticsLink:
 
     def __init__(self, connect: Connect, *, hostname: str, port: int, username: str | None,
                  password: str | None, prefix: str = "fixahead/v1", poll_s: float = 1.0,
-                 clock: Callable[[], datetime] = _now, identifier: str | None = None) -> None:
+                 clock: Callable[[], datetime] = _now, identifier: str | None = None,
+                 listen_url: str | None = None) -> None:
         self.connect = connect
+        self.listen_url = listen_url  # LISTEN for new requests: publish without waiting
         self.mqtt = {"hostname": hostname, "port": port, "username": username,
                      "password": password, "identifier": identifier}
         self.prefix = prefix
@@ -138,9 +141,18 @@ class DiagnosticsLink:
                 async for message in client.messages:
                     await self._handle(client, message)
 
+            async def listen(url: str) -> None:
+                aconn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+                async with aconn:
+                    await aconn.execute(f"LISTEN {store.CHANNEL}")
+                    async for note in aconn.notifies():
+                        await self.flush(client, [note.payload])
+
             tasks: list[asyncio.Task[object]] = [
                 asyncio.create_task(tick()), asyncio.create_task(read()),
                 asyncio.create_task(stop.wait())]
+            if self.listen_url is not None:
+                tasks.append(asyncio.create_task(listen(self.listen_url)))
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in tasks:
                 task.cancel()

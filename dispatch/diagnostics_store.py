@@ -26,6 +26,7 @@ from dispatch.diagnostics import (
 )
 
 DEFAULT_TTL = timedelta(minutes=30)
+CHANNEL = "fixahead_diagnostics"  # NOTIFY payload: the device id of a new request
 _COLUMNS = """request_id, device_id, kind, created_at, expires_at, state, sent_at, acked_at,
               answered_at, status, result, incident_id, visit_id"""
 
@@ -61,6 +62,7 @@ def create_request(conn: psycopg.Connection, *, device_id: str, kind: CommandKin
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
             (req.request_id, device_id, req.kind.value, now, req.expires_at, incident_id,
              visit_id, actor))
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, device_id))
         audit(conn, actor=actor, action="diagnostics.request", subject_type="device",
               subject_id=device_id, detail={"request_id": req.request_id,
                                             "kind": req.kind.value, "incident_id": incident_id,

@@ -124,6 +124,7 @@ def link(
     with database(settings) as db_url:
         prepare_database(db_url)
         runner = DiagnosticsLink.from_url(lambda: psycopg.connect(db_url, autocommit=True),
-                                          url, prefix=settings.topic_prefix, poll_s=poll)
+                                          url, prefix=settings.topic_prefix, poll_s=poll,
+                                          listen_url=db_url)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(runner.run())

@@ -73,7 +73,8 @@ def setup(database_url: str) -> Iterator[Setup]:
     password = json.loads((tmp / "service-accounts.json").read_text())[PLATFORM]
     link = DiagnosticsLink(lambda: psycopg.connect(database_url, autocommit=True),
                            hostname="127.0.0.1", port=broker.port, username=PLATFORM,
-                           password=password, prefix=PREFIX, poll_s=0.2)
+                           password=password, prefix=PREFIX, poll_s=0.2,
+                           listen_url=database_url)
     stop = threading.Event()
     thread = threading.Thread(target=_run_link, args=(link, stop), daemon=True)
     thread.start()
@@ -133,6 +134,23 @@ def test_a_simulated_appliance_answers_a_snapshot_request(setup: Setup) -> None:
             trail = conn.execute("SELECT action FROM audit_log WHERE subject_id = 'wm-diag-a'"
                                  ).fetchall()
         assert ("diagnostics.request",) in trail
+    finally:
+        device.stop()
+
+
+def test_a_new_request_to_an_online_device_goes_out_at_once(setup: Setup) -> None:
+    setup.link.poll_s = 60  # no sweep will come: only the request's NOTIFY can send it
+    time.sleep(0.5)
+    device = CommandResponder("127.0.0.1", setup.broker.port, [clogging_washer("wm-diag-a")],
+                              setup.secrets, prefix=PREFIX, publish_status=True)
+    device.start()
+    try:
+        time.sleep(0.3)
+        began = time.monotonic()
+        req = request(setup, "wm-diag-a")
+        done = wait_state(setup, req.request_id, State.ANSWERED, 5)
+        assert done.state is State.ANSWERED
+        assert time.monotonic() - began < 3
     finally:
         device.stop()
 
