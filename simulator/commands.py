@@ -241,9 +241,12 @@ def sim_clock(sim_start_ms: int, wall_start: float, speed: float,
 
 def responder_for(scenario: Any, url: str, credentials: Mapping[str, str], *,
                   prefix: str = "fixahead/v1", clock: Callable[[], int] = _wall_ms,
-                  limit: int = 200) -> CommandResponder:
+                  limit: int = 200, publish_status: bool = True) -> CommandResponder:
     """A responder for a planned scenario's devices (the first `limit` with credentials:
-    one paho connection and thread each, meant for demos and tests, not whole fleets)."""
+    one paho connection and thread each, meant for demos and tests, not whole fleets).
+    Its connections announce the devices online (retained, with an offline will): the fleet
+    publisher's own connections do not, and the platform sends commands only to devices it
+    knows to be online."""
     from simulator.mqtt import parse_url
 
     broker = parse_url(url)
@@ -252,4 +255,4 @@ def responder_for(scenario: Any, url: str, credentials: Mapping[str, str], *,
     states = states_for(devices, scenario.models, scenario.faults, scenario.sessions,
                         scenario.window.start_ms)
     return CommandResponder(broker.host, broker.port, states, credentials, prefix=prefix,
-                            clock=clock)
+                            clock=clock, publish_status=publish_status)
