@@ -35,8 +35,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 def web_routers() -> list[APIRouter]:
     """The people-facing pages and the jobs/technicians/incidents/device-data API."""
     return [login.router, board_pages.router, job_pages.router, more_pages.router,
-            api_jobs.router, api_technicians.router, api_incidents.router,
-            api_device_data.router]
+            api_jobs.router, api_jobs.precision_router, api_technicians.router,
+            api_incidents.router, api_device_data.router]
 
 
 def configure_web(database_url: str, *, secret: bytes, secure_cookies: bool = True,

@@ -24,6 +24,8 @@ def overview(conn: psycopg.Connection, *, now: datetime, days: int) -> dict[str,
                       count(*) AS n
                FROM incidents i JOIN devices d ON d.id = i.device
                WHERE i.opened_at >= %s GROUP BY 1, 2, 3""", (since,)).fetchall()
+        precision = cur.execute("SELECT * FROM rule_precision ORDER BY judged DESC, source "
+                                "LIMIT 50").fetchall()
         open_now = cur.execute(
             "SELECT count(*) AS n FROM incidents WHERE state IN ('open','updated','acknowledged')"
         ).fetchone()
@@ -38,4 +40,4 @@ def overview(conn: psycopg.Connection, *, now: datetime, days: int) -> dict[str,
     return {"models": models, "day_list": day_list, "series": series, "peak": max(peak, 1),
             "devices": sum(m["devices"] for m in models),
             "online": sum(m["online"] for m in models),
-            "open_incidents": open_now["n"] if open_now else 0}
+            "open_incidents": open_now["n"] if open_now else 0, "precision": precision}

@@ -130,3 +130,15 @@ def dispatch_job(incident_id: str, request: Request, conn: ConnDep,
     except jobactions.ActionRefused as exc:
         raise HTTPException(409, str(exc)) from None
     return _job(conn, visit_id)
+
+
+precision_router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
+
+
+@precision_router.get("/precision")
+def rule_precision(conn: ConnDep, _: ViewerDep) -> list[dict[str, object]]:
+    """Per rule (or error-code source) and fault: visits confirmed, judged, and precision,
+    from the outcomes technicians recorded."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT source, fault, confirmed, wrong, judged, precision "
+                           "FROM rule_precision ORDER BY source, fault").fetchall()

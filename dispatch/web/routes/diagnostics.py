@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from dispatch import diagnostics_store as store
-from dispatch.diagnostics import Request, waiting_reason
+from dispatch.diagnostics import Request, findings, waiting_reason
 from dispatch.web.deps import ConnDep, SchedulerDep
 
 router = APIRouter(prefix="/api/v1/diagnostics", tags=["diagnostics"])
@@ -46,6 +46,7 @@ class DiagnosticsOut(BaseModel):
     answered_at: datetime | None
     status: str | None
     result: dict[str, Any] | None
+    findings: list[str]
     incident_id: str | None
     visit_id: int | None
 
@@ -57,6 +58,7 @@ def _out(req: Request, online: bool | None) -> DiagnosticsOut:
                           created_at=req.created_at, expires_at=req.expires_at,
                           sent_at=req.sent_at, acked_at=req.acked_at,
                           answered_at=req.answered_at, status=req.status, result=req.result,
+                          findings=findings(req),
                           incident_id=req.incident_id, visit_id=req.visit_id)
 
 

@@ -103,3 +103,20 @@ def test_a_devices_telemetry_comes_in_pages_by_time_and_metric(setup) -> None:
     incidents = client.get(f"/api/v1/devices/{job.device_id}/incidents",
                            headers=h["viewer"]).json()["items"]
     assert [i["key"] for i in incidents] == [job.incident_key]
+
+
+def test_rule_precision_comes_from_recorded_outcomes(setup) -> None:
+    client, conn, h = setup
+    job = seed_job(conn, now=now_utc(), technicians=1)
+    assert client.post(f"/api/v1/jobs/dispatch/{job.incident_key}",
+                       headers=h["scheduler"]).status_code == 201
+    r = client.post(f"/api/v1/jobs/{job.visit_id}/finish", headers=h["scheduler"],
+                    json={"outcome": "other_fault"})
+    assert r.status_code == 409 and "really there" in r.json()["detail"]
+    r = client.post(f"/api/v1/jobs/{job.visit_id}/finish", headers=h["scheduler"],
+                    json={"outcome": "other_fault", "actual_code": "E21"})
+    assert r.status_code == 200 and r.json()["state"] == "done"
+    assert r.json()["outcome"] == "other_fault"
+    assert client.get("/api/v1/rules/precision", headers=h["viewer"]).json() == [
+        {"source": "drum_motor_strain", "fault": "E60", "confirmed": 0, "wrong": 1,
+         "judged": 1, "precision": 0.0}]

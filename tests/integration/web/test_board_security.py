@@ -162,6 +162,8 @@ def test_outcomes_are_recorded_for_rule_precision(web: TestClient, conn) -> None
                         (job.visit_id,)).fetchone() == ("done",)
     assert conn.execute("SELECT source, confirmed, judged, precision FROM rule_precision"
                         ).fetchall() == [("drum_motor_strain", 1, 1, 1.0)]
+    fleet = web.get("/fleet").text
+    assert "drum_motor_strain" in fleet and "100%" in fleet
     actions = [a for (a,) in conn.execute("SELECT action FROM audit_log WHERE actor LIKE "
                                           "'user:%%' ORDER BY id")]
     assert actions == ["user.login", "job.dispatch", "job.start", "job.complete"]
