@@ -163,3 +163,25 @@ def apply_reply(req: Request | None, device_id: str, reply: Reply, *,
     return Applied(replace(req, state=State.ANSWERED, answered_at=now,
                            acked_at=req.acked_at or now, status=reply.status.value,
                            result=reply.result))
+
+
+def findings(req: Request) -> list[str]:
+    """Short lines for a job page: what the answer says (state, errors, readings, checks)."""
+    if req.state is not State.ANSWERED or req.result is None:
+        return []
+    r = req.result
+    out: list[str] = []
+    if req.status != "ok":
+        return [f"the device answered {req.status}"]
+    if "state" in r:
+        out.append(f"state: {r['state']}" + (f", firmware {r['firmware']}"
+                                             if r.get("firmware") else ""))
+    if r.get("active_errors"):
+        out.append("active errors: " + ", ".join(map(str, r["active_errors"])))
+    for name, value in sorted((r.get("readings") or {}).items()):
+        out.append(f"{name}: {value}")
+    if "passed" in r:
+        failed = [str(c.get("name")) for c in r.get("checks", []) if not c.get("ok")]
+        out.append("self-test passed" if r["passed"] else
+                   "self-test failed: " + ", ".join(failed))
+    return out

@@ -43,6 +43,7 @@ def test_a_scheduler_asks_for_a_snapshot_and_it_waits_for_the_device(api, databa
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["state"] == "pending" and body["waiting"].startswith("waiting")
+    assert body["findings"] == []
     one = client.get(f"/api/v1/diagnostics/requests/{body['request_id']}",
                      headers=auth(tokens["admin"]))
     assert one.status_code == 200 and one.json()["incident_id"] == "inc-9"

@@ -97,3 +97,20 @@ def test_a_late_duplicate_ack_changes_nothing() -> None:
     assert done is not None
     again = apply_reply(done, "wm-1", ack(req.command(), 2), now=NOW)
     assert again.accepted and again.request == done
+
+
+def test_an_answer_reads_as_short_findings_for_the_job_page() -> None:
+    from dispatch.diagnostics import findings
+
+    req = mark_sent(pending(), now=NOW)
+    snap = {"state": "fault", "firmware": "1.2", "active_errors": ["E21"],
+            "readings": {"drain_time": 412.0}}
+    done = apply_reply(req, "wm-1", result(req.command(), 1, "ok", snap), now=NOW).request
+    assert done is not None
+    assert findings(done) == ["state: fault, firmware 1.2", "active errors: E21",
+                              "drain_time: 412.0"]
+    test = {"passed": False, "checks": [{"name": "drain_time", "ok": False},
+                                        {"name": "water_inflow", "ok": True}]}
+    done = apply_reply(req, "wm-1", result(req.command(), 1, "ok", test), now=NOW).request
+    assert done is not None and findings(done) == ["self-test failed: drain_time"]
+    assert findings(req) == []
