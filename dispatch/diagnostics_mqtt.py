@@ -25,7 +25,7 @@ from devices.commands import encode_command
 from devices.protocol import ProtocolError, decode_status
 from devices.topics import parse_topic, subscription, topic_for
 from dispatch import diagnostics_store as store
-from dispatch.diagnostics import Request
+from dispatch.diagnostics import Request, State
 from dispatch.diagnostics_store import store_reply
 
 __all__ = ["DiagnosticsLink", "store_reply"]
@@ -57,6 +57,7 @@ class DiagnosticsLink:
         self.published = 0
         self.stored = 0
         self.refused = 0
+        self.resent = 0
 
     @classmethod
     def from_url(cls, connect: Connect, url: str, **kwargs: object) -> DiagnosticsLink:
@@ -82,8 +83,10 @@ class DiagnosticsLink:
         if await self._call(store.record_sent, req.request_id, now=self.clock()):
             self.published += 1
 
-    async def flush(self, client: aiomqtt.Client, device_ids: list[str] | None = None) -> None:
-        """Expire overdue requests and publish the pending ones of online devices."""
+    async def flush(self, client: aiomqtt.Client, device_ids: list[str] | None = None, *,
+                    resend: bool = False) -> None:
+        """Expire overdue requests and publish the pending ones of online devices (with
+        `resend`, also those sent but never acknowledged: the device may have missed them)."""
         now = self.clock()
         await self._call(store.expire_due, now=now)
         online = [d for d, up in self.online.items() if up]
@@ -91,6 +94,12 @@ class DiagnosticsLink:
             online = [d for d in device_ids if self.online.get(d)]
         if not online:
             return
+        if resend:
+            unacked = await self._call(store.pending_for, online, now=now, state=State.SENT)
+            for req in unacked:  # type: ignore[attr-defined]
+                await client.publish(topic_for(self.prefix, req.device_id, "commands"),
+                                     encode_command(req.command()), qos=1)
+                self.resent += 1
         pending = await self._call(store.pending_for, online, now=now)
         for req in pending:  # type: ignore[attr-defined]
             await self._publish(client, req)
@@ -108,8 +117,8 @@ class DiagnosticsLink:
             except ProtocolError:
                 return
             self.online[topic.device_id] = online
-            if online:
-                await self.flush(client, [topic.device_id])
+            if online:  # back online: it may have missed what was sent before it left
+                await self.flush(client, [topic.device_id], resend=True)
         elif topic.channel == "replies":
             result = await self._call(store.store_reply, topic.device_id, payload,
                                       now=self.clock())

@@ -94,13 +94,14 @@ def requests_for(conn: psycopg.Connection, *, device_id: str | None = None,
 
 
 def pending_for(conn: psycopg.Connection, device_ids: list[str] | None, *,
-                now: datetime) -> list[Request]:
-    """Unexpired pending requests (of these devices, or all when None), oldest first."""
+                now: datetime, state: State = State.PENDING) -> list[Request]:
+    """Unexpired requests in `state` (pending by default; `sent`: not acknowledged yet) of
+    these devices (or all when None), oldest first."""
     rows = conn.execute(
         f"""SELECT {_COLUMNS} FROM diagnostic_requests
-            WHERE state = 'pending' AND expires_at > %s
+            WHERE state = %s AND expires_at > %s
               AND (%s::text[] IS NULL OR device_id = ANY (%s::text[]))
-            ORDER BY created_at""", (now, device_ids, device_ids)).fetchall()
+            ORDER BY created_at""", (state.value, now, device_ids, device_ids)).fetchall()
     return [_request(r) for r in rows]
 
 

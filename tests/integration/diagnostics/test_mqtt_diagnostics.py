@@ -188,6 +188,24 @@ def test_a_waiting_request_is_sent_when_the_device_comes_online(setup: Setup) ->
         device.stop(offline=True)
 
 
+def test_a_command_the_device_missed_is_sent_again_when_it_comes_back(setup: Setup) -> None:
+    # the device says it is online, then drops off without a will: the command is lost
+    ghost = Client(setup.broker.port, "wm-diag-b", setup.secrets["wm-diag-b"])
+    ghost.publish(f"{PREFIX}/wm-diag-b/status", b'{"state": "online"}')
+    time.sleep(0.3)
+    req = request(setup, "wm-diag-b")
+    assert wait_state(setup, req.request_id, State.SENT, 5).state is State.SENT
+    ghost.close()
+    device = CommandResponder("127.0.0.1", setup.broker.port, [clogging_washer("wm-diag-b")],
+                              setup.secrets, prefix=PREFIX, publish_status=True)
+    device.start()
+    try:
+        assert wait_state(setup, req.request_id, State.ANSWERED).state is State.ANSWERED
+        assert setup.link.resent >= 1
+    finally:
+        device.stop()
+
+
 def test_a_reply_with_an_unknown_id_is_refused_with_a_reason(setup: Setup) -> None:
     device = Client(setup.broker.port, "wm-diag-a", setup.secrets["wm-diag-a"])
     try:
