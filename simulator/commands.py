@@ -256,3 +256,22 @@ def responder_for(scenario: Any, url: str, credentials: Mapping[str, str], *,
                         scenario.window.start_ms)
     return CommandResponder(broker.host, broker.port, states, credentials, prefix=prefix,
                             clock=clock, publish_status=publish_status)
+
+
+def publish_answering(spec: Any, scenario: Any, *, credentials: Mapping[str, str],
+                      wall_start: float | None = None,
+                      on_progress: Callable[..., None] | None = None, limit: int = 200) -> Any:
+    """`simulator.run.publish_scenario`, with the scenario's devices answering commands
+    (in simulated time) for as long as it publishes."""
+    from simulator.run import publish_scenario
+
+    wall_start = time.monotonic() if wall_start is None else wall_start
+    clock = sim_clock(spec.window.start_ms, wall_start, spec.speed, spec.window.end_ms)
+    responder = responder_for(scenario, spec.url, credentials, prefix=spec.prefix, clock=clock,
+                              limit=limit)
+    responder.start()
+    try:
+        return publish_scenario(spec, scenario, wall_start=wall_start, credentials=credentials,
+                                on_progress=on_progress)
+    finally:
+        responder.stop(offline=True)

@@ -20,7 +20,7 @@ from dispatch.diagnostics_mqtt import DiagnosticsLink
 from fixahead.broker_auth import PLATFORM, prepare_embedded, service_passwords
 from fixahead.embedded_mqtt import EmbeddedBroker
 from simulator.commands import CommandResponder
-from tests.integration.diagnostics.test_mqtt_diagnostics import _run_link, clogging_washer
+from tests.integration.diagnostics.support import _run_link, clogging_washer
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration

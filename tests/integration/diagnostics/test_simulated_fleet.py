@@ -1,0 +1,56 @@
+"""A simulated fleet publishing its traffic while its appliances answer commands, through
+Mosquitto with the generated files (what `fixahead simulate` does with the responder on)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from devices.provisioning import register
+from dispatch.diagnostics import State
+from fixahead.broker_auth import write_broker_files
+from simulator.commands import publish_answering
+from simulator.run import RunSpec, scenario_for
+from simulator.timebase import window_ending_now
+from tests.integration.diagnostics.support import (
+    PREFIX,
+    Setup,
+    request,
+    wait_state,
+)
+from tests.support.services import mosquitto_binary
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(mosquitto_binary() is None,
+                       reason="needs Mosquitto: apt-get install mosquitto"),
+]
+
+
+def test_a_publishing_fleet_answers_a_snapshot_request(setup: Setup) -> None:
+    speed = 40.0
+    window = window_ending_now(0.003, speed, int(time.time() * 1000))  # ~6.5 s of wall time
+    spec = RunSpec(households=2, window=window, seed=5, speed=speed,
+                   url=f"mqtt://127.0.0.1:{setup.broker.port}", prefix=PREFIX, tag="fxd")
+    scenario = scenario_for(spec)
+    with setup.conn() as conn:
+        secrets = {d.device_id: register(conn, model_id=d.model_id, device_id=d.device_id,
+                                         actor="test")[1] for d in scenario.devices}
+        write_broker_files(conn, setup.broker.workdir)
+    setup.broker.reload()
+    target = scenario.devices[0]
+    ran = threading.Thread(target=publish_answering, args=(spec, scenario),
+                           kwargs={"credentials": secrets}, daemon=True)
+    ran.start()
+    deadline = time.monotonic() + 10
+    while not setup.link.online.get(target.device_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    req = request(setup, target.device_id)
+    done = wait_state(setup, req.request_id, State.ANSWERED)
+    ran.join(30)
+    assert done.state is State.ANSWERED and done.result is not None
+    assert done.result["model"] == target.model_id
+    assert not ran.is_alive()
+    assert setup.link.online.get(target.device_id) is False  # offline when the run ended
