@@ -113,7 +113,8 @@ class RulesService:
         self.engine.book.mutes = load_mutes(self.conn, mine)
         layout = self.engine.evaluator.fingerprint()
         for part, epoch in list(self.epochs.items()):
-            devices = np.array([d for d in self.engine.model_of if d % self.partitions == part])
+            devices = np.array([d for d in self.engine.model_of if d % self.partitions == part],
+                               dtype=np.int64)
             try:
                 if acquire_lease(self.conn, part, self.owner, self.lease_s) != epoch:
                     raise LeaseLost(f"partition {part} changed hands")

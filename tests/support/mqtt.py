@@ -75,13 +75,16 @@ def running_worker(config: IngestConfig, **kwargs: object) -> Iterator[IngestWor
             raise errors[0]
 
 
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):  # type: ignore[no-untyped-def]
-    """Poll `predicate` until it returns a truthy value; fail after `timeout` seconds."""
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1,  # type: ignore[no-untyped-def]
+             what: str = "condition", show=None):
+    """Poll `predicate` until it returns a truthy value; fail after `timeout` seconds (with
+    what `show()` returns then, if given)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {value!r})")
+            seen = show() if show is not None else value
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} ({seen!r})")
         time.sleep(interval)
