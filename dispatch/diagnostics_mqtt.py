@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
@@ -28,7 +29,7 @@ from dispatch import diagnostics_store as store
 from dispatch.diagnostics import Request, State
 from dispatch.diagnostics_store import store_reply
 
-__all__ = ["DiagnosticsLink", "store_reply"]
+__all__ = ["DiagnosticsLink", "serve", "store_reply"]
 
 log = logging.getLogger(__name__)
 Connect = Callable[[], psycopg.Connection]
@@ -169,3 +170,20 @@ class DiagnosticsLink:
                 error = None if task.cancelled() else task.exception()
                 if error is not None:
                     raise error
+
+
+def serve(link: DiagnosticsLink, stop: threading.Event) -> None:
+    """Run `link` in this (non-async) thread until `stop` is set: for a thread of its own."""
+
+    async def main() -> None:
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def bridge() -> None:
+            stop.wait()
+            loop.call_soon_threadsafe(done.set)
+
+        threading.Thread(target=bridge, name="diagnostics-stop", daemon=True).start()
+        await link.run(done)
+
+    asyncio.run(main())

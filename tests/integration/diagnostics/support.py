@@ -3,7 +3,6 @@ the files generated from the registry, and the platform's link running as `fixah
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import shutil
@@ -21,7 +20,7 @@ from devices.catalog import load_catalog
 from devices.provisioning import register
 from dispatch import diagnostics_store as store
 from dispatch.diagnostics import State
-from dispatch.diagnostics_mqtt import DiagnosticsLink
+from dispatch.diagnostics_mqtt import DiagnosticsLink, serve
 from fixahead.broker_auth import ACL_FILE, PASSWORD_FILE, PLATFORM, write_broker_files
 from simulator.commands import DeviceState
 from simulator.faults import Fault
@@ -43,13 +42,7 @@ class Setup:
 
 
 def _run_link(link: DiagnosticsLink, stop: threading.Event) -> None:
-    async def main() -> None:
-        done = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        threading.Thread(target=lambda: (stop.wait(), loop.call_soon_threadsafe(done.set)),
-                         daemon=True).start()
-        await link.run(done)
-    asyncio.run(main())
+    serve(link, stop)
 
 
 @contextlib.contextmanager
