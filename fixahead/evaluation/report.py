@@ -93,6 +93,10 @@ def render(doc: Mapping[str, Any], *, stem: str = "evaluation") -> tuple[str, di
          f"wall clock, event arrival to outbox row; {d['error_emails_timed']} timed, "
          f"{d['error_emails_in_digest']} only in a digest"),
     ])
+    by_code = details.get("false_alarms_by_code") or {}
+    if by_code:
+        lines += ["", "False alarms by the code the incident named: "
+                  + ", ".join(f"{k} {v}" for k, v in list(by_code.items())[:8]) + "."]
     lines += ["", "## Dispatch", ""]
     lines += _table([
         ("emails per incident", _fmt(p["emails_per_incident"]),

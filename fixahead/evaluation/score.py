@@ -221,7 +221,9 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
     }
     config = {"grace_days": grace_days, "run_start_ms": start_ms, "run_end_ms": end_ms,
               "seed": run.get("seed"), "days": (end_ms - start_ms) / DAY_MS}
-    details = {"lead_days": leads, "error_to_email_s": sorted(latencies),
+    by_code = Counter(i.fault for i in false).most_common()
+    details = {"false_alarms_by_code": dict(by_code), "lead_days": leads,
+               "error_to_email_s": sorted(latencies),
                "false_alarms": sorted(f"{i.device_id}:{i.fault}:{i.opened_ms}" for i in false)}
     return {"detection": detection, "dispatch": dispatch, "counts": counts, "config": config,
             "details": details}

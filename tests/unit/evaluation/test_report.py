@@ -14,7 +14,8 @@ def test_report_names_every_headline_figure_and_links_its_charts() -> None:
     gt, rec = _detection_case()
     markdown, charts = render(score(gt, rec), stem="run")
     for words in ("recall before failure", "50.0%", "false alarms", "p99 error code to email",
-                  "2.5 s", "emails per incident", "self-help share", "home rate"):
+                  "2.5 s", "False alarms by the code the incident named: F9 1",
+                  "emails per incident", "self-help share", "home rate"):
         assert words in markdown
     assert "![run-lead.svg](run-lead.svg)" in markdown
     assert set(charts) == {"run-lead.svg", "run-latency.svg"}

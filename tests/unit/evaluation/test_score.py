@@ -52,6 +52,7 @@ def test_an_incident_with_a_code_no_fault_had_is_a_false_alarm() -> None:
     assert d["false_alarms"] == 1
     # 4 devices x 30 days = 120 device-days
     assert d["false_alarms_per_1000_device_days"] == pytest.approx(1000 / 120)
+    assert score(gt, rec)["details"]["false_alarms_by_code"] == {"F9": 1}
 
 
 def test_a_sudden_fault_counts_as_acted_on_only_with_an_email_or_a_visit() -> None:
