@@ -26,7 +26,7 @@ app.add_typer(broker_app, name="broker")
 log = logging.getLogger("fixahead")
 
 # each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
-BENCHMARKS = ("ingest", "rules", "dispatch", "simulate")
+BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate")
 
 
 def _settings() -> Settings:
@@ -37,6 +37,13 @@ def _settings() -> Settings:
         raise typer.BadParameter(str(exc)) from None
     setup_logging(settings.log_level, settings.log_json)
     return settings
+
+
+def _timer(seconds: float, stop: threading.Event) -> None:
+    """Set `stop` after `seconds` (a daemon timer: it never keeps the process alive)."""
+    timer = threading.Timer(seconds, stop.set)
+    timer.daemon = True
+    timer.start()
 
 
 def _stop_event() -> threading.Event:
@@ -134,6 +141,23 @@ def run_dispatch_role() -> None:
         run_dispatch(url, stop, smtp=smtp, email=email)
 
 
+@run_app.command("web")
+def run_web_role() -> None:
+    """Serve the dispatch board, the REST API and the customer pages."""
+    import uvicorn
+
+    from fixahead.commands.web import build_web_app
+    from fixahead.scenario import link_secret
+    from fixahead.services import database, prepare_database
+
+    settings = _settings()
+    with database(settings) as url:
+        prepare_database(url)
+        app = build_web_app(settings, url, link_secret=link_secret(settings))
+        uvicorn.run(app, host=settings.web_host, port=settings.web_port,
+                    log_level=settings.log_level.lower())
+
+
 @app.command("bench")
 def bench(
     name: Annotated[str, typer.Argument(help="Benchmark: " + ", ".join(BENCHMARKS))],
@@ -168,9 +192,11 @@ def up(
     """Run everything on embedded defaults (or the configured services) with a demo fleet."""
     import time
 
+    from fixahead.commands.web import build_web_app
     from fixahead.pipeline import Pipeline
     from fixahead.scenario import (
         ScenarioSpec,
+        link_secret,
         mail,
         provision,
         publish,
@@ -178,21 +204,28 @@ def up(
         summary,
     )
     from fixahead.services import platform
+    from fixahead.webserver import WebThread, demo_login
     from simulator.timebase import max_past_age_s, window_ending_now
 
     settings = _settings()
     stop = _stop_event()
     if for_seconds is not None:
-        threading.Timer(for_seconds, stop.set).start()
+        _timer(for_seconds, stop)
     spec = ScenarioSpec(households, days, seed, speed=0.0, fault_rate=4.0)
     window = window_ending_now(days, 0.0, int(time.time() * 1000))
     settings = settings.model_copy(update={"max_past_age_s": max(
         settings.max_past_age_s, max_past_age_s(window, 0.0))})
-    with platform(settings) as ends, mail(settings) as (smtp, email, _sink):
+    with platform(settings) as ends, mail(settings) as (smtp, email, sink):
         pipeline = Pipeline(settings, ends, smtp=smtp, email=email)
         pipeline.start()
+        app = build_web_app(settings, ends.database_url, link_secret=link_secret(settings),
+                            sink=sink.handler if sink is not None else None)
+        web = WebThread(app, settings.web_host, settings.web_port).start()
+        login, password = demo_login(ends.database_url, settings.data_dir)
         typer.echo(f"database  {ends.database_url}\nbroker    {ends.display_mqtt_url}\n"
-                   f"smtp      {smtp.host}:{smtp.port}")
+                   f"smtp      {smtp.host}:{smtp.port}\n"
+                   f"web       http://{settings.web_host}:{settings.web_port}/  "
+                   f"(sign in as {login} / {password})")
         if households > 0:
             out = settings.data_dir / "simulations" / f"demo-s{seed}-{window.start_ms}"
 
@@ -211,6 +244,7 @@ def up(
                     f"{k.replace('_', ' ')} {v}" for k, v in figures.items()))
         finally:
             pipeline.stop()
+            web.stop()
         figures = summary(ends.database_url, _stored(pipeline))
     typer.echo("summary: " + json.dumps(figures))
     if json_path is not None:
@@ -224,9 +258,9 @@ def _stored(pipeline: object) -> int:
 
 
 def _register_areas() -> None:
-    from fixahead.commands import devices, dispatch, rules, simulation
+    from fixahead.commands import devices, dispatch, rules, simulation, web
 
-    for area in (devices, rules, simulation, dispatch):
+    for area in (devices, rules, simulation, dispatch, web):
         area.register(app)
 
 

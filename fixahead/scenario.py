@@ -68,7 +68,12 @@ def mail(settings: Settings) -> Iterator[tuple[SmtpSettings, EmailSettings, obje
                             username=settings.smtp_username, password=settings.smtp_password,
                             use_tls=settings.smtp_tls)
     else:
-        sink = SmtpSink(settings.embedded_smtp_port).start()
+        try:
+            sink = SmtpSink(settings.embedded_smtp_port).start()
+        except OSError:  # the port is taken (another instance): any free port will do
+            log.warning("port %d is in use; the embedded SMTP sink takes a free port",
+                        settings.embedded_smtp_port)
+            sink = SmtpSink(0).start()
         smtp = SmtpSettings(host="127.0.0.1", port=sink.port)
     email = EmailSettings(base_url=settings.public_base_url, from_addr=settings.mail_from,
                           secret=link_secret(settings))
