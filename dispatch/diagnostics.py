@@ -39,7 +39,6 @@ class Refusal(StrEnum):
     WRONG_DEVICE = "wrong_device"
     EXPIRED = "expired"
     ALREADY_ANSWERED = "already_answered"
-    NOT_SENT = "not_sent"
     BAD_REPLY = "bad_reply"
 
 
@@ -145,7 +144,9 @@ def apply_reply(req: Request | None, device_id: str, reply: Reply, *,
         return Applied(None, Refusal.WRONG_DEVICE,
                        f"request {req.request_id} belongs to {req.device_id}, not {device_id}")
     if req.state is State.PENDING:
-        return Applied(req, Refusal.NOT_SENT, f"request {req.request_id} was not sent yet")
+        # only the platform publishes request ids, so an answer proves the command went out;
+        # it can overtake the bookkeeping that marks it sent
+        req = replace(req, state=State.SENT, sent_at=now)
     if reply.type is ReplyType.ACK:
         if req.state is State.SENT:
             if now >= req.expires_at:

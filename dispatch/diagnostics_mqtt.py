@@ -59,6 +59,7 @@ class DiagnosticsLink:
         self.stored = 0
         self.refused = 0
         self.resent = 0
+        self.reconnects = 0
 
     @classmethod
     def from_url(cls, connect: Connect, url: str, **kwargs: object) -> DiagnosticsLink:
@@ -130,9 +131,20 @@ class DiagnosticsLink:
                 log.info("refused a reply of %s: %s %s", topic.device_id,
                          result.reason, result.detail)  # type: ignore[attr-defined]
 
-    async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Serve until `stop` is set (or forever)."""
+    async def run(self, stop: asyncio.Event | None = None, *, retry_s: float = 1.0) -> None:
+        """Serve until `stop` is set (or forever), reconnecting after a lost connection."""
         stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+            except (aiomqtt.MqttError, psycopg.OperationalError) as exc:
+                self.ready.clear()
+                self.reconnects += 1
+                log.warning("diagnostics link lost (%s); reconnecting in %.1f s", exc, retry_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), retry_s)
+
+    async def _session(self, stop: asyncio.Event) -> None:
         async with aiomqtt.Client(**self.mqtt) as client:  # type: ignore[arg-type]
             await client.subscribe(subscription(self.prefix, "status"), qos=1)
             await client.subscribe(subscription(self.prefix, "replies"), qos=1)
@@ -149,7 +161,11 @@ class DiagnosticsLink:
 
             async def read() -> None:
                 async for message in client.messages:
-                    await self._handle(client, message)
+                    try:
+                        await self._handle(client, message)
+                    except psycopg.Error:  # QoS 1 already acked: the reply is lost, say so
+                        log.exception("storing a diagnostics message failed: %s",
+                                      message.topic)
 
             async def listen(url: str) -> None:
                 aconn = await psycopg.AsyncConnection.connect(url, autocommit=True)

@@ -127,9 +127,10 @@ def expire_due(conn: psycopg.Connection, *, now: datetime) -> int:
 
 def _save(conn: psycopg.Connection, req: Request) -> None:
     conn.execute(
-        """UPDATE diagnostic_requests SET state = %s, acked_at = %s, answered_at = %s,
-                  status = %s, result = %s WHERE request_id = %s""",
-        (req.state.value, req.acked_at, req.answered_at, req.status,
+        """UPDATE diagnostic_requests SET state = %s, sent_at = coalesce(sent_at, %s),
+                  acked_at = %s, answered_at = %s, status = %s, result = %s
+           WHERE request_id = %s""",
+        (req.state.value, req.sent_at, req.acked_at, req.answered_at, req.status,
          None if req.result is None else Jsonb(req.result), req.request_id))
 
 

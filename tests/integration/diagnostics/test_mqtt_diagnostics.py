@@ -118,6 +118,21 @@ def test_a_command_the_device_missed_is_sent_again_when_it_comes_back(setup: Set
         device.stop()
 
 
+def test_the_link_reconnects_after_the_broker_restarts(setup: Setup) -> None:
+    setup.broker.stop()
+    time.sleep(1.0)
+    setup.broker.start()
+    device = CommandResponder("127.0.0.1", setup.broker.port, [clogging_washer("wm-diag-a")],
+                              setup.secrets, prefix=PREFIX, publish_status=True)
+    device.start()
+    try:
+        req = request(setup, "wm-diag-a")
+        assert wait_state(setup, req.request_id, State.ANSWERED, 15).state is State.ANSWERED
+        assert setup.link.reconnects >= 1
+    finally:
+        device.stop()
+
+
 def test_a_reply_with_an_unknown_id_is_refused_with_a_reason(setup: Setup) -> None:
     device = Client(setup.broker.port, "wm-diag-a", setup.secrets["wm-diag-a"])
     try:
@@ -169,3 +184,14 @@ def _wait_refusals(s: Setup, device_id: str, seconds: float = 5) -> list[dict]: 
                 return store.refusals(conn, device_id)
         time.sleep(0.1)
     return []
+
+
+def test_an_answer_that_overtakes_the_record_of_sending_is_kept(setup: Setup) -> None:
+    req = request(setup, "wm-diag-a", ttl=timedelta(minutes=1))
+    with setup.conn() as conn:  # the device answers before the link marked the request sent
+        out = store.store_reply(conn, "wm-diag-a", encode_reply(
+            result(req.command(), int(time.time() * 1000), "ok", {"state": "idle"})))
+        assert out.accepted and out.state == "answered"
+        assert not store.record_sent(conn, req.request_id, now=datetime.now(UTC))
+        done = store.load_request(conn, req.request_id)
+    assert done is not None and done.state is State.ANSWERED and done.sent_at is not None

@@ -63,7 +63,6 @@ def test_a_result_without_its_ack_still_answers() -> None:
 @pytest.mark.parametrize(("case", "reason"), [
     ("unknown", Refusal.UNKNOWN_REQUEST),
     ("other device", Refusal.WRONG_DEVICE),
-    ("not sent", Refusal.NOT_SENT),
     ("late", Refusal.EXPIRED),
     ("twice", Refusal.ALREADY_ANSWERED),
 ])
@@ -77,8 +76,6 @@ def test_replies_that_do_not_fit_are_refused_with_a_reason(case: str, reason: Re
         target = None  # type: ignore[assignment]
     elif case == "other device":
         device = "wm-2"
-    elif case == "not sent":
-        target = req
     elif case == "late":
         at = NOW + TTL
     elif case == "twice":
@@ -89,6 +86,13 @@ def test_replies_that_do_not_fit_are_refused_with_a_reason(case: str, reason: Re
     assert not out.accepted and out.refusal is reason and out.detail
     if case == "late":
         assert out.request is not None and out.request.state is State.EXPIRED
+
+
+def test_a_reply_that_overtakes_the_record_of_sending_still_counts() -> None:
+    req = pending()
+    a = apply_reply(req, "wm-1", ack(req.command(), 1), now=NOW)
+    assert a.accepted and a.request is not None
+    assert a.request.state is State.ACKNOWLEDGED and a.request.sent_at == NOW
 
 
 def test_a_late_duplicate_ack_changes_nothing() -> None:
