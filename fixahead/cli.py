@@ -39,6 +39,15 @@ def _settings() -> Settings:
     return settings
 
 
+def _serve_health(settings: Settings, registry: object, ready: object) -> None:
+    """/healthz, /readyz and /metrics on FIXAHEAD_METRICS_PORT, when it is set."""
+    if settings.metrics_port:
+        from fixahead.health import serve
+
+        serve(settings.metrics_port, registry, ready)  # type: ignore[arg-type]
+        log.info("health and metrics on port %d", settings.metrics_port)
+
+
 def _timer(seconds: float, stop: threading.Event) -> None:
     """Set `stop` after `seconds` (a daemon timer: it never keeps the process alive)."""
     timer = threading.Timer(seconds, stop.set)
@@ -72,6 +81,7 @@ def db_upgrade() -> None:
 @run_app.command("ingest")
 def run_ingest() -> None:
     """Run an ingest worker until SIGINT/SIGTERM."""
+    from fixahead.health import database_ready
     from fixahead.services import platform
     from fixahead.wiring import ingest_config
     from ingest.metrics import IngestMetrics
@@ -82,13 +92,12 @@ def run_ingest() -> None:
     stop = _stop_event()
     with platform(settings) as ends:
         metrics = IngestMetrics()
-        if settings.metrics_port:
-            from prometheus_client import start_http_server
-
-            start_http_server(settings.metrics_port, registry=metrics.registry)
         config = ingest_config(settings, ends.database_url, ends.mqtt_url,
                                protocol=MQTT311 if ends.embedded_broker else None)
         worker = IngestWorker(config, metrics=metrics)
+        db_ready = database_ready(ends.database_url)
+        _serve_health(settings, metrics.registry,
+                      lambda: worker.ready.is_set() and worker.connected and db_ready())
         log.info("ingest worker %s on %s", settings.ingest_client_id, ends.display_mqtt_url)
         worker.run(stop)
 
@@ -117,36 +126,45 @@ def broker_config(
 @run_app.command("rules")
 def run_rules_role() -> None:
     """Run a rules worker: the ingest feed through the rule engine into incidents."""
-    from fixahead.roles import run_rules
+    from fixahead.health import database_ready
+    from fixahead.roles import RoleMetrics, run_rules
     from fixahead.services import database, prepare_database
 
     settings = _settings()
     stop = _stop_event()
+    metrics = RoleMetrics("rules")
     with database(settings) as url:
         prepare_database(url)
-        run_rules(url, stop, partitions=settings.rules_partitions)
+        _serve_health(settings, metrics.registry, database_ready(url))
+        run_rules(url, stop, partitions=settings.rules_partitions, metrics=metrics)
 
 
 @run_app.command("dispatch")
 def run_dispatch_role() -> None:
     """Run a dispatch worker: incidents to decisions and emails, the outbox, the jobs."""
-    from fixahead.roles import run_dispatch
+    from fixahead.health import database_ready
+    from fixahead.roles import RoleMetrics, run_dispatch
     from fixahead.scenario import mail
     from fixahead.services import database, prepare_database
 
     settings = _settings()
     stop = _stop_event()
+    metrics = RoleMetrics("dispatch")
     with database(settings) as url, mail(settings) as (smtp, email, _sink):
         prepare_database(url)
-        run_dispatch(url, stop, smtp=smtp, email=email)
+        _serve_health(settings, metrics.registry, database_ready(url))
+        run_dispatch(url, stop, smtp=smtp, email=email, metrics=metrics)
 
 
 @run_app.command("web")
 def run_web_role() -> None:
     """Serve the dispatch board, the REST API and the customer pages."""
     import uvicorn
+    from prometheus_client import CollectorRegistry, ProcessCollector
 
     from fixahead.commands.web import build_web_app
+    from fixahead.health import database_ready
+    from fixahead.health import router as health_router
     from fixahead.scenario import link_secret
     from fixahead.services import database, prepare_database
 
@@ -154,6 +172,9 @@ def run_web_role() -> None:
     with database(settings) as url:
         prepare_database(url)
         app = build_web_app(settings, url, link_secret=link_secret(settings))
+        registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        app.include_router(health_router(registry, database_ready(url)))
         uvicorn.run(app, host=settings.web_host, port=settings.web_port,
                     log_level=settings.log_level.lower())
 
@@ -258,9 +279,9 @@ def _stored(pipeline: object) -> int:
 
 
 def _register_areas() -> None:
-    from fixahead.commands import devices, dispatch, rules, simulation, web
+    from fixahead.commands import devices, dispatch, evaluation, rules, simulation, web
 
-    for area in (devices, rules, simulation, dispatch, web):
+    for area in (devices, rules, simulation, dispatch, web, evaluation):
         area.register(app)
 
 

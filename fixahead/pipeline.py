@@ -90,6 +90,7 @@ class Pipeline:
                           protocol=MQTT311 if ends.embedded_broker else None, feed=False),
             on_commit=self._on_commit)
         self._device_ids: dict[int, tuple[str, str]] = {}
+        self._seen_incidents: set[str] = set()
         self._scheduler = None
 
     # --- ingest's thread --------------------------------------------------------------
@@ -145,9 +146,13 @@ class Pipeline:
         changes = rules.handle(c.ts_ms, c.device, c.metric, c.value, c.events)
         self.counters.incidents_changed += len(changes)
         for ch in changes:
-            if ch.change not in DISPATCHED_CHANGES:
-                continue
             inc = ch.incident
+            # An incident that opened and cleared within one batch comes out as a single
+            # change ("auto_cleared"): its first appearance is what dispatch must see.
+            first = inc.key not in self._seen_incidents
+            self._seen_incidents.add(inc.key)
+            if ch.change not in DISPATCHED_CHANGES and not first:
+                continue
             device_id, model_id = self._device(conn, inc.device)
             if not device_id:
                 continue

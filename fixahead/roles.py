@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import psycopg
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
 from devices.catalog import load_catalog
 from dispatch.email.render import EmailSettings
@@ -35,6 +36,25 @@ RULES = "rules"
 DISPATCH = "dispatch"
 
 
+class RoleMetrics:
+    """Prometheus metrics of a rules or dispatch worker, on a registry of its own."""
+
+    def __init__(self, role: str) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        r = self.registry
+        self.batches = Counter(f"fixahead_{role}_batches", "Batches consumed", registry=r)
+        self.items = Counter(f"fixahead_{role}_items",
+                             "Readings evaluated (rules) or incidents dispatched (dispatch)",
+                             registry=r)
+        self.changes = Counter(f"fixahead_{role}_changes",
+                               "Incident changes written (rules) or emails sent (dispatch)",
+                               registry=r)
+        self.position = Gauge(f"fixahead_{role}_position", "Last consumed log id", registry=r)
+        self.partitions = Gauge(f"fixahead_{role}_partitions", "Partitions held", registry=r)
+        self.errors = Counter(f"fixahead_{role}_errors", "Failed iterations", registry=r)
+
+
 def worker_name(role: str) -> str:
     """A name for this process in leases and logs."""
     import os
@@ -43,8 +63,9 @@ def worker_name(role: str) -> str:
 
 
 def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
-              checkpoint_every_s: float = 10.0) -> None:
+              checkpoint_every_s: float = 10.0, metrics: RoleMetrics | None = None) -> None:
     """Evaluate the rules over the ingest feed for the partitions this worker can lease."""
+    m = metrics or RoleMetrics(RULES)
     catalog = load_catalog()
     engine = Engine(compile_rules(load_packs(catalog), catalog), catalog)
     with psycopg.connect(database_url, autocommit=True) as conn, \
@@ -74,10 +95,15 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                                       range(partitions)])[part_of]
                     events = [e for e in b.events
                               if b.id > positions.get(e[1] % partitions, b.id)]
-                    service.handle(b.ts_ms[fresh], b.device[fresh], b.metric[fresh],
-                                   b.value[fresh], events)
+                    changes = service.handle(b.ts_ms[fresh], b.device[fresh], b.metric[fresh],
+                                             b.value[fresh], events)
                     for part in positions:
                         positions[part] = max(positions[part], b.id)
+                    m.batches.inc()
+                    m.items.inc(int(fresh.sum()))
+                    m.changes.inc(len(changes))
+                    m.position.set(b.id)
+                m.partitions.set(len(positions))
                 if time.monotonic() - last_checkpoint > checkpoint_every_s:
                     service.checkpoint()
                     save_positions(conn, RULES, {p: (positions[p], service.epochs[p])
@@ -93,25 +119,32 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
 
 
 def dispatch_new_incidents(conn: psycopg.Connection, after_id: int, guard: GapGuard,
-                           limit: int = 100) -> int:
+                           limit: int = 100, metrics: RoleMetrics | None = None) -> int:
     """Dispatch incidents opened or reopened after change `after_id`; return the new position."""
+    # the first recorded change of an incident counts as its opening: an incident that opened
+    # and cleared within one batch is recorded only as "auto_cleared"
     rows = conn.execute(
-        """SELECT c.id, c.change, i.key, d.device_id, d.model_id, i.fault, c.at
+        """SELECT c.id, c.change, i.key, d.device_id, d.model_id, i.fault, c.at,
+                  NOT EXISTS (SELECT 1 FROM incident_changes p
+                              WHERE p.key = c.key AND p.id < c.id) AS first
            FROM incident_changes c JOIN incidents i ON i.key = c.key
            JOIN devices d ON d.id = i.device
            WHERE c.id > %s ORDER BY c.id LIMIT %s""", (after_id, limit)).fetchall()
     take = guard.accept(after_id, [r[0] for r in rows])
-    for change_id, change, key, device_id, model_id, fault, at in rows[:take]:
-        if change in ("opened", "reopened"):
+    for change_id, change, key, device_id, model_id, fault, at, first in rows[:take]:
+        if change in ("opened", "reopened") or first:
             dispatch_incident(conn, incident_id=key, device_id=device_id, model_id=model_id,
                               code=fault, now=at)
+            if metrics is not None:
+                metrics.items.inc()
         after_id = change_id
     return after_id
 
 
 def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings,
-                 email: EmailSettings) -> None:
+                 email: EmailSettings, metrics: RoleMetrics | None = None) -> None:
     """Turn incidents into decisions and emails, deliver the outbox, run the jobs."""
+    m = metrics or RoleMetrics(DISPATCH)
     from contextlib import contextmanager
 
     @contextmanager
@@ -126,12 +159,22 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
         with psycopg.connect(database_url, autocommit=True) as conn:
             position = load_positions(conn, DISPATCH).get(0, 0)
             while not stop.is_set():
-                moved = dispatch_new_incidents(conn, position, guard)
-                busy = moved != position
-                if busy:
-                    position = moved
-                    save_positions(conn, DISPATCH, {0: (position, 0)})
-                deliver_due(conn, smtp, email, clock=lambda: datetime.now(UTC))
+                try:
+                    moved = dispatch_new_incidents(conn, position, guard, metrics=m)
+                    busy = moved != position
+                    if busy:
+                        position = moved
+                        save_positions(conn, DISPATCH, {0: (position, 0)})
+                        m.position.set(position)
+                    report = deliver_due(conn, smtp, email, clock=lambda: datetime.now(UTC))
+                    m.changes.inc(report.sent)
+                    m.batches.inc()
+                except psycopg.OperationalError:
+                    m.errors.inc()
+                    log.warning("database unavailable; retrying in 2 s")
+                    stop.wait(2.0)
+                    conn = psycopg.connect(database_url, autocommit=True)
+                    continue
                 if not busy:
                     stop.wait(0.5)
     finally:

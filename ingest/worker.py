@@ -103,6 +103,11 @@ class IngestWorker:
         self.shared = False
 
     @property
+    def connected(self) -> bool:
+        """Whether the MQTT connection is up."""
+        return self._connected.is_set()
+
+    @property
     def busy(self) -> bool:
         """Whether messages are waiting or a batch is being written."""
         return bool(self._inbox) or self._writing
