@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     embedded_pg_port: int = 54329
     embedded_mqtt_port: int = 18830
+    embedded_broker: Literal["auto", "amqtt", "mosquitto"] = Field(
+        default="auto",
+        description="With no MQTT URL: a local Mosquitto when installed (auto), else amqtt",
+    )
     db_pool_max: int = 8
 
     topic_prefix: str = "fixahead/v1"
