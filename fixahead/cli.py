@@ -181,7 +181,7 @@ def run_web_role() -> None:
 
 @app.command("bench")
 def bench(
-    name: Annotated[str, typer.Argument(help="Benchmark: " + ", ".join(BENCHMARKS))],
+    name: Annotated[str, typer.Argument(help="Benchmark: all, " + ", ".join(BENCHMARKS))],
     json_path: Annotated[Path, typer.Option("--json", help="Write the result here")],
     quick: Annotated[bool, typer.Option(help="A short run, for smoke tests")] = False,
 ) -> None:
@@ -189,11 +189,18 @@ def bench(
     import importlib
 
     settings = _settings()
-    if name not in BENCHMARKS:
-        raise typer.BadParameter(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}",
-                                 param_hint="NAME")
-    module = importlib.import_module(f"fixahead.bench.{name}")
-    result = module.run(settings, quick=quick)
+    if name != "all" and name not in BENCHMARKS:
+        raise typer.BadParameter(f"unknown benchmark {name!r}; known: all, "
+                                 f"{', '.join(BENCHMARKS)}", param_hint="NAME")
+    if name == "all":
+        results = {}
+        for each in BENCHMARKS:
+            typer.echo(f"bench {each} ...", err=True)
+            results[each] = importlib.import_module(f"fixahead.bench.{each}").run(
+                settings, quick=quick)
+        result = {"bench": "all", "results": results}
+    else:
+        result = importlib.import_module(f"fixahead.bench.{name}").run(settings, quick=quick)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2))
     typer.echo(json.dumps(result, indent=2))
