@@ -142,10 +142,12 @@ def run_rules_role() -> None:
 @run_app.command("dispatch")
 def run_dispatch_role() -> None:
     """Run a dispatch worker: incidents to decisions and emails, the outbox, the jobs."""
+    from dispatch.diagnostics_mqtt import serve as serve_diagnostics
     from fixahead.health import database_ready
+    from fixahead.pipeline import diagnostics_link
     from fixahead.roles import RoleMetrics, run_dispatch
     from fixahead.scenario import mail
-    from fixahead.services import database, prepare_database
+    from fixahead.services import Endpoints, database, prepare_database
 
     settings = _settings()
     stop = _stop_event()
@@ -153,6 +155,10 @@ def run_dispatch_role() -> None:
     with database(settings) as url, mail(settings) as (smtp, email, _sink):
         prepare_database(url)
         _serve_health(settings, metrics.registry, database_ready(url))
+        if settings.mqtt_url:  # remote diagnostics need the broker (as the platform account)
+            link = diagnostics_link(Endpoints(url, settings.mqtt_url, settings.mqtt_url),
+                                    settings.topic_prefix)
+            threading.Thread(target=serve_diagnostics, args=(link, stop), daemon=True).start()
         run_dispatch(url, stop, smtp=smtp, email=email, metrics=metrics)
 
 
@@ -286,9 +292,17 @@ def _stored(pipeline: object) -> int:
 
 
 def _register_areas() -> None:
-    from fixahead.commands import devices, dispatch, evaluation, rules, simulation, web
+    from fixahead.commands import (
+        devices,
+        diagnostics,
+        dispatch,
+        evaluation,
+        rules,
+        simulation,
+        web,
+    )
 
-    for area in (devices, rules, simulation, dispatch, web, evaluation):
+    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics):
         area.register(app)
 
 

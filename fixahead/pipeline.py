@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 import psycopg
 
 from devices.catalog import load_catalog
+from dispatch.diagnostics_mqtt import DiagnosticsLink
+from dispatch.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
@@ -39,6 +41,16 @@ from rules.service import RulesService
 log = logging.getLogger(__name__)
 
 DISPATCHED_CHANGES = ("opened", "reopened")
+
+
+def diagnostics_link(ends: Endpoints, prefix: str, *, clock: object = None) -> DiagnosticsLink:
+    """The remote-diagnostics link as the platform account (commands out, replies in)."""
+    kwargs: dict[str, object] = {"prefix": prefix, "listen_url": ends.database_url}
+    if clock is not None:
+        kwargs["clock"] = clock
+    return DiagnosticsLink.from_url(
+        lambda: psycopg.connect(ends.database_url, autocommit=True), ends.platform_mqtt_url,
+        **kwargs)
 
 
 class EventClock:
@@ -189,6 +201,11 @@ class Pipeline:
         self._scheduler = build_scheduler(self._connect, smtp=self.smtp, email=self.email,
                                           clock=self.clock.now)
         self._scheduler.start()
+        link = diagnostics_link(self.ends, self.settings.topic_prefix, clock=self.clock.now)
+        t = threading.Thread(target=serve_diagnostics, args=(link, self._stop),
+                             name="diagnostics", daemon=True)
+        t.start()
+        self._threads.append(t)
         if not self.worker.ready.wait(30):
             raise RuntimeError("the ingest worker did not subscribe within 30 s")
 

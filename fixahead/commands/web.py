@@ -86,6 +86,7 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
     from dispatch.customer_pages import PagesContext
     from dispatch.customer_pages import router as customer_router
     from dispatch.web.board_app import create_web_app
+    from dispatch.web.routes.diagnostics import router as diagnostics_router
 
     if secure_cookies is None:
         secure_cookies = settings.public_base_url.startswith("https://")
@@ -96,5 +97,6 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
 
     return create_web_app(database_url, secret=web_secret(settings),
                           secure_cookies=secure_cookies, tz=tz, sink=sink,
-                          extra_routers=[customer_router], pool_max=settings.db_pool_max,
+                          extra_routers=[customer_router, diagnostics_router],
+                          pool_max=settings.db_pool_max,
                           also=customer_pages)
