@@ -119,6 +119,14 @@ class DeviceStream:
             batch = ts // self.batch_ms
             cuts = np.flatnonzero(np.diff(batch)) + 1
             los, his = np.r_[0, cuts], np.r_[cuts, len(ts)]
+            # a device keeps to the protocol's limits: a long batch goes out as several
+            # messages (binary samples are 10 bytes; JSON ones about 60)
+            most = MAX_SAMPLES_BINARY if self.device.binary else MAX_SAMPLES_JSON
+            long = np.flatnonzero(his - los > most)
+            if len(long):
+                extra = np.concatenate([np.arange(los[k] + most, his[k], most) for k in long])
+                cuts = np.sort(np.concatenate([cuts, extra]))
+                los, his = np.r_[0, cuts], np.r_[cuts, len(ts)]
             made = np.maximum(np.minimum((batch[los] + 1) * self.batch_ms, w.end_ms - 1),
                               ts[his - 1])
             ts = ts + np.repeat(skew_at(made, self.network), his - los)
@@ -175,6 +183,10 @@ class DeviceStream:
                                        self.topics["status"],
                                        protocol.encode_status(protocol.Status(online, at))))
         return out
+
+
+MAX_SAMPLES_BINARY = 1000  # the protocol's default limit on samples per message
+MAX_SAMPLES_JSON = 400  # keeps a JSON message well under the 64 KiB size limit
 
 
 class Traffic:

@@ -116,3 +116,19 @@ def test_encode_run_lists_devices_and_counts_unique_messages_and_samples() -> No
     samples = sum(len(protocol.decode_telemetry(p, 10_000).ts_ms) for t, p in run.messages
                   if t.endswith("/telemetry"))
     assert run.samples < samples  # the duplicates' samples are not counted twice
+
+
+def test_long_batches_are_split_to_keep_within_the_protocol_limits() -> None:
+    from devices.protocol import Limits
+
+    limits = Limits()
+    sc = scenario(8, 2, seed=4)
+    sizes = []
+    for m in Traffic(sc, batch_s=6 * 3600):  # six hours of samples per batch
+        if m.channel != "telemetry":
+            continue
+        decoded = protocol.decode_telemetry(m.payload, limits.max_samples)
+        assert len(m.payload) <= limits.max_message_bytes
+        sizes.append(len(decoded.values))
+    assert max(sizes) <= limits.max_samples
+    assert sum(1 for n in sizes if n >= 400) > 0  # the split is exercised, not avoided
