@@ -28,6 +28,7 @@ from ingest.worker import IngestWorker
 from ingest.writer import Committed
 
 NAMES = ["motor_current", "water_inflow", "drain_time", "vibration"]
+WINDOW = 30_000  # unacked QoS 1 publishes at most
 
 
 def _encode(device_id: str, seq: int, samples: int, ts: int, binary: bool, prefix: str
@@ -48,8 +49,19 @@ def _publisher(url: str, prefix: str, devices: int, messages: int, samples: int,
     """Child process: pre-encode (unless paced), then publish and report timings."""
     addr = parse_mqtt_url(url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{seq0}")
-    client.max_inflight_messages_set(0)  # paho requeues O(n) per ack when capped
+    # paho rescans its whole queue on every ack when the in-flight window is capped, so the
+    # window is kept here instead: never more than WINDOW unacked (packet ids are 16 bits)
+    client.max_inflight_messages_set(0)
     client.max_queued_messages_set(0)
+    acked = [0]
+    window = threading.Condition()
+
+    def on_publish(c: mqtt.Client, u: object, mid: int, rc: object, p: object) -> None:
+        with window:
+            acked[0] += 1
+            window.notify()
+
+    client.on_publish = on_publish
     client.connect(addr.host, addr.port)
     client.loop_start()
     ids = [f"bench-{d:05d}" for d in range(devices)]
@@ -71,6 +83,9 @@ def _publisher(url: str, prefix: str, devices: int, messages: int, samples: int,
                                      int(time.time() * 1000), (i % 2 == 0), prefix)
         else:
             topic, payload = encoded[i]
+        if i - acked[0] >= WINDOW:
+            with window:
+                window.wait_for(lambda n=i: n - acked[0] < WINDOW, timeout=60)
         info = client.publish(topic, payload, qos=1)
     if info is not None:
         info.wait_for_publish(120)
