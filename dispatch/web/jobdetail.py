@@ -124,4 +124,19 @@ def job_detail(conn: psycopg.Connection, incident_id: str, *, visit_id: int | No
     return {"incident_id": incident_id, "visit": visit, "decisions": decisions,
             "incident": incident, "device": device, "household": household,
             "customer": customer, "fault": fault, "entry": entry, "self_help": self_help,
-            "emails": emails, "answers": answers, "chart": chart_svg}
+            "emails": emails, "answers": answers, "chart": chart_svg,
+            "diagnostics": diagnostics(conn, incident_id, device)}
+
+
+def diagnostics(conn: psycopg.Connection, incident_id: str, device: dict[str, Any] | None
+                ) -> list[dict[str, Any]]:
+    """The remote-diagnostics requests of this job: state, why it waits, what was found."""
+    from dispatch.diagnostics import findings, waiting_reason
+    from dispatch.diagnostics_store import device_online, requests_for
+
+    if device is None:
+        return []
+    online = device_online(conn, device["device_id"])
+    return [{"request": r, "kind": r.kind.value, "state": r.state.value,
+             "why": waiting_reason(r, online=online), "findings": findings(r)}
+            for r in requests_for(conn, incident_id=incident_id, limit=10)]

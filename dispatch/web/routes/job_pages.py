@@ -69,6 +69,26 @@ def dispatch(request: Request, incident_id: str, conn: ConnDep,
     return _after(vid, incident_id, "dispatched")
 
 
+@router.post("/jobs/incident/{incident_id:path}/diagnostics")
+def ask_diagnostics(request: Request, incident_id: str, conn: ConnDep,
+                    session: SchedulerChange, kind: Annotated[str, Form()]) -> Response:
+    """Ask the job's appliance for a snapshot or a self-test (sent when it is online)."""
+    from dispatch.diagnostics_store import UnknownDevice, create_request
+
+    row = conn.execute("SELECT d.device_id FROM incidents i JOIN devices d ON d.id = i.device "
+                       "WHERE i.key = %s", (incident_id,)).fetchone()
+    if row is None:
+        return job_page_response(request, conn, session, incident_id=incident_id,
+                                 error="This job has no appliance to ask.", status=409)
+    try:
+        create_request(conn, device_id=row[0], kind=kind, now=web_context(request).clock(),
+                       actor=session.user.actor, incident_id=incident_id)
+    except (UnknownDevice, ValueError) as exc:
+        return job_page_response(request, conn, session, incident_id=incident_id,
+                                 error=str(exc), status=409)
+    return _after(None, incident_id, "diagnostics asked for")
+
+
 @router.post("/jobs/{visit_id}/start")
 def start(request: Request, visit_id: int, conn: ConnDep, session: SchedulerChange) -> Response:
     """The technician started work."""

@@ -213,3 +213,23 @@ def test_ten_wrong_passwords_lock_the_account_for_a_while(web: TestClient, conn)
     subjects = {s for (s,) in conn.execute(
         "SELECT subject_id FROM audit_log WHERE action = 'user.login_failed'")}
     assert len(subjects) == 1 and "@" not in subjects.pop()  # no email in the audit log
+
+
+def test_a_scheduler_asks_the_appliance_for_diagnostics_from_the_job_page(web: TestClient,
+                                                                          conn) -> None:
+    people = add_people(conn)
+    job = seed_job(conn, now=now_utc())
+    csrf = login(web, people["scheduler"])
+    r = web.post(f"/jobs/incident/{job.incident_key}/diagnostics",
+                 data={"csrf_token": csrf, "kind": "diagnostics_snapshot"},
+                 follow_redirects=False)
+    assert r.status_code == 303, r.text
+    rows = conn.execute("SELECT kind, incident_id FROM diagnostic_requests "
+                        "WHERE requested_by = %s", ("user:2:scheduler@fix.example",)).fetchall()
+    assert rows == [("diagnostics_snapshot", job.incident_key)]
+    page = web.get(f"/jobs/{job.visit_id}").text
+    assert "Remote diagnostics" in page and "diagnostics_snapshot" in page
+    assert "waiting" in page  # the simulated device never answers here
+    r = web.post(f"/jobs/incident/{job.incident_key}/diagnostics",
+                 data={"kind": "self_test"}, follow_redirects=False)
+    assert r.status_code == 403  # no CSRF token, no request
