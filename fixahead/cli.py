@@ -264,8 +264,10 @@ def up(
             out = settings.data_dir / "simulations" / f"demo-s{seed}-{window.start_ms}"
 
             def demo() -> None:
-                provision(ends, settings, spec, window)
-                publish(ends, settings, spec, window, out)
+                _fleet, secrets = provision(ends, settings, spec, window)
+                # up to 200 appliances answer remote diagnostics, each on its own connection
+                publish(ends, settings, spec, window, out,
+                        answering=secrets if len(secrets) <= 200 else None, stop=stop)
 
             run_in_background(demo)
             typer.echo(f"demo fleet: {households} households, {days:g} simulated days "

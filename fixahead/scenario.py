@@ -85,24 +85,30 @@ def mail(settings: Settings) -> Iterator[tuple[SmtpSettings, EmailSettings, obje
 
 
 def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object
-              ) -> tuple[object, dict[str, int]]:
-    """Register the fleet's devices, their households and customers, and technicians."""
+              ) -> tuple[object, dict[str, str]]:
+    """Register the fleet's devices (fresh secrets, returned), their households and
+    customers, and technicians."""
     fleet = build_fleet(spec.households, window, spec.seed, load_catalog())  # type: ignore[arg-type]
     from fixahead.commands.simulation import provision as register_fleet
 
-    register_fleet(ends.database_url, [(d.device_id, d.model_id) for d in fleet.devices])
+    secrets = register_fleet(ends.database_url,
+                             [(d.device_id, d.model_id) for d in fleet.devices])
     by_household: dict[str, list[str]] = {}
     for d in fleet.devices:
         by_household.setdefault(household_key(fleet.tag, d.household), []).append(d.device_id)
     with psycopg.connect(ends.database_url, autocommit=True) as conn:
-        created = provision_world(conn, by_household, spec.seed)
+        provision_world(conn, by_household, spec.seed)
     ends.refresh_broker_accounts(settings.topic_prefix)
-    return fleet, created
+    return fleet, secrets
 
 
 def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object, out: Path,
-            on_progress: Callable[[Progress], None] | None = None) -> Progress:
-    """Plan the scenario, write its ground truth to `out`, and publish it."""
+            on_progress: Callable[[Progress], None] | None = None,
+            answering: dict[str, str] | None = None, stop: threading.Event | None = None
+            ) -> Progress:
+    """Plan the scenario, write its ground truth to `out`, and publish it. With `answering`
+    (device secrets), the appliances also answer diagnostics commands as themselves, until
+    `stop` is set."""
     run = RunSpec(households=spec.households, window=window, seed=spec.seed,  # type: ignore[arg-type]
                   speed=spec.speed, url=ends.platform_mqtt_url, prefix=settings.topic_prefix,
                   fault_rate=spec.fault_rate, network_rate=spec.network_rate,
@@ -110,7 +116,21 @@ def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: obj
     scenario = scenario_for(run)
     write_ground_truth(out, scenario, speed=spec.speed, days=spec.days,
                        prefix=settings.topic_prefix)
-    return publish_scenario(run, scenario, on_progress=on_progress)
+    if answering is None:
+        return publish_scenario(run, scenario, on_progress=on_progress)
+    from simulator.commands import responder_for
+
+    # the responder connects as each device (its own credentials, its own topics)
+    responder = responder_for(scenario, ends.platform_mqtt_url, answering,
+                              prefix=settings.topic_prefix)
+    responder.start()
+    try:
+        progress = publish_scenario(run, scenario, on_progress=on_progress)
+        if stop is not None:
+            stop.wait()  # keep answering after the replay, for the life of the demo
+        return progress
+    finally:
+        responder.stop(offline=True)
 
 
 def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) -> None:
