@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 TEMPLATE = """\
@@ -73,3 +79,38 @@ def write_config(out: Path, *, port: int = 1883, **kwargs: object) -> Path:
     path = out / "mosquitto.conf"
     path.write_text(render_config(port=port, persistence_dir=data.resolve(), **kwargs))  # type: ignore[arg-type]
     return path
+
+
+def mosquitto_binary() -> str | None:
+    """The mosquitto executable, if installed."""
+    found = shutil.which("mosquitto")
+    return found or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+
+
+@contextlib.contextmanager
+def running(conf: Path, port: int, *, log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run Mosquitto with `conf` until the block ends; wait until it accepts connections."""
+    binary = mosquitto_binary()
+    if binary is None:
+        raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
+    with open(log or os.devnull, "ab") as err:
+        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                                stderr=err)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"mosquitto did not start on port {port} "
+                                       f"(config {conf})") from None
+                time.sleep(0.05)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -72,6 +72,8 @@ def broker(settings: Settings, database_url: str) -> Iterator[Endpoints]:
     if settings.mqtt_url:
         yield Endpoints(database_url, settings.mqtt_url, settings.mqtt_url)
         return
+    from fixahead.mosquitto import mosquitto_binary
+
     if settings.embedded_broker == "mosquitto" or (
             settings.embedded_broker == "auto" and mosquitto_binary()):
         with local_mosquitto(settings, database_url) as ends:
@@ -103,60 +105,23 @@ def broker(settings: Settings, database_url: str) -> Iterator[Endpoints]:
         embedded.stop()
 
 
-def mosquitto_binary() -> str | None:
-    """The mosquitto executable, if installed."""
-    import shutil
-
-    found = shutil.which("mosquitto")
-    return found or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-
-
 @contextlib.contextmanager
 def local_mosquitto(settings: Settings, database_url: str) -> Iterator[Endpoints]:
     """Mosquitto started with the project's config and the registry's accounts (MQTT 5,
     shared subscriptions, no message drops), for as long as the block runs."""
-    import socket
-    import subprocess
-    import time
+    from fixahead.broker_auth import INGEST, PLATFORM, service_passwords, write_broker_files
+    from fixahead.mosquitto import running
 
-    from fixahead.broker_auth import INGEST, PLATFORM, write_broker_files
-
-    binary = mosquitto_binary()
-    if binary is None:
-        raise RuntimeError("FIXAHEAD_EMBEDDED_BROKER=mosquitto but mosquitto is not installed "
-                           "(apt-get install mosquitto)")
     broker_dir = settings.data_dir / "mosquitto"
     port = settings.embedded_mqtt_port
     with psycopg.connect(database_url, autocommit=True) as conn:
         conf = write_broker_files(conn, broker_dir, port, prefix=settings.topic_prefix)
-    from fixahead.broker_auth import service_passwords
-
     passwords = service_passwords(broker_dir)
-    with open(broker_dir / "mosquitto.log", "ab") as log_file:
-        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                stderr=log_file)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"mosquitto did not start on port {port}; see "
-                                   f"{broker_dir / 'mosquitto.log'}") from None
-            time.sleep(0.05)
-    log.info("local Mosquitto on 127.0.0.1:%d (registry accounts, %s)", port, conf)
-    try:
+    with running(conf, port, log=broker_dir / "mosquitto.log") as proc:
+        log.info("local Mosquitto on 127.0.0.1:%d (registry accounts, %s)", port, conf)
         yield Endpoints(database_url, _with_credentials(port, INGEST, passwords[INGEST]),
                         _with_credentials(port, PLATFORM, passwords[PLATFORM]), broker_dir,
                         embedded_broker=False, broker_pid=proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def prepare_database(url: str) -> None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import shutil
 import socket
-import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from fixahead.mosquitto import mosquitto_binary, running, write_config
 from fixahead.settings import Settings
 
 
@@ -58,9 +56,7 @@ def bench_broker(settings: Settings) -> Iterator[tuple[str, str]]:
     if settings.mqtt_url:
         yield settings.mqtt_url, "configured"
         return
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
-                                           if os.path.exists("/usr/sbin/mosquitto") else None)
-    if binary is None:
+    if mosquitto_binary() is None:
         from fixahead.embedded_mqtt import EmbeddedBroker
 
         broker = EmbeddedBroker(_free_port())
@@ -70,27 +66,10 @@ def bench_broker(settings: Settings) -> Iterator[tuple[str, str]]:
         finally:
             broker.stop()
         return
-    from fixahead.mosquitto import write_config
-
     with tempfile.TemporaryDirectory(prefix="fxbench-mq-") as tmp:
         port = _free_port()
-        conf = write_config(Path(tmp), port=port)
-        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+        with running(write_config(Path(tmp), port=port), port):
             yield f"mqtt://127.0.0.1:{port}", "mosquitto (project config)"
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -8,9 +8,7 @@ flight). Uses FIXAHEAD_MQTT_URL, else a temporary Mosquitto with the project's c
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,30 +29,14 @@ def _broker(settings: Settings) -> Iterator[str]:
     if settings.mqtt_url:
         yield settings.mqtt_url
         return
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(binary).exists():
-        raise RuntimeError("no FIXAHEAD_MQTT_URL and no mosquitto binary (apt install mosquitto)")
-    from fixahead.mosquitto import write_config
+    from fixahead.mosquitto import mosquitto_binary, running, write_config
 
+    if mosquitto_binary() is None:
+        raise RuntimeError("no FIXAHEAD_MQTT_URL and no mosquitto binary (apt install mosquitto)")
     with tempfile.TemporaryDirectory(prefix="fxbench-") as tmp:
         port = _free_port()
-        conf = write_config(Path(tmp), port=port)
-        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
+        with running(write_config(Path(tmp), port=port), port):
             yield f"mqtt://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 def _paho_rate(url: str, messages: list[tuple[str, bytes]]) -> float:

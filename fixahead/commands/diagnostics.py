@@ -7,11 +7,12 @@ import contextlib
 import getpass
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+
+from fixahead.commands import connection as _conn
 
 diagnostics_app = typer.Typer(help="Remote diagnostics over MQTT.", no_args_is_help=True)
 
@@ -19,19 +20,6 @@ diagnostics_app = typer.Typer(help="Remote diagnostics over MQTT.", no_args_is_h
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.add_typer(diagnostics_app, name="diagnostics")
-
-
-@contextlib.contextmanager
-def _conn() -> Iterator[Any]:
-    import psycopg
-
-    from fixahead.cli import _settings
-    from fixahead.services import database, prepare_database
-
-    with database(_settings()) as url:
-        prepare_database(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            yield conn
 
 
 def _doc(req: Any) -> dict[str, Any]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
 import typer
+
+from fixahead.commands import connection as _conn
 
 dispatch_app = typer.Typer(help="Dispatch: technicians, visits, availability, email.",
                            no_args_is_help=True)
@@ -19,20 +20,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.add_typer(dispatch_app, name="dispatch")
-
-
-@contextlib.contextmanager
-def _conn() -> Iterator[Any]:
-    """An autocommit connection to the configured (or embedded) database, migrated."""
-    import psycopg
-
-    from fixahead.cli import _settings
-    from fixahead.services import database, prepare_database
-
-    with database(_settings()) as url:
-        prepare_database(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            yield conn
 
 
 def _setting(name: str, given: Any, default: Any = None) -> Any:

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from fixahead.commands import connection as _conn
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -25,19 +25,6 @@ ROLES_HELP = "admin (everything), scheduler (move and finish jobs, incidents), v
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.add_typer(web_app, name="web")
-
-
-@contextlib.contextmanager
-def _conn() -> Iterator[Any]:
-    import psycopg
-
-    from fixahead.cli import _settings
-    from fixahead.services import database, prepare_database
-
-    with database(_settings()) as url:
-        prepare_database(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            yield conn
 
 
 @web_app.command("user-add")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from fixahead.mosquitto import write_config
+from fixahead.mosquitto import mosquitto_binary, write_config
 
 
 def free_port() -> int:
@@ -87,13 +85,6 @@ class Mosquitto:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
-
-
-def mosquitto_binary() -> str | None:
-    """Path of the mosquitto binary, if installed."""
-    return shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
-    )
 
 
 @contextmanager
