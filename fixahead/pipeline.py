@@ -34,7 +34,7 @@ from ingest.mqttclient import MQTT311
 from ingest.worker import IngestWorker
 from ingest.writer import Committed
 from rules.compiler import compile_rules
-from rules.engine import Engine
+from rules.engine import Engine, batch_time
 from rules.loader import load_packs
 from rules.service import RulesService
 
@@ -151,10 +151,8 @@ class Pipeline:
                 rules.close()
 
     def _handle(self, rules: RulesService, conn: psycopg.Connection, c: Committed) -> None:
-        newest = [int(c.ts_ms.max())] if len(c.ts_ms) else []
-        newest += [e[0] for e in c.events]
-        if newest:
-            self.clock.advance(max(newest))
+        if len(c.ts_ms) or c.events:  # the bulk of the batch, as the rule engine's clock
+            self.clock.advance(batch_time(c.ts_ms, [e[0] for e in c.events]))
         changes = rules.handle(c.ts_ms, c.device, c.metric, c.value, c.events)
         self.counters.incidents_changed += len(changes)
         for ch in changes:

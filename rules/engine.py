@@ -46,6 +46,17 @@ def collapse(changes: list[IncidentChange]) -> list[IncidentChange]:
     return list(out.values())
 
 
+def batch_time(ts_ms: np.ndarray, event_ms: list[int]) -> int:
+    """The event time a batch moves the engine's clock to: the median of its timestamps.
+
+    Not the maximum: one device with its clock hours ahead would otherwise make every other
+    device look silent at once. The median lags the newest reading by about half a batch's
+    span (minutes), which no time-driven rule here is sensitive to.
+    """
+    stamps = np.concatenate([np.asarray(ts_ms, np.int64), np.asarray(event_ms, np.int64)])
+    return int(np.median(stamps))
+
+
 class Engine:
     """Per-device rule state and incidents for the devices assigned to it."""
 
@@ -113,10 +124,8 @@ class Engine:
                 np.array([e[0] for e in errors], np.int64),
                 np.array([e[1] for e in errors], np.int64), [str(e[4]) for e in errors]))
         signals += [s for s in map(self._event_signal, events) if s is not None]
-        latest = [int(ts_ms.max())] if len(ts_ms) else []
-        latest += [e[0] for e in events]
-        if latest:
-            self.now_ms = max(self.now_ms, *latest)
+        if len(ts_ms) or events:
+            self.now_ms = max(self.now_ms, batch_time(ts_ms, [e[0] for e in events]))
         if self.now_ms - self._ticked_ms >= TICK_EVERY_MS:
             signals += self._signals(self.evaluator.tick(self.now_ms))
             self._ticked_ms = self.now_ms
