@@ -54,7 +54,8 @@ def batch_time(ts_ms: np.ndarray, event_ms: list[int]) -> int:
     span (minutes), which no time-driven rule here is sensitive to.
     """
     stamps = np.concatenate([np.asarray(ts_ms, np.int64), np.asarray(event_ms, np.int64)])
-    return int(np.median(stamps))
+    step = max(1, len(stamps) // 1024)  # a strided sample keeps this O(1) per batch
+    return int(np.median(stamps[::step]))
 
 
 class Engine:
