@@ -9,33 +9,28 @@ so a simulated month runs its holds, quiet hours and reminders in simulated time
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
 
-from devices.catalog import load_catalog
 from dispatch.diagnostics_mqtt import DiagnosticsLink
 from dispatch.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
 from dispatch.service import dispatch_incident
-from fixahead.services import Endpoints
+from fixahead.services import Endpoints, connector
 from fixahead.settings import Settings
-from fixahead.wiring import ingest_config
+from fixahead.wiring import ingest_config, standard_engine
 from ingest.mqttclient import MQTT311
 from ingest.worker import IngestWorker
 from ingest.writer import Committed
-from rules.compiler import compile_rules
-from rules.engine import Engine, batch_time
-from rules.loader import load_packs
+from rules.engine import batch_time
 from rules.service import RulesService
 
 log = logging.getLogger(__name__)
@@ -130,9 +125,7 @@ class Pipeline:
         url = self.ends.database_url
         with psycopg.connect(url, autocommit=True) as rules_conn, \
                 psycopg.connect(url, autocommit=True) as conn:
-            catalog = load_catalog()
-            engine = Engine(compile_rules(load_packs(catalog), catalog), catalog)
-            rules = RulesService(rules_conn, engine, owner=self.owner)
+            rules = RulesService(rules_conn, standard_engine(), owner=self.owner)
             rules.claim()
             try:
                 while not stop.is_set() or not self._queue.empty():
@@ -184,11 +177,6 @@ class Pipeline:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection]:
-        with psycopg.connect(self.ends.database_url, autocommit=True) as conn:
-            yield conn
-
     def start(self) -> None:
         """Start every thread and the scheduled jobs; returns once ingest is subscribed."""
         for name, target in (("ingest", self.worker.run), ("process", self._process),
@@ -196,7 +184,8 @@ class Pipeline:
             t = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
             t.start()
             self._threads.append(t)
-        self._scheduler = build_scheduler(self._connect, smtp=self.smtp, email=self.email,
+        self._scheduler = build_scheduler(connector(self.ends.database_url), smtp=self.smtp,
+                                          email=self.email,
                                           clock=self.clock.now)
         self._scheduler.start()
         link = diagnostics_link(self.ends, self.settings.topic_prefix, clock=self.clock.now)

@@ -19,15 +19,13 @@ import numpy as np
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
-from devices.catalog import load_catalog
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
 from dispatch.service import dispatch_incident
 from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
-from rules.compiler import compile_rules
-from rules.engine import Engine
-from rules.loader import load_packs
+from fixahead.services import connector
+from fixahead.wiring import standard_engine
 from rules.service import RulesService
 
 log = logging.getLogger(__name__)
@@ -66,8 +64,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
               checkpoint_every_s: float = 10.0, metrics: RoleMetrics | None = None) -> None:
     """Evaluate the rules over the ingest feed for the partitions this worker can lease."""
     m = metrics or RoleMetrics(RULES)
-    catalog = load_catalog()
-    engine = Engine(compile_rules(load_packs(catalog), catalog), catalog)
+    engine = standard_engine()
     with psycopg.connect(database_url, autocommit=True) as conn, \
             psycopg.connect(database_url, autocommit=True) as listen:
         listen.execute("LISTEN ingest_feed")
@@ -145,37 +142,32 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
                  email: EmailSettings, metrics: RoleMetrics | None = None) -> None:
     """Turn incidents into decisions and emails, deliver the outbox, run the jobs."""
     m = metrics or RoleMetrics(DISPATCH)
-    from contextlib import contextmanager
-
-    @contextmanager
-    def connect():  # type: ignore[no-untyped-def]
-        with psycopg.connect(database_url, autocommit=True) as c:
-            yield c
-
-    scheduler = build_scheduler(connect, smtp=smtp, email=email)
+    scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email)
     scheduler.start()
     guard = GapGuard()
+    position: int | None = None
     try:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            position = load_positions(conn, DISPATCH).get(0, 0)
-            while not stop.is_set():
-                try:
-                    moved = dispatch_new_incidents(conn, position, guard, metrics=m)
-                    busy = moved != position
-                    if busy:
-                        position = moved
-                        save_positions(conn, DISPATCH, {0: (position, 0)})
-                        m.position.set(position)
-                    report = deliver_due(conn, smtp, email, clock=lambda: datetime.now(UTC))
-                    m.changes.inc(report.sent)
-                    m.batches.inc()
-                except psycopg.OperationalError:
-                    m.errors.inc()
-                    log.warning("database unavailable; retrying in 2 s")
-                    stop.wait(2.0)
-                    conn = psycopg.connect(database_url, autocommit=True)
-                    continue
-                if not busy:
-                    stop.wait(0.5)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(database_url, autocommit=True) as conn:
+                    if position is None:
+                        position = load_positions(conn, DISPATCH).get(0, 0)
+                    while not stop.is_set():
+                        moved = dispatch_new_incidents(conn, position, guard, metrics=m)
+                        busy = moved != position
+                        if busy:
+                            position = moved
+                            save_positions(conn, DISPATCH, {0: (position, 0)})
+                            m.position.set(position)
+                        report = deliver_due(conn, smtp, email,
+                                             clock=lambda: datetime.now(UTC))
+                        m.changes.inc(report.sent)
+                        m.batches.inc()
+                        if not busy:
+                            stop.wait(0.5)
+            except psycopg.OperationalError:
+                m.errors.inc()
+                log.warning("database unavailable; reconnecting in 2 s")
+                stop.wait(2.0)
     finally:
         scheduler.shutdown(wait=True)

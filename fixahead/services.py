@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -122,6 +122,17 @@ def local_mosquitto(settings: Settings, database_url: str) -> Iterator[Endpoints
         yield Endpoints(database_url, _with_credentials(port, INGEST, passwords[INGEST]),
                         _with_credentials(port, PLATFORM, passwords[PLATFORM]), broker_dir,
                         embedded_broker=False, broker_pid=proc.pid)
+
+
+def connector(url: str) -> Callable[[], contextlib.AbstractContextManager[psycopg.Connection]]:
+    """A factory of autocommit connections to `url` (what scheduled jobs take)."""
+
+    @contextlib.contextmanager
+    def connect() -> Iterator[psycopg.Connection]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            yield conn
+
+    return connect
 
 
 def prepare_database(url: str) -> None:

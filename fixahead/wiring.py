@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from devices.protocol import Limits
 from fixahead.settings import Settings
 from ingest.mqtturl import BrokerAddress, parse_mqtt_url
 from ingest.worker import IngestConfig
+
+if TYPE_CHECKING:
+    from rules.engine import Engine
 
 
 def limits(settings: Settings) -> Limits:
@@ -41,3 +46,15 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
         protocol=protocol,
         feed=settings.ingest_feed if feed is None else feed,
     )
+
+
+def standard_engine() -> Engine:
+    """A rule engine with the packaged rule packs over the packaged catalog."""
+    # imported here: only rule workers pay for loading Numba, not ingest or web processes
+    from devices.catalog import load_catalog
+    from rules.compiler import compile_rules
+    from rules.engine import Engine
+    from rules.loader import load_packs
+
+    catalog = load_catalog()
+    return Engine(compile_rules(load_packs(catalog), catalog), catalog)
