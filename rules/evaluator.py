@@ -16,6 +16,7 @@ import numpy as np
 
 from rules.compiler import CompiledRules
 from rules.kernels.batch import evaluate
+from rules.kernels.order import device_time_ordered
 from rules.kernels.timed import events, tick
 
 NO_TIME = np.iinfo(np.int64).min
@@ -54,6 +55,7 @@ class Evaluator:
         self.st = np.repeat(self.templates[-1:], capacity, axis=0)
         # compact per-slot arrays, so that a tick over every device stays in cache
         self.seen = np.full(capacity, -1.0)        # last reading time (ms), -1: never
+        self.order_scratch = np.full(capacity, np.iinfo(np.int64).min)  # device_time_ordered
         self.tbits = np.zeros(capacity, np.int64)  # silent predicates that are on
         self.due = np.full(capacity, np.inf)       # when an error count may next drop
         self.slot_model = np.full(capacity, -1, np.int32)
@@ -86,6 +88,8 @@ class Evaluator:
         pad = new - cap
         self.st = np.vstack([self.st, np.repeat(self.templates[-1:], pad, axis=0)])
         self.seen = np.concatenate([self.seen, np.full(pad, -1.0)])
+        self.order_scratch = np.concatenate([self.order_scratch,
+                                             np.full(pad, np.iinfo(np.int64).min)])
         self.tbits = np.concatenate([self.tbits, np.zeros(pad, np.int64)])
         self.due = np.concatenate([self.due, np.full(pad, np.inf)])
         self.slot_model = np.concatenate([self.slot_model, np.full(pad, -1, np.int32)])
@@ -137,11 +141,16 @@ class Evaluator:
 
     def evaluate(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
                  value: np.ndarray) -> Transitions:
-        """Feed a batch of readings, in arrival order."""
+        """Feed a batch of readings in time order per device (stably sorted when it is not:
+        ingest commits rows by device and metric, and a rule over two metrics must see them
+        as they happened)."""
         ts = np.ascontiguousarray(ts_ms, np.int64)
         dev = np.ascontiguousarray(device, np.int32)
         mt = np.ascontiguousarray(metric, np.int16)
         val = np.ascontiguousarray(value, np.float64)
+        if not device_time_ordered(ts, dev, self.slot_of, self.order_scratch):
+            order = np.lexsort((ts, dev))
+            ts, dev, mt, val = ts[order], dev[order], mt[order], val[order]
         c = self.c
         return self._collect(lambda start, *o: evaluate(
             ts, dev, mt, val, start, self.slot_of, self.slot_model, c.model_width, self.seen,

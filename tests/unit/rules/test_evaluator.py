@@ -56,9 +56,42 @@ def test_error_counts_fire_within_their_window_and_expire_after_it(standard) -> 
 def test_late_and_duplicate_readings_are_counted_and_not_fed(standard) -> None:
     ev = Evaluator(standard)
     ev.assign(np.array([1]), ["FR-300"])
-    ts = np.array([T0 + 2000, T0 + 1000, T0 + 2000, T0 + 3000])
-    ev.evaluate(ts, np.full(4, 1), np.full(4, 2), np.array([-18.0, 99.0, 99.0, -18.0]))
+    ev.evaluate(np.array([T0 + 2000, T0 + 3000]), np.full(2, 1), np.full(2, 2),
+                np.array([-18.0, -18.0]))
+    # a later batch: one reading before the watermark, one at it, one new
+    ts = np.array([T0 + 1000, T0 + 3000, T0 + 4000])
+    ev.evaluate(ts, np.full(3, 1), np.full(3, 2), np.array([99.0, 99.0, -18.0]))
     assert ev.late_samples == 2
+
+
+def test_a_batch_is_taken_in_time_order_per_device_whatever_its_row_order(standard) -> None:
+    """Ingest commits rows by device and metric; a rule over two metrics (the water heater's
+    element: no current AND a cold tank, each for an hour) must see them as they happened.
+    An ordinary heat-up: idle element, then a big draw drops the tank and the element runs."""
+    minutes = np.arange(0, 240, 2)
+    ts = T0 + minutes * 60_000
+    tank = np.where(minutes < 60, 58.0, 25.0 + 0.24 * np.maximum(0, minutes - 60))
+    current = np.where(minutes < 60, 0.0, 8.7)
+    rows = [(t, 1, v) for t, v in zip(ts, tank, strict=True)]
+    rows += [(t, 3, v) for t, v in zip(ts, current, strict=True)]
+    by_time = sorted(rows, key=lambda r: (r[0], r[1]))
+    by_metric = sorted(rows, key=lambda r: (r[1], r[0]))
+    flips = []
+    for order in (by_time, by_metric):
+        ev = Evaluator(standard)
+        ev.assign(np.array([4]), ["WH-200"])
+        a = np.array(order)
+        flips.append(_ids(standard, ev.evaluate(a[:, 0].astype(np.int64), np.full(len(a), 4),
+                                                 a[:, 1].astype(np.int64), a[:, 2])))
+    assert flips[0] == flips[1] == []
+    # and a dead element (no current while the tank stays cold) does fire, in either order
+    ev = Evaluator(standard)
+    ev.assign(np.array([4]), ["WH-200"])
+    dead = [(t, m, 0.0 if m == 3 else min(v, 25.0)) for t, m, v in rows]
+    a = np.array(sorted(dead, key=lambda r: (r[1], r[0])))
+    tr = ev.evaluate(a[:, 0].astype(np.int64), np.full(len(a), 4), a[:, 1].astype(np.int64),
+                     a[:, 2])
+    assert _ids(standard, tr) == [(4, "element_fault", 1)]
 
 
 def test_a_freezer_drifting_warm_opens_a_prediction_days_ahead(standard) -> None:
