@@ -13,6 +13,7 @@ from dispatch.availability import Availability, AvailabilityConfig, population_p
 from dispatch.types import CustomerInfo
 
 DEFAULT_AVAILABILITY = AvailabilityConfig()
+DEFAULT_MAX_AGE = timedelta(hours=6)  # the refresh job's period
 
 
 def save_availability(conn: psycopg.Connection, customer_id: str, a: Availability, *,
@@ -27,33 +28,49 @@ def save_availability(conn: psycopg.Connection, customer_id: str, a: Availabilit
         (customer_id, a.tz, a.p_home.tolist(), a.confidence.tolist(), a.events, now))
 
 
-def load_availability(conn: psycopg.Connection, customer_id: str) -> Availability | None:
-    """A household's stored availability, if any."""
-    row = conn.execute("SELECT tz, p_home, confidence, events FROM household_availability "
-                       "WHERE customer_id = %s", (customer_id,)).fetchone()
-    if row is None:
+def load_availability(conn: psycopg.Connection, customer_id: str,
+                      fresh_after: datetime | None = None) -> Availability | None:
+    """A household's stored availability, if any (and, with `fresh_after`, computed after it)."""
+    row = conn.execute("SELECT tz, p_home, confidence, events, computed_at "
+                       "FROM household_availability WHERE customer_id = %s",
+                       (customer_id,)).fetchone()
+    if row is None or (fresh_after is not None and row[4] <= fresh_after):
         return None
     return Availability(np.asarray(row[1], dtype=np.float64),
                         np.asarray(row[2], dtype=np.float64), row[0], int(row[3]))
+
+
+def _recompute(conn: psycopg.Connection, customer_id: str, tz: str, *, now: datetime,
+               config: AvailabilityConfig) -> Availability:
+    times = adapter.load_usage_times(conn, customer_id,
+                                     since=now - timedelta(weeks=config.window_weeks), until=now)
+    a = predict(times, tz=tz, now=now, consent=True, config=config)
+    save_availability(conn, customer_id, a, now=now)
+    return a
 
 
 def refresh_availability(conn: psycopg.Connection, *, now: datetime,
                          config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> int:
     """Recompute every consenting household; drop stored data of those who withdrew consent."""
     consenting = adapter.customers_with_usage_consent(conn)
-    since = now - timedelta(weeks=config.window_weeks)
     for customer_id, tz in consenting:
-        times = adapter.load_usage_times(conn, customer_id, since=since, until=now)
-        a = predict(times, tz=tz, now=now, consent=True, config=config)
-        save_availability(conn, customer_id, a, now=now)
+        _recompute(conn, customer_id, tz, now=now, config=config)
     conn.execute("DELETE FROM household_availability WHERE NOT (customer_id = ANY (%s))",
                  ([c for c, _ in consenting],))
     return len(consenting)
 
 
-def p_home_for(conn: psycopg.Connection, customer: CustomerInfo) -> Callable[[datetime], float]:
-    """P(home) at an instant for this customer: learned with consent, else the population prior."""
-    stored = load_availability(conn, customer.customer_id) if customer.consent_availability \
-        else None
-    a = stored or Availability(population_prior(), np.zeros(168), customer.tz, 0)
+def p_home_for(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
+               max_age: timedelta = DEFAULT_MAX_AGE,
+               config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> Callable[[datetime], float]:
+    """P(home) at an instant for this customer: learned with consent, else the population prior.
+
+    A stored model older than `max_age` at `now` (the decision's time: event time in a
+    simulation) is recomputed from usage first, so a booking never waits for the periodic
+    refresh job to have run."""
+    if not customer.consent_availability:
+        return Availability(population_prior(), np.zeros(168), customer.tz, 0).at
+    a = load_availability(conn, customer.customer_id, fresh_after=now - max_age)
+    if a is None:
+        a = _recompute(conn, customer.customer_id, customer.tz, now=now, config=config)
     return a.at

@@ -190,7 +190,7 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
     if incident is None:
         return None
     return handle_incident(conn, incident, customer, now=now,
-                           p_home=p_home_for(conn, customer), config=config,
+                           p_home=p_home_for(conn, customer, now=now), config=config,
                            away_until=household_away_until(conn, customer, now=now))
 
 

@@ -60,7 +60,7 @@ def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
                        lon=customer.lon, urgent=urgent or fault.urgent, parts=fault.parts)
     proposal = booking_store.propose_visit(conn, incident_id=incident_id,
                                            customer_id=customer.customer_id, req=req,
-                                           p_home=p_home_for(conn, customer), now=now,
+                                           p_home=p_home_for(conn, customer, now=now), now=now,
                                            hold_minutes=60)
     if proposal is None:
         raise ActionRefused("no qualified technician has a free slot in the next two weeks")

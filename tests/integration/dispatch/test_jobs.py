@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from dispatch import adapter, jobs
+from dispatch.availability import population_prior
 from dispatch.availability_store import load_availability, p_home_for
 from dispatch.booking_store import confirm_visit
 from dispatch.email.render import EmailSettings
@@ -96,12 +97,43 @@ def test_availability_refresh_learns_from_usage_with_consent_only(database_url: 
         c = adapter.load_customer(conn, customer_id="cus-1")
         assert c is not None
         tuesday_noon = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
-        assert p_home_for(conn, c)(tuesday_noon) == pytest.approx(a.p_home[36])
+        assert p_home_for(conn, c, now=NOW)(tuesday_noon) == pytest.approx(a.p_home[36])
         conn.execute("INSERT INTO consents (customer_id, kind, granted, source) "
                      "VALUES ('cus-1', 'usage_for_availability', false, 'test')")
     assert jobs.refresh_availability_job(connect, lambda: NOW) == 0
     with connect() as conn:
         assert load_availability(conn, "cus-1") is None
+
+
+def test_a_decision_learns_availability_itself_when_the_stored_model_is_stale(
+        database_url: str) -> None:
+    """In a simulation (event time) the 6-hourly refresh job may never have run: the
+    booking recomputes a missing or stale model from usage at its own `now`."""
+    connect = connector(database_url)
+    with connect() as conn:
+        add_customer(conn, "cus-1", email="a@example.org", device_id="d1", tz="UTC")
+        dev = conn.execute("SELECT id FROM devices WHERE device_id = 'd1'").fetchone()[0]
+        evenings = [NOW - timedelta(days=d, hours=-10) for d in range(1, 15)]  # 19:00 UTC
+        for seq, t in enumerate(evenings):
+            conn.execute("INSERT INTO events (time, device, seq, kind, state) "
+                         "VALUES (%s, %s, %s, 'state', 'cycle_started')", (t, dev, seq))
+        c = adapter.load_customer(conn, customer_id="cus-1")
+        assert c is not None and load_availability(conn, "cus-1") is None
+        p = p_home_for(conn, c, now=NOW)
+        stored = load_availability(conn, "cus-1")
+        assert stored is not None and stored.events == len(evenings)
+        assert p(NOW + timedelta(hours=10)) > 0.8 > population_prior()[19]  # the washer hour
+        # a day later the stored model is stale: new usage at 08:00 is taken into account
+        later = NOW + timedelta(days=1)
+        for k in range(7):
+            conn.execute("INSERT INTO events (time, device, seq, kind, state) "
+                         "VALUES (%s, %s, %s, 'state', 'cycle_started')",
+                         (later - timedelta(days=k, hours=1), dev, 100 + k))
+        before = stored.p_home[(later.weekday()) * 24 + 8]
+        p_home_for(conn, c, now=later)
+        after = load_availability(conn, "cus-1")
+        assert after is not None and after.events == len(evenings) + 7
+        assert after.p_home[later.weekday() * 24 + 8] > before
 
 
 def test_the_scheduler_runs_the_outbox_job(database_url: str) -> None:
