@@ -1,9 +1,13 @@
 """Predicted availability: P(someone is home) for each hour of the week, from appliance usage.
 
 Usage events (cycles started, doors opened, hot water drawn) mark hours when someone was home.
-Each week of history is weighed by an exponential decay (newer weeks count more); the share of
-weighted weeks with activity in an hour is smoothed toward a population prior (a Beta prior of
-`prior_weeks` pseudo-weeks), so a household with little data gets the prior, with low confidence.
+Every hour lived since data started (and within the window) is one observation of its local
+hour of week, weighed by recency; hours still to come or before the data say nothing. A whole
+day without any event is treated as a device that was not reporting (no evidence either way).
+The share of observed hours with usage is divided by the household's own activity rate (usage
+happens in only some of the hours someone is home) and shrunk toward the household's pooled
+estimate for the same hour of day and day type (weekdays, weekend), itself shrunk toward a
+population prior; a household with little data gets the prior, with low confidence.
 Only with the household's consent: without it the prior is returned with confidence 0.
 """
 
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,18 +27,35 @@ WEEK_S = 7 * 86400
 
 @dataclass(frozen=True)
 class AvailabilityConfig:
-    """Tunables of the availability model."""
+    """Tunables of the availability model (strengths are pseudo-observations: hours seen)."""
 
     window_weeks: int = 8
     half_life_weeks: float = 4.0
-    prior_weeks: float = 1.0
+    pool_strength: float = 2.0  # hour of week -> household's same hour of day and day type
+    prior_strength: float = 2.0  # household's pooled hour -> population prior
+    weekend_pooled: bool = True  # Saturday and Sunday share one pooled day type
+    neighbour_weight: float = 0.25  # adjacent hours of day in the pooled estimate
     spread_hours: int = 0  # hours either side of a use also counted as home (1 overstated)
-    full_week_events: float = 10.0  # a week with fewer events counts as partly observed
+    silent_day_weight: float = 0.0  # a whole local day without any usage event
+    activity_quantile: float = 0.9  # the household's surest hours give its activity rate
+    activity_floor: float = 0.3
+    activity_min_exposure: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.pool_strength <= 0 or self.prior_strength <= 0:
+            raise ValueError("pool_strength and prior_strength must be positive")
+        if not 0.0 <= self.activity_quantile <= 1.0 or not 0.0 < self.activity_floor <= 1.0:
+            raise ValueError("activity_quantile must be in [0, 1], activity_floor in (0, 1]")
 
     @property
     def decay(self) -> float:
         """Per-week weight factor."""
         return float(0.5 ** (1.0 / self.half_life_weeks))
+
+    @property
+    def day_types(self) -> tuple[int, ...]:
+        """Pooled day type of each weekday (Monday first)."""
+        return (0, 0, 0, 0, 0, 1, 1) if self.weekend_pooled else (0, 0, 0, 0, 0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -74,8 +95,8 @@ def population_prior() -> np.ndarray:
     return p
 
 
-def hour_of_week(ts_s: np.ndarray, tz: str) -> np.ndarray:
-    """Local hour of week (0 = Monday 00:00) of epoch seconds in `tz`, DST-aware."""
+def _local_hour(ts_s: np.ndarray, tz: str) -> np.ndarray:
+    """Local hour index (local wall-clock seconds since the epoch // 3600), DST-aware."""
     ts = np.asarray(ts_s, dtype=np.int64)
     if ts.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -84,24 +105,37 @@ def hour_of_week(ts_s: np.ndarray, tz: str) -> np.ndarray:
     offsets = np.fromiter(
         (datetime.fromtimestamp(int(h) * 3600, zone).utcoffset().total_seconds()  # type: ignore[union-attr]
          for h in hours), dtype=np.int64, count=hours.size)
-    local = ts + offsets[inverse.reshape(-1)]
+    return (ts + offsets[inverse.reshape(-1)]) // 3600
+
+
+def hour_of_week(ts_s: np.ndarray, tz: str) -> np.ndarray:
+    """Local hour of week (0 = Monday 00:00) of epoch seconds in `tz`, DST-aware."""
     # 1970-01-01 was a Thursday: shift by three days so that Monday 00:00 is hour 0
-    return ((local // 3600) + 72) % HOURS_PER_WEEK
+    return (_local_hour(ts_s, tz) + 72) % HOURS_PER_WEEK
 
 
-def _inputs(ts_s: np.ndarray, now: datetime, tz: str, config: AvailabilityConfig,
-            observed_since: datetime | None) -> tuple[np.ndarray, np.ndarray, int]:
-    ts = np.asarray(ts_s, dtype=np.int64)
-    now_s = int(now.timestamp())
+def _span(ts: np.ndarray, now_s: int, config: AvailabilityConfig,
+          observed_since: datetime | None) -> tuple[int, np.ndarray]:
+    """Start of the observed span (seconds) and the events inside it."""
     ts = ts[(ts <= now_s) & (ts > now_s - config.window_weeks * WEEK_S)]
     if observed_since is not None:
-        start: int | None = int(observed_since.timestamp())
+        start = max(int(observed_since.timestamp()), now_s - config.window_weeks * WEEK_S)
+        ts = ts[ts >= start]
     else:
-        start = int(ts.min()) if ts.size else None
-    span = -1 if start is None or start > now_s else (now_s - start) // WEEK_S
-    n_weeks = int(min(config.window_weeks, span + 1))
-    age = (now_s - ts) // WEEK_S
-    return age.astype(np.int64), hour_of_week(ts, tz), n_weeks
+        start = int(ts.min()) if ts.size else now_s
+    return start, ts
+
+
+def _exposure(start: int, now_s: int, tz: str,
+              config: AvailabilityConfig) -> tuple[np.ndarray, ...]:
+    """Hour instances of [start, now): absolute hour, hour of week, local day, weight."""
+    first, last = start // 3600, (now_s - 1) // 3600
+    hours = np.arange(first, last + 1, dtype=np.int64) if now_s > start else np.zeros(0, np.int64)
+    begin = np.maximum(hours * 3600, start)
+    lived = (np.minimum(hours * 3600 + 3600, now_s) - begin) / 3600.0
+    weight = lived * config.decay ** ((now_s - begin) // WEEK_S)
+    local = _local_hour(hours * 3600, tz)
+    return hours, (local + 72) % HOURS_PER_WEEK, local // 24, weight
 
 
 def predict(
@@ -114,7 +148,10 @@ def predict(
     observed_since: datetime | None = None,
     config: AvailabilityConfig = AvailabilityConfig(),
 ) -> Availability:
-    """P(home) per hour of week from usage times (epoch seconds); the prior without consent."""
+    """P(home) per hour of week from usage times (epoch seconds); the prior without consent.
+
+    Hours count as observed from `observed_since` (when data started; default: the first
+    event in the window) until `now`; hours not yet lived or before it say nothing."""
     base = population_prior() if prior is None else np.asarray(prior, dtype=np.float64)
     if base.shape != (HOURS_PER_WEEK,):
         raise ValueError(f"prior must have shape ({HOURS_PER_WEEK},), got {base.shape}")
@@ -122,10 +159,17 @@ def predict(
         raise ValueError("now must be timezone-aware")
     if not consent:
         return Availability(base.copy(), np.zeros(HOURS_PER_WEEK), tz, 0)
-    age, how, n_weeks = _inputs(np.asarray(ts_s), now, tz, config, observed_since)
-    p, conf = presence_kernel(age, how, n_weeks, config.decay, config.spread_hours, base,
-                              float(config.prior_weeks), float(config.full_week_events))
-    return Availability(p, conf, tz, int(age.size))
+    now_s = int(now.timestamp())
+    start, ts = _span(np.asarray(ts_s, dtype=np.int64), now_s, config, observed_since)
+    hours, how, day, weight = _exposure(start, now_s, tz, config)
+    first = int(hours[0]) if hours.size else 0
+    p, conf = presence_kernel(
+        ts // 3600 - first, how, day, weight, base, np.asarray(config.day_types, np.int64),
+        float(config.pool_strength), float(config.prior_strength),
+        float(config.neighbour_weight), int(config.spread_hours),
+        float(config.silent_day_weight), float(config.activity_quantile),
+        float(config.activity_floor), float(config.activity_min_exposure))
+    return Availability(p, conf, tz, int(ts.size))
 
 
 def predict_reference(
@@ -134,30 +178,67 @@ def predict_reference(
 ) -> tuple[list[float], list[float]]:
     """Slow, obvious pure-Python version of `predict` (for tests)."""
     zone = ZoneInfo(tz)
-    window_start = now - timedelta(weeks=config.window_weeks)
-    events = [datetime.fromtimestamp(t, zone) for t in ts_s]
-    events = [e for e in events if window_start < e <= now]
-    if observed_since is None and events:
-        observed_since = min(events)
-    n_weeks = 0
-    while (observed_since is not None and n_weeks < config.window_weeks
-           and now - timedelta(weeks=n_weeks) >= observed_since):
-        n_weeks += 1
-    active = set()
-    counts = [0] * n_weeks
-    for e in events:
-        week = int((now - e).total_seconds() // WEEK_S)
-        if week >= n_weeks:
-            continue
-        counts[week] += 1
-        local = e.astimezone(zone)
-        h = local.weekday() * 24 + local.hour
-        for d in range(-config.spread_hours, config.spread_hours + 1):
-            active.add((week, (h + d) % HOURS_PER_WEEK))
-    weights = [config.decay ** w * min(1.0, counts[w] / config.full_week_events)
-               for w in range(n_weeks)]
-    n_eff = sum(weights)
-    k = config.prior_weeks
-    p = [(prior[h] * k + sum(weights[w] for w in range(n_weeks) if (w, h) in active)) / (k + n_eff)
-         for h in range(HOURS_PER_WEEK)]
-    return p, [n_eff / (n_eff + k) if n_eff + k > 0 else 0.0] * HOURS_PER_WEEK
+    now_s = int(now.timestamp())
+    window_start = now_s - config.window_weeks * WEEK_S
+    events = [t for t in ts_s if window_start < t <= now_s]
+    if observed_since is not None:
+        start = max(int(observed_since.timestamp()), window_start)
+        events = [t for t in events if t >= start]
+    else:
+        start = min(events) if events else now_s
+    # one observation per absolute hour lived in [start, now), labelled by its local hour
+    instances = []  # (absolute hour, hour of week, local date, weight)
+    h = start // 3600
+    while h * 3600 < now_s:
+        begin = max(h * 3600, start)
+        lived = (min(h * 3600 + 3600, now_s) - begin) / 3600.0
+        local = datetime.fromtimestamp(h * 3600, zone)
+        age_weeks = (now_s - begin) // WEEK_S
+        instances.append((h, local.weekday() * 24 + local.hour, local.date(),
+                          lived * config.decay ** age_weeks))
+        h += 1
+    event_hours = [t // 3600 for t in events]
+    busy = {e + d for e in event_hours
+            for d in range(-config.spread_hours, config.spread_hours + 1)}
+    day_of_hour = {hour: date for hour, _, date, _ in instances}
+    used_days = {day_of_hour[e] for e in event_hours if e in day_of_hour}
+    today = instances[-1][2] if instances else None
+    s = [0.0] * HOURS_PER_WEEK
+    n = [0.0] * HOURS_PER_WEEK
+    for hour, how, date, w in instances:
+        if date not in used_days and date != today:
+            w *= config.silent_day_weight
+        n[how] += w
+        if hour in busy:
+            s[how] += w
+    types = config.day_types
+
+    def group(x: int) -> tuple[int, int]:
+        return types[x // 24], x % 24
+
+    gs0: dict[tuple[int, int], float] = {}
+    gn0: dict[tuple[int, int], float] = {}
+    for x in range(HOURS_PER_WEEK):
+        gs0[group(x)] = gs0.get(group(x), 0.0) + s[x]
+        gn0[group(x)] = gn0.get(group(x), 0.0) + n[x]
+
+    def pooled(d: dict[tuple[int, int], float], g: tuple[int, int]) -> float:
+        around = d[(g[0], (g[1] + 23) % 24)] + d[(g[0], (g[1] + 1) % 24)]
+        return d[g] + config.neighbour_weight * around
+
+    gs = {g: pooled(gs0, g) for g in gs0}
+    gn = {g: pooled(gn0, g) for g in gn0}
+    shares = sorted(gs[g] / gn[g] for g in sorted(gs)
+                    if gn[g] >= config.activity_min_exposure and gn[g] > 0)
+    rate = 1.0
+    if shares:
+        q = shares[int(config.activity_quantile * (len(shares) - 1))]
+        rate = min(1.0, max(config.activity_floor, q))
+    p, conf = [], []
+    kp, kq = config.pool_strength, config.prior_strength
+    for x in range(HOURS_PER_WEEK):
+        g = group(x)
+        middle = (min(gs[g] / rate, gn[g]) + kq * prior[x]) / (gn[g] + kq)
+        p.append((min(s[x] / rate, n[x]) + kp * middle) / (n[x] + kp))
+        conf.append(1.0 - kp / (n[x] + kp) * kq / (gn[g] + kq))
+    return p, conf
