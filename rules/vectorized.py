@@ -238,6 +238,7 @@ class NumpyEvaluator:
         model = self.slot_model[slot]
         fresh = (ts > self.wm[slot, metric]) & ~np.isnan(value)
         self.wm[slot[fresh], metric[fresh]] = ts[fresh]
+        pending: dict[int, list[np.ndarray]] = {}  # rule -> rows whose predicates flipped
         for p, m, mt in self.preds:
             sel = fresh & (model == m) & (metric == mt)
             if not sel.any():
@@ -247,10 +248,12 @@ class NumpyEvaluator:
                                               ts[sel].astype(np.float64), value[sel],
                                               self.c.prm[p])
             if flip.any():
-                r = int(self.c.pred_rule[p])
-                rows = idx[flip]
-                new = self._rule(r, rows)
-                off = int(self.c.rule_off[r])
-                changed = new != (self.st[rows, off] != 0)
-                self.st[rows, off] = new
-                self.transitions += int(changed.sum())
+                pending.setdefault(int(self.c.pred_rule[p]), []).append(idx[flip])
+        # rules are re-run once all predicates of the step are updated, as in the kernel
+        for r, parts in pending.items():
+            rows = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+            new = self._rule(r, rows)
+            off = int(self.c.rule_off[r])
+            changed = new != (self.st[rows, off] != 0)
+            self.st[rows, off] = new
+            self.transitions += int(changed.sum())

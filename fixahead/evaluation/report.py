@@ -89,6 +89,8 @@ def render(doc: Mapping[str, Any], *, stem: str = "evaluation") -> tuple[str, di
          f"{d['false_alarms']} incidents matching no true fault"),
         ("sudden faults acted on", _pct(d["sudden_acted_share"]),
          f"{d['sudden_acted']} of {d['sudden_faults']}: an email or a visit"),
+        ("network outages flagged", f"{d.get('network_outages_flagged', 0)} of "
+         f"{d.get('network_outages', 0)}", "disconnects with an \"appliance offline\" incident"),
         ("p99 error code to email", _fmt(d["p99_error_to_email_s"], " s"),
          f"wall clock, event arrival to outbox row; {d['error_emails_timed']} timed, "
          f"{d['error_emails_in_digest']} only in a digest"),

@@ -18,6 +18,7 @@ from fixahead.evaluation.presence import Presence, presence_by_household
 from fixahead.evaluation.types import DAY_MS, Email, Incident, Records, Visit
 
 EMAIL_TOLERANCE_MS = 1000  # an error event opened the incident when their times agree this well
+OFFLINE_CODE = "C01"  # the catalog code of "appliance offline" (not a fault of the appliance)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -78,6 +79,20 @@ def _error_latencies(records: Records, emails_of: Mapping[str, list[tuple[Email,
     return out, digested
 
 
+def outages(network: Sequence[Mapping[str, Any]], devices: Mapping[str, Mapping[str, Any]],
+            catalog_codes: Mapping[str, frozenset[str]]) -> list[Fault]:
+    """Disconnects of devices whose model has the connectivity code, as faults of kind
+    "network": an "appliance offline" incident during one (or within the grace after) is a
+    true detection, not a false alarm."""
+    out = []
+    for k, n in enumerate(network):
+        model = devices.get(n["device_id"], {}).get("model_id", "")
+        if n.get("kind") == "disconnect" and OFFLINE_CODE in catalog_codes.get(model, ()):
+            out.append(Fault(f"net-{k:06d}", n["device_id"], model, "network", OFFLINE_CODE,
+                             int(n["start_ms"]), None, True, int(n["end_ms"])))
+    return out
+
+
 def _in_network_trouble(false: Sequence[Incident], network: Sequence[Mapping[str, Any]],
                         grace_ms: int) -> int:
     """False alarms opened while their device had network trouble (or `grace_ms` after)."""
@@ -94,11 +109,14 @@ def _detection(faults: list[Fault], matched: Mapping[str, list[Incident]],
     gradual = [f for f in faults if f.kind == "gradual"
                and _in_run(f.hard_failure_ms, start_ms, end_ms)]
     leads = []
+    outcomes = []  # per gradual fault: its lead in days, None when missed
     for f in gradual:
         assert f.hard_failure_ms is not None
         early = [i.opened_ms for i in matched[f.fault_id] if i.opened_ms < f.hard_failure_ms]
-        if early:
-            leads.append((f.hard_failure_ms - min(early)) / DAY_MS)
+        lead = (f.hard_failure_ms - min(early)) / DAY_MS if early else None
+        if lead is not None:
+            leads.append(lead)
+        outcomes.append(f"{f.device_id}:{f.code}:{'missed' if lead is None else f'{lead:.2f}'}")
     still = [f for f in faults if f.kind == "gradual" and f.hard_failure_ms is None]
     sudden = [f for f in faults if f.kind == "sudden"
               and _in_run(f.hard_failure_ms, start_ms, end_ms)]
@@ -118,7 +136,11 @@ def _detection(faults: list[Fault], matched: Mapping[str, list[Incident]],
         "sudden_faults": len(sudden),
         "sudden_acted": sudden_acted,
         "sudden_acted_share": _share(sudden_acted, len(sudden)),
+        "network_outages": len([f for f in faults if f.kind == "network"]),
+        "network_outages_flagged": sum(1 for f in faults
+                                       if f.kind == "network" and matched[f.fault_id]),
         "lead_days": sorted(leads),
+        "gradual_outcomes": sorted(outcomes),
     }
 
 
@@ -179,8 +201,9 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
     run = truth["run"]
     start_ms, end_ms = int(run["start_ms"]), int(run["end_ms"])
     grace_ms = int(grace_days * DAY_MS)
-    faults = [Fault.from_record(r) for r in truth.get("faults", [])]
     devices = {d["device_id"]: d for d in truth.get("devices", [])}
+    faults = [Fault.from_record(r) for r in truth.get("faults", [])]
+    faults += outages(truth.get("network", []), devices, records.catalog_codes)
     device_days = len(devices) * (end_ms - start_ms) / DAY_MS
     known = [i for i in records.incidents if i.device_id in devices]
     matched, false = match_all(faults, known, run_end_ms=end_ms, grace_ms=grace_ms,
@@ -197,6 +220,7 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
         false, truth.get("network", []), grace_ms)
     latencies, digested = _error_latencies(records, emails_of)
     leads = detection.pop("lead_days")
+    outcomes = detection.pop("gradual_outcomes")
     detection.update({
         "error_emails_timed": len(latencies),
         "error_emails_in_digest": digested,
@@ -223,6 +247,7 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
               "seed": run.get("seed"), "days": (end_ms - start_ms) / DAY_MS}
     by_code = Counter(i.fault for i in false).most_common()
     details = {"false_alarms_by_code": dict(by_code), "lead_days": leads,
+               "gradual_outcomes": outcomes,
                "error_to_email_s": sorted(latencies),
                "false_alarms": sorted(f"{i.device_id}:{i.fault}:{i.opened_ms}" for i in false)}
     return {"detection": detection, "dispatch": dispatch, "counts": counts, "config": config,

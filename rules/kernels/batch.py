@@ -46,6 +46,7 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
     n_metric = mp_start.shape[1] - 1
     n_keys = slot_of.shape[0]
     n_out = 0
+    flipped = np.empty(max(max_rules, 1), np.int64)  # predicates of this reading that flipped
     for i in range(start, n):
         if n_out + max_rules > cap:
             return i, n_out
@@ -72,6 +73,7 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
             counters[0] += 1
             continue
         st[s, mt] = t
+        n_flip = 0
         for k in range(mp_start[m, mt], mp_start[m, mt + 1]):
             p = mp_preds[k]
             o = pred_off[p]
@@ -252,10 +254,15 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
                         st[s, o] = 1.0
                 elif not v >= prm[p, on_col + 1]:
                     st[s, o] = 0.0
-            if st[s, o] == was:
-                continue
-            # the predicate flipped: re-run the programs of its rules (inline: a call taking
-            # arrays costs more than all of this)
+            if st[s, o] != was:
+                flipped[n_flip] = p
+                n_flip += 1
+        # re-run the programs of the flipped predicates' rules once every predicate of this
+        # reading is updated (two predicates over one metric flip together: a rule must not
+        # see one new and one stale); inline: a call taking arrays costs more than all of this
+        for f in range(n_flip):
+            p = flipped[f]
+            o = pred_off[p]
             for kk in range(pr_start[p], pr_start[p + 1]):
                 r = pr_rules[kk]
                 top = 0

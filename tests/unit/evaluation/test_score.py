@@ -199,3 +199,22 @@ def test_false_alarms_during_a_devices_network_trouble_are_counted_apart() -> No
                              _inc("i-fa", "d1", "E90", day(33))), catalog_codes=CODES)
     d = score(gt, rec)["detection"]
     assert (d["false_alarms"], d["false_alarms_in_network_trouble"]) == (2, 1)
+
+
+def test_an_offline_incident_during_a_disconnect_is_a_detection_not_a_false_alarm() -> None:
+    gt = truth([])
+    gt["network"] = [{"device_id": "d1", "kind": "disconnect", "start_ms": day(10),
+                      "end_ms": day(10.5), "skew_ms": 0},
+                     {"device_id": "d2", "kind": "duplicates", "start_ms": day(12),
+                      "end_ms": day(13), "skew_ms": 0}]
+    codes = {"M": CODES["M"] | {"C01"}}
+    rec = Records(incidents=(_inc("i-net", "d1", "C01", day(10.2)),  # during the outage
+                             _inc("i-dup", "d2", "C01", day(12.5))),  # duplicates: not silent
+                  catalog_codes=codes)
+    d = score(gt, rec)["detection"]
+    assert (d["network_outages"], d["network_outages_flagged"]) == (1, 1)
+    assert d["false_alarms"] == 1
+    assert score(gt, rec)["details"]["false_alarms"] == [f"d2:C01:{day(12.5)}"]
+    # without the connectivity code in the model's catalog there is nothing to match
+    assert score(gt, Records(incidents=rec.incidents, catalog_codes=CODES)
+                 )["detection"]["network_outages"] == 0

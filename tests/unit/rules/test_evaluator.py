@@ -209,3 +209,26 @@ def test_the_silent_kernel_matches_its_reference_over_random_traffic(catalog) ->
         flags = ev.st[ev.slots(keys), compiled.pred_off[0]] != 0.0
         want = [naive.silent(seen[int(k)], now, 1_800_000) for k in keys]
         assert flags.tolist() == want
+
+
+def test_a_rule_sees_all_predicates_of_a_reading_updated_together(standard) -> None:
+    """The washer's inlet rule: inflow under 6 l/min AND over 0.5 l/min for a minute. When a
+    healthy fill ends, one reading (0 l/min) turns 'under 6' on and 'over 0.5' off at once:
+    the rule must not fire in between."""
+    def fill(rate: float, t0: int) -> list[tuple[int, float]]:
+        return ([(t0 + k * 10_000, 0.0) for k in range(6)]
+                + [(t0 + (6 + k) * 10_000, rate) for k in range(12)]
+                + [(t0 + (18 + k) * 10_000, 0.0) for k in range(6)])
+
+    inflow = 2  # WM-800 water_inflow
+    for rate, fires in ((10.0, []), (4.0, [(5, "inlet_filter_clogging", 1)])):
+        rows = np.array(fill(rate, T0))
+        ev = Evaluator(standard)
+        ev.assign(np.array([5]), ["WM-800"])
+        tr = ev.evaluate(rows[:, 0].astype(np.int64), np.full(len(rows), 5),
+                         np.full(len(rows), inflow), rows[:, 1])
+        assert [f for f in _ids(standard, tr) if f[2] == 1] == fires
+        npe = NumpyEvaluator(standard, np.array([standard.models.index("WM-800")]))
+        for t, v in rows:
+            npe.step(np.array([int(t)]), np.array([0]), np.array([inflow]), np.array([v]))
+        assert npe.transitions == len(_ids(standard, tr))
