@@ -26,7 +26,7 @@ app.add_typer(broker_app, name="broker")
 log = logging.getLogger("fixahead")
 
 # each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
-BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate")
+BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate", "incidents")
 
 
 def _settings() -> Settings:
