@@ -16,12 +16,15 @@ Times, all wall clock on this machine (PostgreSQL runs here, so its clock is our
 For where the time goes, the platform is timed at its seams (a subclass that only takes
 timestamps): the ingest commit callback, the start and end of the processor's handling of
 the batch, and `incident_changes.recorded_at` (the start of the incident write).
-The baseline is the same measurement with no telemetry load, in the same run.
+The baseline is the same measurement with no telemetry load, in the same run; a last phase
+repeats the loaded one for devices without a customer (dispatch only looks the customer up),
+which shows dispatch's share of the processor thread.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import secrets
 import threading
 import time
@@ -188,9 +191,10 @@ def _phase(pipeline: _TimedPipeline, url: str, db: str, prefix: str, load_ids: l
             time.sleep(0.2)
     events = [(keys[d], at) for d, at in sent]
     window = (events[0][1], events[-1][1]) if events else (start, end)
-    rows = sum(r for t, r in list(pipeline.commits) if window[0] <= t <= window[1])
-    return {"events": events, "load_messages": sent_load,
-            "readings_per_s": rows / max(1e-9, window[1] - window[0]),
+    during = [r for t, r in list(pipeline.commits) if window[0] <= t <= window[1]]
+    return {"events": events, "load_messages": sent_load, "commits": len(during),
+            "rows_per_commit": sum(during) / max(1, len(during)),
+            "readings_per_s": sum(during) / max(1e-9, window[1] - window[0]),
             "offered_readings_per_s": rate * samples}
 
 
@@ -209,7 +213,8 @@ def _latencies(phase: dict[str, Any], db: str, seen: dict[tuple[int, str], tuple
                             ([k for k, _ in phase["events"]],)).fetchall()
     received = {d: (code, at) for d, code, at in rows}
     parts: dict[str, list[float]] = {k: [] for k in (
-        "event_to_incident", "publish_to_incident", "publish_to_event_commit", "ingest_write",
+        "event_to_incident", "commit_to_incident", "publish_to_incident",
+        "publish_to_event_commit", "ingest_write",
         "queue_wait", "rules", "incident_write_and_poll", "handle_total")}
     missing = 0
     for device, published in phase["events"]:
@@ -224,6 +229,7 @@ def _latencies(phase: dict[str, Any], db: str, seen: dict[tuple[int, str], tuple
         parts["publish_to_incident"].append(visible - published)
         parts["publish_to_event_commit"].append(committed - published)
         if {"committed", "handle_start", "handle_end"} <= m.keys():
+            parts["commit_to_incident"].append(visible - m["committed"])
             parts["ingest_write"].append(m["committed"] - committed)
             parts["queue_wait"].append(m["handle_start"] - m["committed"])
             parts["rules"].append(recorded - m["handle_start"])
@@ -233,7 +239,15 @@ def _latencies(phase: dict[str, Any], db: str, seen: dict[tuple[int, str], tuple
     for name, values in parts.items():
         out[f"p50_{name}_ms"] = round(percentile(values, 50) * 1000, 1)
         out[f"p99_{name}_ms"] = round(percentile(values, 99) * 1000, 1)
-    out["max_event_to_incident_ms"] = round(max(parts["event_to_incident"], default=0) * 1000, 1)
+    lat = parts["event_to_incident"]
+    out["max_event_to_incident_ms"] = round(max(lat, default=0) * 1000, 1)
+    # a backlog that grows shows as a later third slower than the first
+    third = len(lat) // 3
+    out["p50_first_third_ms"] = round(percentile(lat[:third], 50) * 1000, 1)
+    out["p50_last_third_ms"] = round(percentile(lat[-third:] if third else [], 50) * 1000, 1)
+    out["ingest_commits"] = phase["commits"]
+    out["ingest_rows_per_commit"] = round(phase["rows_per_commit"])
+    out["ingest_readings_per_s"] = round(phase["readings_per_s"])
     return out
 
 
@@ -252,10 +266,12 @@ def run(settings: Settings, *, quick: bool = False, rate: float = 2500.0, sample
     warm_ids = [f"warm-{d:03d}" for d in range(3)]
     base_ids = [f"base-{d:05d}" for d in range(n_base)]
     loaded_ids = [f"err-{d:05d}" for d in range(n_loaded)]
+    bare_ids = [f"bare-{d:05d}" for d in range(n_loaded // 2)]  # no customer: no dispatch work
+    load_avg = [round(x, 2) for x in os.getloadavg()]
     with bench_database(settings) as db, bench_broker(settings) as (url, broker_kind), \
             mail(settings) as (smtp, email, _sink):
         with psycopg.connect(db, autocommit=True) as conn:
-            for d in load_ids + warm_ids + base_ids + loaded_ids:
+            for d in load_ids + warm_ids + base_ids + loaded_ids + bare_ids:
                 register_device(conn, d, "WM-800")
             # a customer per error device: dispatch decides, books and writes the outbox
             provision_world(conn, {d: [d] for d in warm_ids + base_ids + loaded_ids}, seed=1)
@@ -274,6 +290,8 @@ def run(settings: Settings, *, quick: bool = False, rate: float = 2500.0, sample
                           event_every_s, 0.5, 0)
             loaded = _phase(pipeline, url, db, prefix, load_ids, loaded_ids, rate, samples,
                             event_every_s, lead_s, 0)
+            bare = _phase(pipeline, url, db, prefix, load_ids, bare_ids, rate, samples,
+                          event_every_s, lead_s, 1_000_000)
         finally:
             poll_pipe.send("stop")
             seen, poll_period = poll_pipe.recv()
@@ -282,6 +300,8 @@ def run(settings: Settings, *, quick: bool = False, rate: float = 2500.0, sample
         counters = pipeline.counters
         b = _latencies(base, db, seen, pipeline.marks)
         ld = _latencies(loaded, db, seen, pipeline.marks)
+        nd = _latencies(bare, db, seen, pipeline.marks)
+    load_avg += [round(x, 2) for x in os.getloadavg()]
     metrics = {
         "p50_event_to_incident_ms": ld["p50_event_to_incident_ms"],
         "p99_event_to_incident_ms": ld["p99_event_to_incident_ms"],
@@ -292,6 +312,8 @@ def run(settings: Settings, *, quick: bool = False, rate: float = 2500.0, sample
         "offered_readings_per_s": round(loaded["offered_readings_per_s"]),
         "target_p99_ms": TARGET_P99_MS,
         "target_met": ld["p99_event_to_incident_ms"] <= TARGET_P99_MS,
+        "p50_commit_to_incident_ms": ld["p50_commit_to_incident_ms"],
+        "p99_commit_to_incident_ms": ld["p99_commit_to_incident_ms"],
         "loaded": ld,
         "pipeline": {"batches": counters.batches, "incidents_changed": counters.incidents_changed,
                      "decisions": counters.decisions, "errors": counters.errors},
@@ -299,12 +321,15 @@ def run(settings: Settings, *, quick: bool = False, rate: float = 2500.0, sample
     baselines = {"unloaded": b,
                  "p50_event_to_incident_ms": b["p50_event_to_incident_ms"],
                  "p99_event_to_incident_ms": b["p99_event_to_incident_ms"],
-                 "events_measured": b["events"] - b["missing"]}
+                 "events_measured": b["events"] - b["missing"],
+                 "loaded_without_dispatch": nd}
     ratios = {
         "p99_loaded_vs_unloaded": round(ld["p99_event_to_incident_ms"]
                                         / max(0.1, b["p99_event_to_incident_ms"]), 2),
         "p50_loaded_vs_unloaded": round(ld["p50_event_to_incident_ms"]
                                         / max(0.1, b["p50_event_to_incident_ms"]), 2),
+        "p99_loaded_vs_loaded_without_dispatch": round(
+            ld["p99_event_to_incident_ms"] / max(0.1, nd["p99_event_to_incident_ms"]), 2),
         "p99_vs_target": round(ld["p99_event_to_incident_ms"] / TARGET_P99_MS, 3),
         "ingest_achieved_vs_offered": round(loaded["readings_per_s"]
                                             / max(1.0, loaded["offered_readings_per_s"]), 3),
@@ -313,6 +338,8 @@ def run(settings: Settings, *, quick: bool = False, rate: float = 2500.0, sample
               "samples_per_message": samples, "event_every_s": event_every_s,
               "codes": list(CODES), "model": "WM-800", "quick": quick,
               "events_unloaded": n_base, "events_loaded": n_loaded,
+              "events_loaded_without_dispatch": len(bare_ids),
+              "load_average_1_5_15_min_before_after": load_avg,
               "poll_s": poll_s, "poll_period_ms": round(poll_period * 1000, 2),
               "batch_max_messages": settings.ingest_batch_max_messages,
               "batch_max_wait_ms": settings.ingest_batch_max_wait_ms,
