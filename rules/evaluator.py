@@ -55,7 +55,9 @@ class Evaluator:
         self.st = np.repeat(self.templates[-1:], capacity, axis=0)
         # compact per-slot arrays, so that a tick over every device stays in cache
         self.seen = np.full(capacity, -1.0)        # last reading time (ms), -1: never
-        self.order_scratch = np.full(capacity, np.iinfo(np.int64).min)  # device_time_ordered
+        # device_time_ordered: per slot (batch stamp, last time in that batch)
+        self.order_scratch = np.zeros((capacity, 2), np.int64)
+        self.batches = 0  # evaluate calls so far: the stamp of the next is one more
         self.tbits = np.zeros(capacity, np.int64)  # silent predicates that are on
         self.due = np.full(capacity, np.inf)       # when an error count may next drop
         self.slot_model = np.full(capacity, -1, np.int32)
@@ -88,8 +90,7 @@ class Evaluator:
         pad = new - cap
         self.st = np.vstack([self.st, np.repeat(self.templates[-1:], pad, axis=0)])
         self.seen = np.concatenate([self.seen, np.full(pad, -1.0)])
-        self.order_scratch = np.concatenate([self.order_scratch,
-                                             np.full(pad, np.iinfo(np.int64).min)])
+        self.order_scratch = np.vstack([self.order_scratch, np.zeros((pad, 2), np.int64)])
         self.tbits = np.concatenate([self.tbits, np.zeros(pad, np.int64)])
         self.due = np.concatenate([self.due, np.full(pad, np.inf)])
         self.slot_model = np.concatenate([self.slot_model, np.full(pad, -1, np.int32)])
@@ -148,7 +149,8 @@ class Evaluator:
         dev = np.ascontiguousarray(device, np.int32)
         mt = np.ascontiguousarray(metric, np.int16)
         val = np.ascontiguousarray(value, np.float64)
-        if not device_time_ordered(ts, dev, self.slot_of, self.order_scratch):
+        self.batches += 1
+        if not device_time_ordered(ts, dev, self.slot_of, self.order_scratch, self.batches):
             order = np.lexsort((ts, dev))
             ts, dev, mt, val = ts[order], dev[order], mt[order], val[order]
         c = self.c

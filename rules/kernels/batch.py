@@ -47,20 +47,39 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
     n_keys = slot_of.shape[0]
     n_out = 0
     flipped = np.empty(max(max_rules, 1), np.int64)  # predicates of this reading that flipped
+    d = -1
+    s = 0
+    m = -1
     for i in range(start, n):
         if n_out + max_rules > cap:
             return i, n_out
-        # ask for the row of a device PREFETCH readings ahead: 100k devices' rows fit in no
-        # cache, and the misses overlap with this reading's work instead of stalling it
+        # 100k devices' state fits in no cache: fetch what a device's first reading needs
+        # ahead of time, in stages because each address depends on the load before it
+        # (device key -> slot -> model, last seen -> state row), at device changes only
+        j = i + 2 * PREFETCH
+        if j < n and device[j] != device[j - 1]:
+            d2 = device[j]
+            if 0 <= d2 < n_keys:
+                prefetch(slot_of, d2)
+        j = i + PREFETCH + PREFETCH // 2
+        if j < n and device[j] != device[j - 1]:
+            d2 = device[j]
+            s2 = slot_of[d2] if 0 <= d2 < n_keys else 0
+            prefetch(slot_model, s2)
+            prefetch(seen, s2)
         j = i + PREFETCH
         if j < n and device[j] != device[j - 1]:
             d2 = device[j]
             s2 = slot_of[d2] if 0 <= d2 < n_keys else 0
-            for c in range(0, model_width[slot_model[s2]], 8):  # its model's columns only
-                prefetch(st, s2, c)
-        d = device[i]
-        s = slot_of[d] if 0 <= d < n_keys else 0
-        m = slot_model[s]
+            w = model_width[slot_model[s2]]
+            for c in range(0, w, 8):  # its model's columns only
+                prefetch(st, (s2, c))
+            if w > 0:  # rows do not start on a cache line: the last may be one more
+                prefetch(st, (s2, w - 1))
+        if device[i] != d or i == start:
+            d = device[i]
+            s = slot_of[d] if 0 <= d < n_keys else 0
+            m = slot_model[s]
         mt = metric[i]
         t = ts[i]
         x = value[i]
