@@ -18,6 +18,7 @@ from rules.config import TICK_EVERY_MS
 from rules.evaluator import Evaluator, Transitions
 from rules.incidents import IncidentBook, IncidentChange, Policy, Signal
 
+CLOCK_PERCENTILE = 5  # of a batch's timestamps: where the engine's event clock moves to
 # (ts_ms, device, seq, kind, code, state, title, severity, known), as ingest commits them
 EventRow = tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]
 
@@ -47,15 +48,20 @@ def collapse(changes: list[IncidentChange]) -> list[IncidentChange]:
 
 
 def batch_time(ts_ms: np.ndarray, event_ms: list[int]) -> int:
-    """The event time a batch moves the engine's clock to: the median of its timestamps.
+    """The event time a batch moves the engine's clock to: the 5th percentile of its
+    timestamps (the lower neighbour, so always one of them).
 
     Not the maximum: one device with its clock hours ahead would otherwise make every other
-    device look silent at once. The median lags the newest reading by about half a batch's
-    span (minutes), which no time-driven rule here is sensitive to.
+    device look silent at once. Not the median either: a batch committed while ingest catches
+    up (after an outage, or a simulated fleet published at many times real time) can span
+    many hours of event time, and a device whose next message is in the next batch would
+    look silent against the middle of this one. The low percentile lags the newest reading
+    by about a batch's span (milliseconds in real time), which no time-driven rule here is
+    sensitive to.
     """
     stamps = np.concatenate([np.asarray(ts_ms, np.int64), np.asarray(event_ms, np.int64)])
     step = max(1, len(stamps) // 1024)  # a strided sample keeps this O(1) per batch
-    return int(np.median(stamps[::step]))
+    return int(np.percentile(stamps[::step], CLOCK_PERCENTILE, method="lower"))
 
 
 class Engine:
@@ -127,7 +133,9 @@ class Engine:
         signals += [s for s in map(self._event_signal, events) if s is not None]
         if len(ts_ms) or events:
             self.now_ms = max(self.now_ms, batch_time(ts_ms, [e[0] for e in events]))
-        if self.now_ms - self._ticked_ms >= TICK_EVERY_MS:
+        # tick when event time moved on, and while a device is flagged silent (it may have
+        # spoken in this batch: its flag clears now, not once the clock next moves)
+        if self.now_ms - self._ticked_ms >= TICK_EVERY_MS or self._any_silent():
             signals += self._signals(self.evaluator.tick(self.now_ms))
             self._ticked_ms = self.now_ms
         signals.sort(key=lambda s: s.ts_ms)
@@ -136,6 +144,10 @@ class Engine:
             changes += self.book.apply(s)
         changes += self.book.tick(self.now_ms)
         return collapse(changes)
+
+    def _any_silent(self) -> bool:
+        ev = self.evaluator
+        return bool(ev.tbits[:ev.n_slots].any())
 
     def tick(self, now_ms: int) -> list[IncidentChange]:
         """Advance event time with no new data (silent devices, clean periods)."""
