@@ -123,21 +123,28 @@ class Engine:
     def process(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
                 value: np.ndarray, events: Iterable[EventRow] = ()) -> list[IncidentChange]:
         """Evaluate one committed batch; return the incident changes, in event-time order."""
-        signals = self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
         events = [e for e in events if e[3] in ("error", "cleared")]
+        if len(ts_ms) or events:
+            self.now_ms = max(self.now_ms, batch_time(ts_ms, [e[0] for e in events]))
+        signals: list[Signal] = []
+        # Time-driven predicates first, at the batch's clock and with what had arrived
+        # before it: a device is silent when the fleet has moved on by `for_s` since its last
+        # reading that reached us. Its backlog may be in this very batch (held while it was
+        # disconnected); judged after it, the outage would never show.
+        if self.now_ms - self._ticked_ms >= TICK_EVERY_MS:
+            signals += self._signals(self.evaluator.tick(self.now_ms))
+            self._ticked_ms = self.now_ms
+        signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
         errors = [e for e in events if e[3] == "error" and e[4]]
         if errors:
             signals += self._signals(self.evaluator.errors(
                 np.array([e[0] for e in errors], np.int64),
                 np.array([e[1] for e in errors], np.int64), [str(e[4]) for e in errors]))
         signals += [s for s in map(self._event_signal, events) if s is not None]
-        if len(ts_ms) or events:
-            self.now_ms = max(self.now_ms, batch_time(ts_ms, [e[0] for e in events]))
-        # tick when event time moved on, and while a device is flagged silent (it may have
-        # spoken in this batch: its flag clears now, not once the clock next moves)
-        if self.now_ms - self._ticked_ms >= TICK_EVERY_MS or self._any_silent():
+        # a device flagged silent may have spoken in this batch: its flag clears now, not
+        # once the clock next moves on
+        if self._any_silent():
             signals += self._signals(self.evaluator.tick(self.now_ms))
-            self._ticked_ms = self.now_ms
         signals.sort(key=lambda s: s.ts_ms)
         changes: list[IncidentChange] = []
         for s in signals:

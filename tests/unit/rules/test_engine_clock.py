@@ -43,10 +43,38 @@ def test_a_silent_device_that_speaks_is_cleared_without_waiting_for_the_clock():
         return engine.process(np.array([t]), np.array([device]), one, np.array([4.0]))
 
     reading(1, t0)
-    reading(2, t0)
-    changes = reading(2, t0 + 7 * HOUR)  # the fleet moves on; fridge 1 has been silent 7 h
-    assert [(c.change, c.incident.device, c.incident.fault) for c in changes] == [
-        ("opened", 1, "C01")]
+    opened = []
+    for h in range(8):  # the fleet moves on; fridge 1 stays silent
+        opened += [(c.incident.device, c.incident.fault) for c in reading(2, t0 + h * HOUR)
+                   if c.change == "opened"]
+    assert opened == [(1, "C01")]
     reading(1, t0 + 6 * HOUR + 30 * 60_000)  # its backlog: older than the clock, no advance
     flags = engine.evaluator.tbits[:engine.evaluator.n_slots]
     assert not flags.any()
+
+
+def test_an_outage_shows_even_when_the_backlog_arrives_with_the_fleet_moving_on():
+    """A heat pump disconnected for five hours holds its readings and sends them on
+    reconnect; they arrive in one batch with the rest of the fleet's newer readings."""
+    from devices.catalog import load_catalog
+    from rules.compiler import compile_rules
+    from rules.engine import Engine
+    from rules.loader import load_packs
+
+    catalog = load_catalog()
+    engine = Engine(compile_rules(load_packs(catalog), catalog), catalog)
+    engine.assign([1, 2], ["HP-900", "HP-900"])
+    t0 = 1_767_225_600_000
+    minutes = np.arange(0, 8 * 60, 10, dtype=np.int64) * 60_000
+    opened = []
+    for lo in range(0, 8 * 60, 60):  # hourly batches; device 1 is cut off in hours 1..5
+        fleet = [(t0 + m, 2) for m in minutes if lo * 60_000 <= m < (lo + 60) * 60_000]
+        own = [] if 1 <= lo // 60 <= 5 else [(t0 + m, 1) for m in minutes
+                                               if (60 if lo == 360 else lo) * 60_000 <= m
+                                               < (lo + 60) * 60_000]
+        rows = np.array(sorted(fleet + own))
+        changes = engine.process(rows[:, 0], rows[:, 1], np.ones(len(rows), np.int64),
+                                 np.full(len(rows), 35.0))
+        opened += [(c.incident.device, c.incident.fault) for c in changes
+                   if c.change == "opened"]
+    assert opened == [(1, "C01")]
