@@ -28,7 +28,7 @@ from simulator.fleet import build_fleet
 from simulator.groundtruth import write_ground_truth
 from simulator.publisher import Progress
 from simulator.run import RunSpec, publish_scenario, scenario_for
-from simulator.timebase import max_past_age_s, window_ending_now
+from simulator.timebase import DAY_MS, max_past_age_s, window_ending_now
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +148,13 @@ def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
                  speed: float = 0.0, fault_rate: float = 1.0) -> Path:
     """Run a whole scenario through the platform; return its ground-truth directory."""
     spec = ScenarioSpec(households, days, seed, speed, fault_rate)
-    window = window_ending_now(days, speed, int(time.time() * 1000))
+    now = int(time.time() * 1000)
+    # played as fast as possible, the window ends at the last UTC midnight: the same seed
+    # gives the same households, faults and outages all day, so runs can be compared
+    end = now // DAY_MS * DAY_MS if speed <= 0 else now
+    window = window_ending_now(days, speed, end)
     settings = settings.model_copy(update={"max_past_age_s": max(
-        settings.max_past_age_s, max_past_age_s(window, speed))})
+        settings.max_past_age_s, max_past_age_s(window, speed) + (now - end) / 1000)})
     out = settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
     with platform(settings) as ends, mail(settings) as (smtp, email, _sink):
         provision(ends, settings, spec, window)
