@@ -19,6 +19,8 @@ from rules.kernels.predicates import (
 )
 from rules.model import All, AnyOf, Condition, Not, Predicate, Rule, predicates
 
+LINE = 8  # float64 columns per 64-byte cache line
+
 
 @dataclass
 class CompiledRules:
@@ -43,8 +45,8 @@ class CompiledRules:
     prog: np.ndarray                  # int64: postfix programs
     prog_start: np.ndarray            # int64[R]
     prog_len: np.ndarray              # int64[R]
-    width: int                        # state columns per slot
-    model_width: np.ndarray           # int64[M + 1]: columns each model uses (last: none)
+    width: int                        # state columns per slot (whole cache lines)
+    model_width: np.ndarray           # int64[M + 1]: leading columns readings step (last: none)
     head: int                         # leading columns: the watermark of each metric id
     max_rules: int                    # most rules one reading can flip
 
@@ -91,10 +93,9 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     models = sorted({r.model for r in rules})
     n_metric = 1 + max((m.id for mid in models for m in catalog[mid].metrics), default=0)
     codes = sorted({p.code for r in rules for p in predicates(r.when) if p.code})
-    kind, prm, off, size, metric, pred_rule, names = [], [], [], [], [], [], []
+    kind, prm, size, metric, pred_rule, names = [], [], [], [], [], []
     rule_off, prog, prog_start, prog_len = [], [], [], []
     head = n_metric
-    used = dict.fromkeys(models, head)
     for ri, rule in enumerate(rules):
         ids = []
         for leaf in predicates(rule.when):
@@ -107,17 +108,32 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
             kind.append(k)
             prm.append(row)
             size.append(state_size(k, row))
-            off.append(used[rule.model])
-            used[rule.model] += size[-1]
             metric.append(catalog[rule.model].metric(leaf.metric).id if leaf.metric else -1)
             pred_rule.append(ri)
             names.append(leaf.metric)
         prog_start.append(len(prog))
         _program(rule.when, list(ids), prog)
         prog_len.append(len(prog) - prog_start[-1])
+    # a model's columns: the watermarks, the predicates readings step (the kernel prefetches
+    # these, `model_width`), the rules' flags (touched only when a predicate flips), then the
+    # time- and event-driven predicates; rows padded to whole 64-byte cache lines
+    timed_kinds = (SILENT, ERROR_COUNT)
+    off = [0] * len(kind)
+    used = dict.fromkeys(models, head)
+    for p in range(len(kind)):
+        if kind[p] not in timed_kinds:
+            m = rules[pred_rule[p]].model
+            off[p] = used[m]
+            used[m] += size[p]
+    hot = dict(used)
     for rule in rules:
         rule_off.append(used[rule.model])
         used[rule.model] += 1
+    for p in range(len(kind)):
+        if kind[p] in timed_kinds:
+            m = rules[pred_rule[p]].model
+            off[p] = used[m]
+            used[m] += size[p]
     n_pred = len(kind)
     pmodel = [models.index(rules[r].model) for r in pred_rule]
     mp_start = np.zeros((len(models), n_metric + 1), np.int64)
@@ -150,7 +166,7 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         mt_preds=np.array(mt_preds, np.int64), pr_start=pr_start,
         pr_rules=np.array(pred_rule, np.int64), prog=np.array(prog, np.int64),
         prog_start=np.array(prog_start, np.int64), prog_len=np.array(prog_len, np.int64),
-        width=max(used.values(), default=head), head=head,
-        model_width=np.array([used[m] for m in models] + [head], np.int64),
+        width=-(-max(used.values(), default=head) // LINE) * LINE, head=head,
+        model_width=np.array([hot[m] for m in models] + [head], np.int64),
         max_rules=max([*per_metric, len(mt_preds), 1]),
     )

@@ -38,6 +38,18 @@ class Transitions:
         return int(self.device.shape[0])
 
 
+def _rows(template: np.ndarray, n: int) -> np.ndarray:
+    """n copies of a state row, the first starting on a 64-byte boundary: with the compiler's
+    whole-line widths every row then starts a cache line, and a device's state takes the
+    fewest lines."""
+    width = template.shape[0]
+    buf = np.empty(n * width + 8)
+    skip = (-buf.ctypes.data % 64) // 8
+    st = buf[skip:skip + n * width].reshape(n, width)
+    st[:] = template
+    return st
+
+
 class _Out:
     def __init__(self, cap: int) -> None:
         self.cap = cap
@@ -52,12 +64,9 @@ class Evaluator:
     def __init__(self, compiled: CompiledRules, capacity: int = 1024) -> None:
         self.c = compiled
         self.templates = compiled.templates()
-        self.st = np.repeat(self.templates[-1:], capacity, axis=0)
+        self.st = _rows(self.templates[-1], capacity)
         # compact per-slot arrays, so that a tick over every device stays in cache
         self.seen = np.full(capacity, -1.0)        # last reading time (ms), -1: never
-        # device_time_ordered: per slot (batch stamp, last time in that batch)
-        self.order_scratch = np.zeros((capacity, 2), np.int64)
-        self.batches = 0  # evaluate calls so far: the stamp of the next is one more
         self.tbits = np.zeros(capacity, np.int64)  # silent predicates that are on
         self.due = np.full(capacity, np.inf)       # when an error count may next drop
         self.slot_model = np.full(capacity, -1, np.int32)
@@ -88,9 +97,10 @@ class Evaluator:
             return
         new = max(need, 2 * cap)
         pad = new - cap
-        self.st = np.vstack([self.st, np.repeat(self.templates[-1:], pad, axis=0)])
+        st = _rows(self.templates[-1], new)
+        st[:cap] = self.st
+        self.st = st
         self.seen = np.concatenate([self.seen, np.full(pad, -1.0)])
-        self.order_scratch = np.vstack([self.order_scratch, np.zeros((pad, 2), np.int64)])
         self.tbits = np.concatenate([self.tbits, np.zeros(pad, np.int64)])
         self.due = np.concatenate([self.due, np.full(pad, np.inf)])
         self.slot_model = np.concatenate([self.slot_model, np.full(pad, -1, np.int32)])
@@ -149,8 +159,7 @@ class Evaluator:
         dev = np.ascontiguousarray(device, np.int32)
         mt = np.ascontiguousarray(metric, np.int16)
         val = np.ascontiguousarray(value, np.float64)
-        self.batches += 1
-        if not device_time_ordered(ts, dev, self.slot_of, self.order_scratch, self.batches):
+        if not device_time_ordered(ts, dev, self.slot_of):
             order = np.lexsort((ts, dev))
             ts, dev, mt, val = ts[order], dev[order], mt[order], val[order]
         c = self.c
