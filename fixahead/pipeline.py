@@ -1,10 +1,14 @@
 """The whole loop in one process: ingest → rules → dispatch → email, with dispatch's jobs.
 
 Ingest's writer thread hands each committed batch to a bounded queue; one processor thread
-feeds the rule engine and turns newly opened incidents into dispatch decisions. The queue is
-bounded so a slow rule or dispatch step slows ingest down (the broker holds the rest) instead
-of growing memory. Time is event time: the platform clock is the newest event time committed,
-so a simulated month runs its holds, quiet hours and reminders in simulated time.
+feeds the rule engine, which stores incident changes. The queue is bounded so a slow rule
+step slows ingest down (the broker holds the rest) instead of growing memory. Dispatch runs
+on a thread of its own, as the production dispatch role's loop (`fixahead.roles`): it reads
+`incident_changes` from its saved position, so a slow decision never holds up the rules (and,
+through the queue, ingest), and an incident stored just before the process dies is still
+dispatched, once, after a restart. Time is event time: the platform clock is the newest event
+time committed, so a simulated month runs its holds, quiet hours and reminders in simulated
+time; each decision takes its incident's event time.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ import psycopg
 from dispatch.diagnostics_mqtt import DiagnosticsLink
 from dispatch.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
-from dispatch.email.sender import SmtpSettings, deliver_due
-from dispatch.jobs import build_scheduler
-from dispatch.service import dispatch_incident
-from fixahead.services import Endpoints, connector
+from dispatch.email.sender import SmtpSettings
+from dispatch.service import Outcome
+from fixahead.roles import IncidentFollower, run_dispatch
+from fixahead.services import Endpoints
 from fixahead.settings import Settings
 from fixahead.wiring import ingest_config, standard_engine
 from ingest.mqttclient import MQTT311
@@ -34,8 +38,6 @@ from rules.engine import batch_time
 from rules.service import RulesService
 
 log = logging.getLogger(__name__)
-
-DISPATCHED_CHANGES = ("opened", "reopened")
 
 
 def diagnostics_link(ends: Endpoints, prefix: str, *, clock: object = None) -> DiagnosticsLink:
@@ -92,13 +94,15 @@ class Pipeline:
         self._queue: queue.Queue[Committed] = queue.Queue(maxsize=64)
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self._dispatch_stop = threading.Event()  # set after the rules thread has drained
+        self._wake = threading.Event()  # incidents were stored: dispatch need not wait
+        self._handling = False
         self.worker = IngestWorker(
             ingest_config(settings, ends.database_url, ends.mqtt_url,
                           protocol=MQTT311 if ends.embedded_broker else None, feed=False),
             on_commit=self._on_commit)
-        self._device_ids: dict[int, tuple[str, str]] = {}
-        self._seen_incidents: set[str] = set()
-        self._scheduler = None
+        self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed)
+        self._dispatcher: threading.Thread | None = None
 
     # --- ingest's thread --------------------------------------------------------------
 
@@ -112,19 +116,8 @@ class Pipeline:
 
     # --- the processor thread ---------------------------------------------------------
 
-    def _device(self, conn: psycopg.Connection, key: int) -> tuple[str, str]:
-        known = self._device_ids.get(key)
-        if known is None:
-            row = conn.execute("SELECT device_id, model_id FROM devices WHERE id = %s",
-                               (key,)).fetchone()
-            known = (row[0], row[1]) if row else ("", "")
-            self._device_ids[key] = known
-        return known
-
     def _process(self, stop: threading.Event) -> None:
-        url = self.ends.database_url
-        with psycopg.connect(url, autocommit=True) as rules_conn, \
-                psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(self.ends.database_url, autocommit=True) as rules_conn:
             rules = RulesService(rules_conn, standard_engine(), owner=self.owner)
             rules.claim()
             try:
@@ -133,61 +126,53 @@ class Pipeline:
                         c = self._queue.get(timeout=0.2)
                     except queue.Empty:
                         continue
+                    self._handling = True
                     try:
-                        self._handle(rules, conn, c)
+                        self._handle(rules, rules_conn, c)
                     except Exception:
                         self.counters.errors += 1
                         log.exception("processing a committed batch failed")
                     self.counters.batches += 1
                     self.counters.last_processed = time.monotonic()
+                    self._handling = False
             finally:
                 rules.close()
 
     def _handle(self, rules: RulesService, conn: psycopg.Connection, c: Committed) -> None:
+        """Evaluate one committed batch and store its incident changes (`conn` is the rules
+        connection; dispatch reads the changes on its own thread)."""
         if len(c.ts_ms) or c.events:  # the bulk of the batch, as the rule engine's clock
             self.clock.advance(batch_time(c.ts_ms, [e[0] for e in c.events]))
         changes = rules.handle(c.ts_ms, c.device, c.metric, c.value, c.events)
-        self.counters.incidents_changed += len(changes)
-        for ch in changes:
-            inc = ch.incident
-            # An incident that opened and cleared within one batch comes out as a single
-            # change ("auto_cleared"): its first appearance is what dispatch must see.
-            first = inc.key not in self._seen_incidents
-            self._seen_incidents.add(inc.key)
-            if ch.change not in DISPATCHED_CHANGES and not first:
-                continue
-            device_id, model_id = self._device(conn, inc.device)
-            if not device_id:
-                continue
-            outcome = dispatch_incident(
-                conn, incident_id=inc.key, device_id=device_id, model_id=model_id,
-                code=inc.fault, now=datetime.fromtimestamp(inc.updated_ms / 1000, UTC))
-            if outcome is not None and not outcome.duplicate:
-                self.counters.decisions += 1
+        if changes:
+            self.counters.incidents_changed += len(changes)
+            self._wake.set()
 
-    # --- the sender thread ------------------------------------------------------------
+    # --- the dispatch thread: the dispatch role's loop on the event clock ---------------
 
-    def _send(self, stop: threading.Event) -> None:
-        with psycopg.connect(self.ends.database_url, autocommit=True) as conn:
-            while not stop.wait(1.0):
-                try:
-                    deliver_due(conn, self.smtp, self.email, clock=self.clock.now)
-                except Exception:
-                    log.exception("delivering the outbox failed; will retry")
+    def _count(self, outcome: Outcome | None) -> None:
+        if outcome is not None and not outcome.duplicate:
+            self.counters.decisions += 1
+
+    def _failed(self, _error: Exception) -> None:
+        self.counters.errors += 1
+
+    def _dispatch(self, stop: threading.Event) -> None:
+        run_dispatch(self.ends.database_url, stop, smtp=self.smtp, email=self.email,
+                     clock=self.clock.now, follower=self.follower, wake=self._wake,
+                     deliver_every_s=1.0)
 
     # --- lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
         """Start every thread and the scheduled jobs; returns once ingest is subscribed."""
-        for name, target in (("ingest", self.worker.run), ("process", self._process),
-                             ("sender", self._send)):
+        for name, target in (("ingest", self.worker.run), ("process", self._process)):
             t = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
             t.start()
             self._threads.append(t)
-        self._scheduler = build_scheduler(connector(self.ends.database_url), smtp=self.smtp,
-                                          email=self.email,
-                                          clock=self.clock.now)
-        self._scheduler.start()
+        self._dispatcher = threading.Thread(target=self._dispatch, args=(self._dispatch_stop,),
+                                            name="dispatch", daemon=True)
+        self._dispatcher.start()
         link = diagnostics_link(self.ends, self.settings.topic_prefix, clock=self.clock.now)
         t = threading.Thread(target=serve_diagnostics, args=(link, self._stop),
                              name="diagnostics", daemon=True)
@@ -196,15 +181,29 @@ class Pipeline:
         if not self.worker.ready.wait(30):
             raise RuntimeError("the ingest worker did not subscribe within 30 s")
 
-    def idle(self, quiet_s: float = 2.0) -> bool:
-        """Whether nothing arrived or was processed for `quiet_s` (a scenario has drained)."""
-        return (self._queue.empty() and not self.worker.busy
-                and time.monotonic() - self.counters.last_processed > quiet_s)
+    def _dispatched(self) -> bool:
+        """Whether dispatch read to the end after the last batch's incidents were stored."""
+        return self.follower.caught_up_at > self.counters.last_processed
 
-    def stop(self) -> None:
-        """Stop ingest, drain the processor, stop jobs and the sender."""
+    def idle(self, quiet_s: float = 2.0) -> bool:
+        """Whether nothing arrived or was processed for `quiet_s` and dispatch has read every
+        incident change stored so far (a scenario has drained)."""
+        return (self._queue.empty() and not self._handling and not self.worker.busy
+                and time.monotonic() - self.counters.last_processed > quiet_s
+                and self._dispatched())
+
+    def stop(self, dispatch_drain_s: float = 30.0) -> None:
+        """Stop ingest, drain the processor, let dispatch read what it stored (up to
+        `dispatch_drain_s`), then stop dispatch, its jobs and the sender."""
         self._stop.set()
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
         for t in self._threads:
             t.join(60)
+        deadline = time.monotonic() + dispatch_drain_s
+        while (self._dispatcher is not None and self._dispatcher.is_alive()
+               and not self._dispatched() and time.monotonic() < deadline):
+            self._wake.set()
+            time.sleep(0.05)
+        self._dispatch_stop.set()
+        self._wake.set()
+        if self._dispatcher is not None:
+            self._dispatcher.join(60)

@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
@@ -22,7 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollecto
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
-from dispatch.service import dispatch_incident
+from dispatch.service import Outcome, dispatch_incident
 from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
 from fixahead.services import connector
 from fixahead.wiring import standard_engine
@@ -115,59 +116,137 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
             save_positions(conn, RULES, {p: (positions[p], 0) for p in positions})
 
 
-def dispatch_new_incidents(conn: psycopg.Connection, after_id: int, guard: GapGuard,
-                           limit: int = 100, metrics: RoleMetrics | None = None) -> int:
-    """Dispatch incidents opened or reopened after change `after_id`; return the new position."""
+Clock = Callable[[], datetime]
+DISPATCHED_CHANGES = ("opened", "reopened")
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, limit: int,
+                      metrics: RoleMetrics | None,
+                      on_outcome: Callable[[Outcome | None], None] | None,
+                      on_error: Callable[[Exception], None] | None) -> tuple[int, bool]:
+    """Dispatch openings after change `after_id`; the new position, and whether nothing
+    visible was left behind (no gap waited on, fewer rows than `limit`)."""
     # the first recorded change of an incident counts as its opening: an incident that opened
-    # and cleared within one batch is recorded only as "auto_cleared"
+    # and cleared within one batch is recorded only as "auto_cleared". A LEFT JOIN: a device
+    # the registry lacks must not look like a gap in the ids.
     rows = conn.execute(
         """SELECT c.id, c.change, i.key, d.device_id, d.model_id, i.fault, c.at,
                   NOT EXISTS (SELECT 1 FROM incident_changes p
                               WHERE p.key = c.key AND p.id < c.id) AS first
            FROM incident_changes c JOIN incidents i ON i.key = c.key
-           JOIN devices d ON d.id = i.device
+           LEFT JOIN devices d ON d.id = i.device
            WHERE c.id > %s ORDER BY c.id LIMIT %s""", (after_id, limit)).fetchall()
     take = guard.accept(after_id, [r[0] for r in rows])
     for change_id, change, key, device_id, model_id, fault, at, first in rows[:take]:
-        if change in ("opened", "reopened") or first:
-            dispatch_incident(conn, incident_id=key, device_id=device_id, model_id=model_id,
-                              code=fault, now=at)
+        if (change in DISPATCHED_CHANGES or first) and device_id is not None:
+            try:
+                outcome = dispatch_incident(conn, incident_id=key, device_id=device_id,
+                                            model_id=model_id, code=fault, now=at)
+            except psycopg.OperationalError:
+                raise  # the database went away: retry from this position, skip nothing
+            except Exception as e:
+                if on_error is None:
+                    raise
+                log.exception("dispatching incident %s failed; skipping it", key)
+                on_error(e)
+                outcome = None
             if metrics is not None:
                 metrics.items.inc()
+            if on_outcome is not None:
+                on_outcome(outcome)
         after_id = change_id
-    return after_id
+    return after_id, take == len(rows) < limit
+
+
+def dispatch_new_incidents(conn: psycopg.Connection, after_id: int, guard: GapGuard,
+                           limit: int = 100, metrics: RoleMetrics | None = None) -> int:
+    """Dispatch incidents opened or reopened after change `after_id`; return the new position."""
+    return _dispatch_changes(conn, after_id, guard, limit, metrics, None, None)[0]
+
+
+class IncidentFollower:
+    """Dispatch's reader of `incident_changes`: from the saved position, through a GapGuard,
+    each opening dispatched once, the position saved after each step. It also tells a
+    caller that drains (the single process) when it last read to the end."""
+
+    def __init__(self, *, on_outcome: Callable[[Outcome | None], None] | None = None,
+                 on_error: Callable[[Exception], None] | None = None, limit: int = 100,
+                 guard: GapGuard | None = None) -> None:
+        self.on_outcome = on_outcome
+        self.on_error = on_error
+        self.limit = limit
+        self.guard = guard or GapGuard()
+        self.position: int | None = None
+        self.caught_up_at = 0.0  # monotonic start of the last step that left nothing behind
+
+    def step(self, conn: psycopg.Connection, metrics: RoleMetrics | None = None) -> bool:
+        """Dispatch what changed since the position and save it; whether it moved."""
+        if self.position is None:
+            self.position = load_positions(conn, DISPATCH).get(0, 0)
+        started = time.monotonic()
+        moved, complete = _dispatch_changes(conn, self.position, self.guard, self.limit,
+                                            metrics, self.on_outcome, self.on_error)
+        busy = moved != self.position
+        if busy:
+            self.position = moved
+            save_positions(conn, DISPATCH, {0: (moved, 0)})
+            if metrics is not None:
+                metrics.position.set(moved)
+        if complete:
+            self.caught_up_at = started
+        return busy
 
 
 def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings,
-                 email: EmailSettings, metrics: RoleMetrics | None = None) -> None:
-    """Turn incidents into decisions and emails, deliver the outbox, run the jobs."""
+                 email: EmailSettings, metrics: RoleMetrics | None = None,
+                 clock: Clock = _wall_clock, follower: IncidentFollower | None = None,
+                 wake: threading.Event | None = None, idle_s: float = 0.5,
+                 deliver_every_s: float = 0.0) -> None:
+    """Turn incidents into decisions and emails, deliver the outbox, run the jobs.
+
+    `clock` is the time of the sender and the jobs (wall time in production; the single
+    process passes its event clock); decisions take the incident's own event time. `wake`
+    cuts the idle wait short when the caller knows incidents were just stored. The outbox
+    is delivered on every pass, or at most every `deliver_every_s` (each delivery is an SMTP
+    conversation; the single process, where the sink and the sender share one interpreter,
+    passes 1 s, as its sender thread did before). A follower
+    with `on_error` skips (and reports) an incident or iteration that fails for a reason
+    other than the database going away; without it the error ends the worker.
+    """
     m = metrics or RoleMetrics(DISPATCH)
-    scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email)
+    follower = follower or IncidentFollower()
+    scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email, clock=clock)
     scheduler.start()
-    guard = GapGuard()
-    position: int | None = None
+    delivered = 0.0
     try:
         while not stop.is_set():
             try:
                 with psycopg.connect(database_url, autocommit=True) as conn:
-                    if position is None:
-                        position = load_positions(conn, DISPATCH).get(0, 0)
                     while not stop.is_set():
-                        moved = dispatch_new_incidents(conn, position, guard, metrics=m)
-                        busy = moved != position
-                        if busy:
-                            position = moved
-                            save_positions(conn, DISPATCH, {0: (position, 0)})
-                            m.position.set(position)
-                        report = deliver_due(conn, smtp, email,
-                                             clock=lambda: datetime.now(UTC))
-                        m.changes.inc(report.sent)
+                        if wake is not None:
+                            wake.clear()  # a wake set from here on is seen by the next wait
+                        busy = follower.step(conn, m)
+                        if time.monotonic() - delivered >= deliver_every_s:
+                            delivered = time.monotonic()
+                            report = deliver_due(conn, smtp, email, clock=clock)
+                            m.changes.inc(report.sent)
                         m.batches.inc()
                         if not busy:
-                            stop.wait(0.5)
+                            (stop if wake is None else wake).wait(idle_s)
             except psycopg.OperationalError:
                 m.errors.inc()
                 log.warning("database unavailable; reconnecting in 2 s")
+                stop.wait(2.0)
+            except Exception as e:
+                if follower.on_error is None:
+                    raise
+                m.errors.inc()
+                follower.on_error(e)
+                log.exception("a dispatch iteration failed; retrying in 2 s")
                 stop.wait(2.0)
     finally:
         scheduler.shutdown(wait=True)
