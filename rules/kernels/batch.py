@@ -19,6 +19,7 @@ from rules.config import MAD_TO_SIGMA, SCALE_FLOOR, TREND_CLEAR_FACTOR
 from rules.kernels.predicates import (
     CUSUM,
     EWMA_Z,
+    MS_PER_DAY,
     RATE,
     ROBUST_Z,
     STUCK,
@@ -47,6 +48,8 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
     n_keys = slot_of.shape[0]
     n_out = 0
     flipped = np.empty(max(max_rules, 1), np.int64)  # predicates of this reading that flipped
+    decay_dt = np.full(kind.shape[0], np.nan)  # per trend predicate: last dt (days) and
+    decay_w = np.empty(kind.shape[0])          # its exp(-dt / tau)
     # runs of consecutive readings of one device, from `start` on (no branch per reading)
     runs = np.empty(n - start + 1, np.int64)
     nr = 0
@@ -169,9 +172,18 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width,
                         st[s, o + 6] = x
                         st[s, o + 9] = x * x
                     else:
+                        dt = (t - st[s, o + 2]) / MS_PER_DAY
+                        # periodic metrics repeat their intervals: reuse the last decay of
+                        # this predicate for the same dt (exp costs more than the whole fit)
+                        if dt == decay_dt[p]:
+                            w = decay_w[p]
+                        else:
+                            w = math.exp(-dt / prm[p, 2])
+                            decay_dt[p] = dt
+                            decay_w[p] = w
                         s0, s_t, s_tt, s_x, s_tx, s_xx = trend_fit(
-                            st[s, o + 2], st[s, o + 3], st[s, o + 4], st[s, o + 5], st[s, o + 6],
-                            st[s, o + 7], st[s, o + 9], t, x, prm[p, 2])
+                            dt, w, st[s, o + 3], st[s, o + 4], st[s, o + 5], st[s, o + 6],
+                            st[s, o + 7], st[s, o + 9], x)
                         st[s, o + 2] = t
                         st[s, o + 3] = s0
                         st[s, o + 4] = s_t

@@ -88,15 +88,15 @@ def directed(v, sign):
 
 
 @njit(cache=True, error_model="numpy")
-def trend_fit(t_last, s0, s_t, s_tt, s_x, s_tx, s_xx, ts, x, tau):
-    """Add (ts, x) to exponentially weighted least-squares sums kept at the origin u = 0
-    (the newest sample, u in days); scalars in, the new sums out."""
-    dt = (ts - t_last) / MS_PER_DAY
+def trend_fit(dt, w, s0, s_t, s_tt, s_x, s_tx, s_xx, x):
+    """Add a sample x, `dt` days after the last, to exponentially weighted least-squares sums
+    kept at the origin u = 0 (the newest sample, u in days); `w` = exp(-dt / tau), the decay
+    of the old weights (the caller may reuse it for a repeated dt); scalars in, the new sums
+    out."""
     # move the origin to the new sample, then decay the old weights
     s_tt = s_tt - 2.0 * dt * s_t + dt * dt * s0
     s_t = s_t - dt * s0
     s_tx = s_tx - dt * s_x
-    w = math.exp(-dt / tau)
     return s0 * w + 1.0, s_t * w, s_tt * w, s_x * w + x, s_tx * w, s_xx * w + x * x
 
 
