@@ -4,8 +4,8 @@ Usage events (cycles started, doors opened, hot water drawn) mark hours when som
 Every hour lived since data started (and within the window) is one observation of its local
 hour of week, weighed by recency; hours still to come or before the data say nothing. A whole
 day without any event is treated as a device that was not reporting (no evidence either way).
-The share of observed hours with usage is divided by the household's own activity rate (usage
-happens in only some of the hours someone is home) and shrunk toward the household's pooled
+The share of observed hours with usage, divided by the household's own activity rate (usage
+happens in only some of the hours someone is home), is shrunk toward the household's pooled
 estimate for the same hour of day and day type (weekdays, weekend), itself shrunk toward a
 population prior; a household with little data gets the prior, with low confidence.
 Only with the household's consent: without it the prior is returned with confidence 0.
@@ -31,13 +31,18 @@ class AvailabilityConfig:
 
     window_weeks: int = 8
     half_life_weeks: float = 4.0
-    pool_strength: float = 2.0  # hour of week -> household's same hour of day and day type
+    # hour of week -> household's same hour of day and day type; the simulator (no fixed-weekday
+    # routines) rewards more, real routines (part-time Fridays) need the hour's own data to win
+    pool_strength: float = 4.0
     prior_strength: float = 2.0  # household's pooled hour -> population prior
     weekend_pooled: bool = True  # Saturday and Sunday share one pooled day type
     neighbour_weight: float = 0.25  # adjacent hours of day in the pooled estimate
     spread_hours: int = 0  # hours either side of a use also counted as home (1 overstated)
     silent_day_weight: float = 0.0  # a whole local day without any usage event
-    activity_quantile: float = 0.9  # the household's surest hours give its activity rate
+    # usage share / the household's activity rate: the quantile of its pooled per-hour shares,
+    # floored (1.0 turns it off); a household that uses appliances in few of its home hours
+    # still reads as surely home in its surest ones
+    activity_quantile: float = 0.9
     activity_floor: float = 0.3
     activity_min_exposure: float = 2.0
 

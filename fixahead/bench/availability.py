@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -87,23 +86,20 @@ def window_starts(now_s: int, config: SearchConfig = SEARCH) -> np.ndarray:
     return grid[ok]
 
 
-def really_home(home: np.ndarray, start_s: int) -> bool:
-    """Whether someone was truly home for the whole visit."""
-    first = start_s // 60 - FIRST_DAY * 1440
-    return bool(home.ravel()[first:first + VISIT_MIN].all())
-
-
-def pick(p_how: np.ndarray, starts: np.ndarray, now_s: int,
-         config: SearchConfig = SEARCH) -> int:
-    """The start the booking search would choose: lowest hourly P over the visit, weighted."""
+def window_p(p_how: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """P(home) over each visit: the lowest hourly value it touches (as dispatch/booking.py)."""
     h0 = starts // 3600
     h1 = (starts + VISIT_MIN * 60 - 1) // 3600
-    how = lambda h: (h + 72) % 168  # noqa: E731 - UTC hour of week, Monday 00:00 = 0
-    p = p_how[how(h0)]
+    p = p_how[(h0 + 72) % 168]  # UTC hour of week, Monday 00:00 = 0
     for k in range(1, int((h1 - h0).max()) + 1):
-        p = np.where(h0 + k <= h1, np.minimum(p, p_how[how(h0 + k)]), p)
+        p = np.where(h0 + k <= h1, np.minimum(p, p_how[(h0 + k + 72) % 168]), p)
+    return p
+
+
+def pick(p: np.ndarray, starts: np.ndarray, now_s: int, config: SearchConfig = SEARCH) -> int:
+    """Index of the start the booking search would choose from window P(home) `p`."""
     score = config.w_home * p - config.w_delay * (starts - now_s) / 86400.0
-    return int(starts[int(np.argmax(score))])  # argmax takes the earliest of equal scores
+    return int(np.argmax(score))  # argmax takes the earliest of equal scores
 
 
 def old_model(ts_s: np.ndarray, now_s: int, prior: np.ndarray) -> np.ndarray:
@@ -122,54 +118,71 @@ def old_model(ts_s: np.ndarray, now_s: int, prior: np.ndarray) -> np.ndarray:
     return (prior * k + weight @ active) / (k + weight.sum())
 
 
-def future_share(home: np.ndarray, now_s: int) -> Callable[[np.ndarray], np.ndarray]:
-    """The ceiling: windows scored by the true share of each hour at home (knows the future)."""
-    hours = home.reshape(-1, 60).mean(axis=1)
-    return lambda h: hours[h - FIRST_DAY * 24]
+def past_weekly_share(home: np.ndarray, now_s: int) -> np.ndarray:
+    """The true share of each hour of week at home before `now`: the best a weekly model knows."""
+    lived = now_s // 3600 - FIRST_DAY * 24
+    hours = home.reshape(-1, 60).mean(axis=1)[:lived]
+    how = (FIRST_DAY * 24 + np.arange(lived) + 72) % 168
+    seen = np.bincount(how, minlength=168)
+    share = np.bincount(how, weights=hours, minlength=168) / np.maximum(seen, 1)
+    return np.where(seen > 0, share, population_prior())
 
 
 def run(n: int, seed: int, config: AvailabilityConfig | None = None) -> dict:
-    """Home rates per model and booking day group; also the time spent per prediction."""
+    """Home rates per model and booking day group, Brier scores, time per prediction."""
     config = config or AvailabilityConfig()
     t0 = time.perf_counter()
     households = sim_households(n, seed)
     sim_s = time.perf_counter() - t0
     prior = population_prior()
-    models = ("new", "new_no_since", "old", "prior", "first_free", "ceiling")
+    since = datetime.fromtimestamp(FIRST_DAY * 86400, UTC)
     hits: dict[str, dict[str, list[bool]]] = {}
+    brier: dict[str, list[float]] = {}
+    chosen_p: dict[str, list[float]] = {}
     predict_s = 0.0
     rng = np.random.default_rng(seed)
     for hh in households:
+        minutes = np.concatenate([[0], np.cumsum(hh.home.ravel(), dtype=np.int64)])
         for day in BOOKING_DAYS:
             now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(0, 86400))
             now = datetime.fromtimestamp(now_s, UTC)
             seen = hh.usage_s[hh.usage_s <= now_s]
             starts = window_starts(now_s)
+            first = starts // 60 - FIRST_DAY * 1440
+            truth = minutes[first + VISIT_MIN] - minutes[first] == VISIT_MIN
             t1 = time.perf_counter()
             new = predict(seen, tz=TZ, now=now, consent=True, prior=prior, config=config,
-                          observed_since=datetime.fromtimestamp(FIRST_DAY * 86400, UTC)).p_home
+                          observed_since=since).p_home
             predict_s += time.perf_counter() - t1
-            no_since = predict(seen, tz=TZ, now=now, consent=True, prior=prior,
-                               config=config).p_home
-            chosen = {"new": pick(new, starts, now_s),
-                      "new_no_since": pick(no_since, starts, now_s),
-                      "old": pick(old_model(seen, now_s, prior), starts, now_s),
-                      "prior": pick(prior, starts, now_s),
-                      "first_free": int(starts[0])}
-            share = future_share(hh.home, now_s)
-            h0 = starts // 3600
-            p = np.minimum(share(h0), share((starts + VISIT_MIN * 60 - 1) // 3600))
-            chosen["ceiling"] = int(starts[int(np.argmax(p))])
+            hourly = {
+                "new": new,
+                "new_no_since": predict(seen, tz=TZ, now=now, consent=True, prior=prior,
+                                        config=config).p_home,
+                "old": old_model(seen, now_s, prior),
+                "prior": prior,
+                "past_weekly_truth": past_weekly_share(hh.home, now_s),
+            }
+            share = hh.home.reshape(-1, 60).mean(axis=1)
+            h0 = starts // 3600 - FIRST_DAY * 24
+            future = np.minimum(share[h0], share[(starts + VISIT_MIN * 60 - 1) // 3600
+                                                 - FIRST_DAY * 24])
+            chosen = {"first_free": 0, "future_hourly_truth": int(np.argmax(future))}
+            for m, p_how in hourly.items():
+                p = window_p(p_how, starts)
+                chosen[m] = pick(p, starts, now_s)
+                brier.setdefault(m, []).append(float(np.mean((p - truth) ** 2)))
+                chosen_p.setdefault(m, []).append(float(p[chosen[m]]))
             group = "day 3" if day < 7 else ("days 7-13" if day < 14 else "days 14-28")
-            for m in models:
+            for m, i in chosen.items():
                 for g in (group, "all"):
-                    hits.setdefault(g, {}).setdefault(m, []).append(
-                        really_home(hh.home, chosen[m]))
+                    hits.setdefault(g, {}).setdefault(m, []).append(bool(truth[i]))
     rates = {g: {m: round(float(np.mean(v)), 4) for m, v in by.items()} for g, by in hits.items()}
-    return {"bench": "availability", "households": n, "seed": seed,
-            "bookings": len(hits["all"]["new"]), "home_rate": rates,
-            "predict_ms": round(1000 * predict_s / len(hits["all"]["new"]), 3),
-            "simulate_s": round(sim_s, 1)}
+    bookings = len(hits["all"]["new"])
+    return {"bench": "availability", "households": n, "seed": seed, "bookings": bookings,
+            "home_rate": rates,
+            "brier_all_windows": {m: round(float(np.mean(v)), 4) for m, v in brier.items()},
+            "mean_p_of_chosen": {m: round(float(np.mean(v)), 4) for m, v in chosen_p.items()},
+            "predict_ms": round(1000 * predict_s / bookings, 3), "simulate_s": round(sim_s, 1)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,6 +36,7 @@ def usage(tz: str, weeks: int, weekday: int, hours: list[int], now: datetime = N
 
 CONFIGS = {
     "default": AvailabilityConfig(),
+    "raw_weak_pool": AvailabilityConfig(activity_floor=1.0, pool_strength=2.0),
     "spread": AvailabilityConfig(spread_hours=2, neighbour_weight=0.0),
     "separate_weekend": AvailabilityConfig(weekend_pooled=False, silent_day_weight=0.5,
                                            activity_quantile=0.5, activity_floor=1.0),
@@ -93,7 +94,8 @@ def test_regular_usage_raises_p_home_above_the_prior() -> None:
         ts += usage(tz, 8, day, [7, 19, 21])  # mornings and evenings every day
     a = predict(ts, tz=tz, now=NOW, consent=True)
     wednesday_noon = 2 * 24 + 12
-    assert a.p_home[wednesday_noon] > 0.75 > population_prior()[wednesday_noon]
+    # a once-a-week routine is pooled with four quiet weekdays, yet stands out after 8 weeks
+    assert a.p_home[wednesday_noon] > 0.6 > 1.5 * population_prior()[wednesday_noon]
     thursday_noon = 3 * 24 + 12  # never seen: below the prior, far below Wednesday
     assert a.p_home[thursday_noon] < population_prior()[thursday_noon] / 2
     assert a.overall_confidence > 0.7
@@ -182,7 +184,7 @@ def test_pooling_lets_other_weekdays_speak_for_an_unseen_weekday_hour() -> None:
         ts += usage(tz, 1, day, [7, 10, 19], now=now)
     a = predict(ts, tz=tz, now=now, consent=True, observed_since=since)
     friday_10 = 4 * 24 + 10
-    assert a.p_home[friday_10] > 0.6 > population_prior()[friday_10]
+    assert a.p_home[friday_10] > 0.55 > population_prior()[friday_10] + 0.15
     assert 0 < a.confidence[friday_10] < 1
 
 
