@@ -9,7 +9,9 @@ days 3..28 of the run the model learns from the usage before the moment, and the
 (3 * P(home over the window) - 0.05 per day of waiting, at least an hour ahead). A visit
 counts as home when someone is truly home for all 90 minutes. Compared in the same run:
 first free slot (the earliest window), the population prior alone, the previous model (a
-copy kept below) and a window chosen by the true future (the ceiling).
+copy kept below), the true past share per hour of week (what an unpooled weekly model would
+learn with perfect sensing) and the true future hour by hour (the ceiling). Also reported:
+the Brier score of each model's window P(home) over every candidate window.
 
     python -m fixahead.bench.availability [--households 300] [--seed 1]
 """
