@@ -145,13 +145,17 @@ def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) ->
 
 
 def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
-                 speed: float = 0.0, fault_rate: float = 1.0) -> Path:
-    """Run a whole scenario through the platform; return its ground-truth directory."""
+                 speed: float = 0.0, fault_rate: float = 1.0, end_ms: int | None = None
+                 ) -> Path:
+    """Run a whole scenario through the platform; return its ground-truth directory.
+
+    Played as fast as possible, the window ends at `end_ms` (default: the last UTC
+    midnight), so the same seed gives the same households, faults and outages and runs
+    can be compared."""
     spec = ScenarioSpec(households, days, seed, speed, fault_rate)
     now = int(time.time() * 1000)
-    # played as fast as possible, the window ends at the last UTC midnight: the same seed
-    # gives the same households, faults and outages all day, so runs can be compared
-    end = now // DAY_MS * DAY_MS if speed <= 0 else now
+    last_midnight = now // DAY_MS * DAY_MS
+    end = now if speed > 0 else min(now, last_midnight if end_ms is None else end_ms)
     window = window_ending_now(days, speed, end)
     settings = settings.model_copy(update={"max_past_age_s": max(
         settings.max_past_age_s, max_past_age_s(window, speed) + (now - end) / 1000)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,22 +13,21 @@ def register(app: typer.Typer) -> None:
     app.command("evaluate")(evaluate)
 
 
-def _run_scenario(settings: Any, households: int, days: float, seed: int) -> Path:
-    """Run the scenario through the platform with the lead's runner (imported late)."""
-    import importlib
+def _end_ms(end: str | None) -> int | None:
+    """Epoch ms of the UTC midnight that starts `end` (YYYY-MM-DD); None: the last one."""
+    if end is None:
+        return None
+    from datetime import UTC, datetime
 
-    problems = []
-    for module in ("fixahead.scenario", "fixahead.pipeline"):
-        try:
-            run_scenario = importlib.import_module(module).run_scenario
-        except (ImportError, AttributeError) as exc:
-            problems.append(f"{module}: {exc}")
-            continue
-        return Path(run_scenario(settings, households=households, days=days, seed=seed))
-    raise typer.BadParameter(
-        "running a scenario needs run_scenario(settings, households=, days=, seed=), which is "
-        f"not available ({'; '.join(problems)}); simulate and process a run, then score it "
-        "with --run ID")
+    try:
+        at = datetime.strptime(end, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise typer.BadParameter(f"{end!r} is not a date like 2026-11-22", param_hint="--end"
+                                 ) from None
+    if at > datetime.now(UTC):
+        raise typer.BadParameter(f"{end} is in the future: devices cannot report from there",
+                                 param_hint="--end")
+    return int(at.timestamp() * 1000)
 
 
 def evaluate(
@@ -40,6 +39,9 @@ def evaluate(
         help="Run a new scenario of this many households first")] = None,
     days: Annotated[float, typer.Option(help="Simulated days of the new scenario")] = 30.0,
     seed: Annotated[int, typer.Option(help="Seed of the new scenario")] = 1,
+    end: Annotated[str | None, typer.Option(
+        help="UTC date (YYYY-MM-DD) whose midnight ends the new scenario's window; default: "
+             "the last midnight. The same seed and end give the same scenario.")] = None,
     grace_days: Annotated[float, typer.Option(
         help="Days after a fault's end in which an incident still counts as about it")] = 1.0,
 ) -> None:
@@ -57,8 +59,11 @@ def evaluate(
         except FileNotFoundError as exc:
             raise typer.BadParameter(str(exc), param_hint="--run") from None
     else:
+        from fixahead.scenario import run_scenario
+
         assert households is not None
-        run_dir = _run_scenario(settings, households, days, seed)
+        run_dir = run_scenario(settings, households=households, days=days, seed=seed,
+                               end_ms=_end_ms(end))
     with database(settings) as url:
         prepare_database(url)
         doc, written = evaluate_run(url, run_dir, json_path, grace_days=grace_days)

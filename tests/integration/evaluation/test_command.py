@@ -76,3 +76,12 @@ def test_evaluate_runs_a_small_scenario_through_the_platform_and_scores_it(
     assert doc["counts"]["households"] == 2 and doc["counts"]["devices"] > 0
     assert doc["config"]["run_dir"].startswith(str(tmp_path / "simulations"))
     assert out.with_suffix(".md").exists()
+
+
+def test_evaluate_refuses_a_bad_or_future_end(database_url: str, tmp_path: Path) -> None:
+    code, text = run(database_url, tmp_path, "evaluate", "--households", "1", "--end",
+                     "22.11.2026", "--json", "x.json")
+    assert code == 2 and "not a date like" in text
+    code, text = run(database_url, tmp_path, "evaluate", "--households", "1", "--end",
+                     "2999-01-01", "--json", "x.json")
+    assert code == 2 and "in the future" in text
