@@ -78,6 +78,8 @@ class SearchConfig:
     w_travel: float = 0.5  # per hour of added travel
     w_delay: float = 0.05  # per day of waiting
     w_delay_urgent: float = 2.0  # per hour of waiting, for urgent visits
+    urgent_min_p_home: float = 0.6  # an urgent visit waits for a slot this likely home...
+    urgent_home_wait_h: float = 24.0  # ...for up to this long, else takes the earliest
     alternatives: int = 4
     max_technicians: int = 30  # the nearest qualified technicians are searched
     spacing_minutes: int = 120  # offered starts at least this far apart
@@ -252,9 +254,14 @@ def search(
     p_hour = np.array([p_home(_at((hour0 + h) * 3600)) for h in range(hours)])
     p = _window_p(p_hour, starts, hour0, dur)
     wait = (starts - start_s).astype(np.float64)
-    delay = (config.w_delay_urgent * wait / 3600.0 if req.urgent
-             else config.w_delay * wait / 86400.0)
-    score = config.w_home * p - config.w_travel * added / 3600.0 - delay
+    if req.urgent:
+        # the earliest slot, but one when someone is likely home if there is one within a
+        # day: a technician at an empty house does not stop a leak
+        unlikely = p < config.urgent_min_p_home
+        score = -config.w_delay_urgent * (wait / 3600.0 + unlikely * config.urgent_home_wait_h)
+    else:
+        score = (config.w_home * p - config.w_travel * added / 3600.0
+                 - config.w_delay * wait / 86400.0)
     order = np.lexsort((tech, starts, -score))
     return _pick(order, score, starts, tech, added, p, req, config)
 

@@ -105,12 +105,21 @@ def test_travel_from_home_base_counts_inside_working_hours() -> None:
     assert local(offer.start) == datetime(2026, 11, 23, 8, 30, tzinfo=BERLIN)
 
 
-def test_an_urgent_visit_takes_the_earliest_slot() -> None:
+def test_an_urgent_visit_takes_the_earliest_slot_when_someone_is_likely_home() -> None:
     def evenings(when: datetime) -> float:
         return 0.95 if when.astimezone(BERLIN).hour >= 15 else 0.2
 
     at_home_base = tech(lat=HOME[0], lon=HOME[1])  # no travel before the first job
     offers = search(req(urgent=True), [at_home_base], {}, evenings, now=NOW)
+    assert local(offers[0].start) == datetime(2026, 11, 23, 15, 0, tzinfo=BERLIN)
+    # nobody likely home within a day: the earliest slot all the same
+    offers = search(req(urgent=True), [at_home_base], {}, lambda when: 0.3, now=NOW)
+    assert local(offers[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
+    # likely home only in two days: not worth waiting for
+    def later(when: datetime) -> float:
+        return 0.95 if when.astimezone(BERLIN).day >= 25 else 0.3
+
+    offers = search(req(urgent=True), [at_home_base], {}, later, now=NOW)
     assert local(offers[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
 
 
