@@ -109,12 +109,22 @@ class SmtpSink:
 
     def start(self) -> SmtpSink:
         """Start serving."""
-        self.controller.start()
+        try:
+            self.controller.start()
+        except BaseException:  # e.g. the port is taken: do not leak the controller's loop
+            self._close_loop()
+            raise
         return self
 
     def stop(self) -> None:
         """Stop serving."""
         self.controller.stop()
+        self._close_loop()
+
+    def _close_loop(self) -> None:
+        loop = self.controller.loop
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
 
     @property
     def port(self) -> int:

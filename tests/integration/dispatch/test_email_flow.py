@@ -328,3 +328,14 @@ def test_the_sender_uses_starttls_when_configured(conn: psycopg.Connection,
         assert deliver_due(conn, tls, EMAIL, clock=clock_at(later)).sent == 1
         [received] = sink.handler.wait_for(1)
     assert received.tls
+
+
+def test_a_sink_whose_port_is_taken_fails_cleanly() -> None:
+    """An embedded sink falls back to another port when its own is taken; the attempt must
+    not leave the SMTP server's event loop (and its sockets) behind."""
+    import gc
+
+    with SmtpSink(0) as first:
+        with pytest.raises(OSError):
+            SmtpSink(first.port).start()
+        gc.collect()  # an unclosed loop would raise a ResourceWarning here (warnings: errors)
