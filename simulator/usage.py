@@ -16,6 +16,7 @@ from simulator.timebase import DAY_MS, MINUTE_MS, MINUTES_PER_DAY
 # state events that a person causes; they are only ever emitted while someone is home
 USAGE_STATES = frozenset({"cycle_started", "door_opened", "hot_water_draw"})
 MEALS = ((420, 510), (720, 800), (1080, 1230))
+DRAW_EVENT_LITRES = 20.0  # a water heater reports a hot-water draw above this
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,20 @@ def concat(parts: list[Sessions]) -> Sessions:
     return Sessions(np.concatenate([p.start_ms for p in parts]),
                     np.concatenate([p.duration_s for p in parts]),
                     np.concatenate([p.amount for p in parts]))
+
+
+def usage_event_times(hh: Household, first_day: int, n_days: int, home: np.ndarray,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Epoch seconds, sorted, of the usage events a household's appliances report over
+    `n_days` from `first_day` (cycles started, fridge doors opened, hot-water draws above
+    `DRAW_EVENT_LITRES`), given its minute presence `home` (bool[days, 1440])."""
+    starts = []
+    for d in range(n_days):
+        day = first_day + d
+        washes = day_sessions("washer", hh, day, home[d], rng)
+        starts += [washes.start_ms, day_sessions("dryer", hh, day, home[d], rng, washes).start_ms]
+        starts += [day_sessions(k, hh, day, home[d], rng).start_ms
+                   for k in ("dishwasher", "fridge")]
+        water = day_sessions("waterheater", hh, day, home[d], rng)
+        starts.append(water.start_ms[water.amount > DRAW_EVENT_LITRES])
+    return np.sort(np.concatenate(starts)) // 1000 if starts else np.zeros(0, np.int64)

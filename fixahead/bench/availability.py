@@ -30,7 +30,7 @@ from dispatch.availability import AvailabilityConfig, population_prior, predict
 from dispatch.booking import SearchConfig
 from simulator.households import make_household, presence_minutes
 from simulator.timebase import rng_for
-from simulator.usage import day_sessions
+from simulator.usage import usage_event_times
 
 TZ = "UTC"  # the simulator keeps its households' days in UTC
 FIRST_DAY = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp()) // 86400  # a Monday
@@ -42,7 +42,6 @@ STEP_MIN = 30
 # (weekdays, start hour, end hour): demo.py's early and late technicians
 SHIFTS = ((frozenset({0, 1, 2, 3, 4}), 8, 17), (frozenset({1, 2, 3, 4, 5}), 11, 20))
 SEARCH = SearchConfig()
-WATER_EVENT_LITRES = 20.0  # simulator/appliances/waterheater.py emits a draw event above this
 
 
 @dataclass(frozen=True)
@@ -60,17 +59,7 @@ def sim_households(n: int, seed: int) -> list[SimHousehold]:
         rng = rng_for(seed, i)
         hh = make_household(rng, i, FIRST_DAY, SIM_DAYS)
         home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
-        starts = []
-        for d in range(SIM_DAYS):
-            day = FIRST_DAY + d
-            washes = day_sessions("washer", hh, day, home[d], rng)
-            starts += [washes.start_ms,
-                       day_sessions("dryer", hh, day, home[d], rng, washes).start_ms]
-            starts += [day_sessions(k, hh, day, home[d], rng).start_ms
-                       for k in ("dishwasher", "fridge")]
-            water = day_sessions("waterheater", hh, day, home[d], rng)
-            starts.append(water.start_ms[water.amount > WATER_EVENT_LITRES])
-        out.append(SimHousehold(home, np.sort(np.concatenate(starts)) // 1000))
+        out.append(SimHousehold(home, usage_event_times(hh, FIRST_DAY, SIM_DAYS, home, rng)))
     return out
 
 

@@ -39,7 +39,7 @@ from fixahead.bench.common import bench_database, percentile, result
 from fixahead.settings import Settings
 from simulator.households import make_household, presence_minutes
 from simulator.timebase import rng_for
-from simulator.usage import day_sessions
+from simulator.usage import usage_event_times
 
 TZ = "UTC"  # the simulator keeps its households' days in UTC
 SKILLS = ("washer", "dryer", "dishwasher", "fridge", "heat_pump", "water_heater")
@@ -65,15 +65,7 @@ def sim_households(n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
         rng = rng_for(seed, i)
         hh = make_household(rng, i, FIRST_DAY, SIM_DAYS)
         home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
-        starts = []
-        for d in range(HISTORY_DAYS):
-            day = FIRST_DAY + d
-            washes = day_sessions("washer", hh, day, home[d], rng)
-            parts = [washes, day_sessions("dryer", hh, day, home[d], rng, washes)]
-            parts += [day_sessions(k, hh, day, home[d], rng)
-                      for k in ("dishwasher", "fridge", "waterheater")]
-            starts += [p.start_ms // 1000 for p in parts]
-        out.append((home, np.concatenate(starts).astype(np.int64)))
+        out.append((home, usage_event_times(hh, FIRST_DAY, HISTORY_DAYS, home, rng)))
     return out
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from simulator.appliances.base import Appliance, Chunk, ambient_temp
 from simulator.timebase import MINUTE_MS
-from simulator.usage import Sessions
+from simulator.usage import DRAW_EVENT_LITRES, Sessions
 
 TANK_L = 120.0
 CLEAN_RATE = 0.24  # °C per minute with a clean 2 kW element in 120 l
@@ -82,7 +82,7 @@ class WaterHeater(Appliance):
             inlet = float(self._inlet(np.array([start]))[0])
             self.temp -= litres / TANK_L * (self.temp - inlet)
             knots.append((start, self.temp))
-            if litres > 20:
+            if litres > DRAW_EVENT_LITRES:
                 chunk.events.append((start, "state", "hot_water_draw"))
             if self.heating_since is None and self.temp < self.setpoint - HYST:
                 self._start_heating(start, chunk)
