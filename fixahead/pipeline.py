@@ -182,7 +182,10 @@ class Pipeline:
             raise RuntimeError("the ingest worker did not subscribe within 30 s")
 
     def _dispatched(self) -> bool:
-        """Whether dispatch read to the end after the last batch's incidents were stored."""
+        """Whether dispatch read to the end after the last batch's incidents were stored
+        (or its thread is gone, so waiting for it would never end)."""
+        if self._dispatcher is not None and not self._dispatcher.is_alive():
+            return True
         return self.follower.caught_up_at > self.counters.last_processed
 
     def idle(self, quiet_s: float = 2.0) -> bool:
