@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=True, description="Write committed batches to ingest_feed for `run rules`"
     )
     rules_partitions: int = 8
+    bench_ingest_processes: str = Field(
+        default="1,2",
+        description="`bench ingest`: worker process counts to measure, comma-separated; the "
+        "headline uses the fastest",
+    )
 
     max_message_bytes: int = 65536
     max_samples_per_message: int = 1000

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from devices import protocol
 from devices.protocol import Limits, ProtocolError, Reason
 from devices.registry import DeviceInfo, RegistrySnapshot
-from devices.topics import parse_topic
+from devices.topics import DeviceTopic, parse_topic
+
+TOPIC_CACHE_MAX = 200_000  # parsed topics kept; cleared whole when full
 
 # (time ms, device key, seq, kind, code, state, title, severity, known)
 EventRow = tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]
@@ -70,11 +72,16 @@ class BatchBuilder:
         limits: Limits,
         prefix: str,
         lookup_device: Callable[[str], DeviceInfo | None] | None = None,
+        topics: dict[str, DeviceTopic] | None = None,
     ) -> None:
         self.registry = registry
         self.limits = limits
         self.prefix = prefix
         self._lookup = lookup_device
+        # parsed topics under `prefix`, kept by the caller across batches: a device sends on
+        # the same few topics, and parsing validates each part every time
+        self._topics = topics
+        self._known: dict[str, frozenset[int]] = {}
         self._batch = Batch()
         self._keys: set[tuple[int, int]] = set()
 
@@ -99,10 +106,17 @@ class BatchBuilder:
                     Reason.OVERSIZED,
                     f"{len(payload)} bytes exceeds the limit {self.limits.max_message_bytes}",
                 )
-            try:
-                parsed = parse_topic(topic, self.prefix)
-            except ValueError as exc:
-                raise ProtocolError(Reason.BAD_TOPIC, str(exc)) from None
+            topics = self._topics
+            parsed = topics.get(topic) if topics is not None else None
+            if parsed is None:
+                try:
+                    parsed = parse_topic(topic, self.prefix)
+                except ValueError as exc:
+                    raise ProtocolError(Reason.BAD_TOPIC, str(exc)) from None
+                if topics is not None:
+                    if len(topics) >= TOPIC_CACHE_MAX:
+                        topics.clear()
+                    topics[topic] = parsed
             device_id = parsed.device_id
             device = self._device(device_id)
             if parsed.channel == "telemetry":
@@ -175,7 +189,9 @@ class BatchBuilder:
                 ) from None
         else:
             ids = msg.metrics  # type: ignore[assignment]
-            known = model.metric_id_set
+            known = self._known.get(model.model_id)
+            if known is None:  # the model's property builds a new set on every call
+                known = self._known[model.model_id] = model.metric_id_set
             for i, m in enumerate(ids):
                 if m not in known:
                     raise ProtocolError(

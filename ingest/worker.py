@@ -24,10 +24,16 @@ import psycopg
 from devices import store
 from devices.protocol import Limits
 from devices.registry import DeviceInfo, RegistrySnapshot
-from devices.topics import subscription
+from devices.topics import DeviceTopic, subscription
 from ingest.batch import Batch, BatchBuilder
 from ingest.metrics import IngestMetrics
-from ingest.mqttclient import MQTT5, connect_properties, detect_protocol, make_client
+from ingest.mqttclient import (
+    MQTT5,
+    IngestClient,
+    connect_properties,
+    detect_protocol,
+    make_client,
+)
 from ingest.mqtturl import BrokerAddress
 from ingest.writer import Committed, write_batch
 
@@ -97,6 +103,7 @@ class IngestWorker:
         self._registry = RegistrySnapshot()
         self._registry_at = 0.0
         self._missing: dict[str, float] = {}
+        self._topics: dict[str, DeviceTopic] = {}  # parsed topics (writer thread only)
         self._pruned_at = time.monotonic()
         self._client: mqtt.Client | None = None
         self.protocol: int | None = None
@@ -204,7 +211,7 @@ class IngestWorker:
 
     def _build(self, received: list[_Received]) -> Batch:
         builder = BatchBuilder(self._registry, self.config.limits, self.config.topic_prefix,
-                               self._lookup_device)
+                               self._lookup_device, self._topics)
         now = self.clock_ms()
         for r in received:
             builder.add(r.topic, r.payload, r, now)
@@ -250,6 +257,12 @@ class IngestWorker:
         client = self._client
         generation = self._generation
         if client is None:
+            return
+        if isinstance(client, IngestClient):
+            client.ack_many([r.mid for r in received if r.qos == 1 and r.generation == generation])
+            for r in received:
+                if r.qos == 2 and r.generation == generation:
+                    client.ack(r.mid, r.qos)
             return
         for r in received:
             if r.qos > 0 and r.generation == generation:
