@@ -51,9 +51,10 @@ def write_batch(conn: psycopg.Connection, batch: Batch, *, feed: bool = False) -
     duplicates = batch.duplicates_in_batch
     with conn.transaction(), conn.cursor() as cur:
         if batch.key_device:
+            # the keys go as binary arrays: dumping them as text took twice as long measured
             cur.execute(
                 """INSERT INTO ingest_messages (device, seq)
-                   SELECT * FROM unnest(%s::integer[], %s::bigint[]) ORDER BY 1, 2
+                   SELECT * FROM unnest(%b::integer[], %b::bigint[]) ORDER BY 1, 2
                    ON CONFLICT DO NOTHING RETURNING device, seq""",
                 (batch.key_device, batch.key_seq),
             )
