@@ -7,15 +7,21 @@ import os
 import platform
 import socket
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from fixahead.mosquitto import mosquitto_binary, running, write_config
 from fixahead.settings import Settings
+from ingest.mqtturl import parse_mqtt_url
+
+WINDOW = 30_000  # unacked QoS 1 publishes at most (packet ids are 16 bits)
 
 
 def result(name: str, metrics: dict[str, Any], baselines: dict[str, Any],
@@ -79,3 +85,43 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+class WindowedPublisher:
+    """A paho client publishing at QoS 1 with at most `WINDOW` messages unacknowledged.
+
+    paho rescans its whole queue on every ack when its own in-flight window is capped, so the
+    window is kept here instead (paho's is unlimited)."""
+
+    def __init__(self, url: str, client_id: str) -> None:
+        addr = parse_mqtt_url(url)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.max_inflight_messages_set(0)
+        self.client.max_queued_messages_set(0)
+        self.sent = 0
+        self._acked = 0
+        self._window = threading.Condition()
+        self._last: mqtt.MQTTMessageInfo | None = None
+        self.client.on_publish = self._on_publish
+        self.client.connect(addr.host, addr.port)
+        self.client.loop_start()
+
+    def _on_publish(self, c: mqtt.Client, u: object, mid: int, rc: object, p: object) -> None:
+        with self._window:
+            self._acked += 1
+            self._window.notify()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish; first wait (up to 60 s) while `WINDOW` messages are unacknowledged."""
+        if self.sent - self._acked >= WINDOW:
+            with self._window:
+                self._window.wait_for(lambda: self.sent - self._acked < WINDOW, timeout=60)
+        self._last = self.client.publish(topic, payload, qos=1)
+        self.sent += 1
+
+    def close(self, timeout_s: float = 120) -> None:
+        """Wait for the last publish to be acknowledged, then disconnect."""
+        if self._last is not None:
+            self._last.wait_for_publish(timeout_s)
+        self.client.disconnect()
+        self.client.loop_stop()

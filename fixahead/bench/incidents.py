@@ -42,7 +42,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,7 +55,13 @@ from devices import protocol
 from devices.protocol import Event, Events, Telemetry
 from devices.store import register_device
 from dispatch.email.sender import SmtpSettings
-from fixahead.bench.common import bench_broker, bench_database, percentile, result
+from fixahead.bench.common import (
+    WindowedPublisher,
+    bench_broker,
+    bench_database,
+    percentile,
+    result,
+)
 from fixahead.demo import provision_world
 from fixahead.pipeline import Pipeline
 from fixahead.scenario import mail
@@ -68,7 +73,6 @@ from ingest.writer import Committed
 TARGET_P99_MS = 500.0
 CODES = ("E90", "E21")
 TYPICAL = (3.0, 8.0, 80.0, 0.5)  # WM-800 motor_current, water_inflow, drain_time, vibration
-WINDOW = 30_000  # unacked QoS 1 publishes at most (packet ids are 16 bits)
 
 CHANGES = """SELECT c.id, i.device, i.fault, extract(epoch FROM c.recorded_at)::float8
              FROM incident_changes c JOIN incidents i USING (key)
@@ -86,21 +90,7 @@ def _publisher(url: str, prefix: str, load_ids: list[str], error_ids: list[str],
                samples: int, every_s: float, lead_s: float, pipe: Any) -> None:
     """Child process: paced telemetry to `load_ids` and one error event per `error_ids`
     every `every_s`, starting `lead_s` after the telemetry; reports what it sent."""
-    addr = parse_mqtt_url(url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-inc-{secrets.token_hex(4)}")
-    client.max_inflight_messages_set(0)
-    client.max_queued_messages_set(0)
-    acked = [0]
-    window = threading.Condition()
-
-    def on_publish(c: mqtt.Client, u: object, mid: int, rc: object, p: object) -> None:
-        with window:
-            acked[0] += 1
-            window.notify()
-
-    client.on_publish = on_publish
-    client.connect(addr.host, addr.port)
-    client.loop_start()
+    pub = WindowedPublisher(url, f"bench-inc-{secrets.token_hex(4)}")
     pipe.send("ready")
     seq0 = pipe.recv()
     start = time.time()
@@ -108,7 +98,6 @@ def _publisher(url: str, prefix: str, load_ids: list[str], error_ids: list[str],
     end = first_event + len(error_ids) * every_s + lead_s
     sent: list[tuple[str, float]] = []
     n = e = 0
-    info = None
     while True:
         now = time.time()
         event_due = first_event + e * every_s if e < len(error_ids) else float("inf")
@@ -117,27 +106,20 @@ def _publisher(url: str, prefix: str, load_ids: list[str], error_ids: list[str],
             ms = int(now * 1000)
             payload = protocol.encode_events_json(
                 Events(1, [Event(ms, "error", code=CODES[e % len(CODES)])]))
-            info = client.publish(f"{prefix}/{error_ids[e]}/events", payload, qos=1)
+            pub.publish(f"{prefix}/{error_ids[e]}/events", payload)
             sent.append((error_ids[e], now))
             e += 1
         elif now >= end:
             break
         elif now >= load_due:
             device = load_ids[n % len(load_ids)]
-            info = client.publish(f"{prefix}/{device}/telemetry",
-                                  _telemetry(seq0 + n // len(load_ids), samples, int(now * 1000)),
-                                  qos=1)
+            pub.publish(f"{prefix}/{device}/telemetry",
+                        _telemetry(seq0 + n // len(load_ids), samples, int(now * 1000)))
             n += 1
-            if n - acked[0] >= WINDOW:
-                with window:
-                    window.wait_for(lambda k=n: k - acked[0] < WINDOW, timeout=60)
         else:
             time.sleep(max(0.0, min(event_due, load_due, end) - now))
-    if info is not None:
-        info.wait_for_publish(120)
+    pub.close()
     pipe.send((start, time.time(), n, sent))
-    client.disconnect()
-    client.loop_stop()
 
 
 def _poller(db: str, poll_s: float, pipe: Any) -> None:

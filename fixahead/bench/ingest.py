@@ -28,7 +28,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from devices import protocol
 from devices.protocol import Telemetry
 from devices.store import register_device
-from fixahead.bench.common import bench_broker, bench_database, percentile, result
+from fixahead.bench.common import (
+    WindowedPublisher,
+    bench_broker,
+    bench_database,
+    percentile,
+    result,
+)
 from fixahead.settings import Settings
 from fixahead.wiring import ingest_config
 from ingest.mqtturl import parse_mqtt_url
@@ -36,7 +42,6 @@ from ingest.worker import IngestConfig, IngestWorker
 from ingest.writer import Committed
 
 NAMES = ["motor_current", "water_inflow", "drain_time", "vibration"]
-WINDOW = 30_000  # unacked QoS 1 publishes at most
 
 
 def _encode(device_id: str, seq: int, samples: int, ts: int, binary: bool, prefix: str
@@ -55,23 +60,7 @@ def _encode(device_id: str, seq: int, samples: int, ts: int, binary: bool, prefi
 def _publisher(url: str, prefix: str, devices: int, messages: int, samples: int,
                rate: float | None, seq0: int, pipe: Any) -> None:
     """Child process: pre-encode (unless paced), then publish and report timings."""
-    addr = parse_mqtt_url(url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{seq0}")
-    # paho rescans its whole queue on every ack when the in-flight window is capped, so the
-    # window is kept here instead: never more than WINDOW unacked (packet ids are 16 bits)
-    client.max_inflight_messages_set(0)
-    client.max_queued_messages_set(0)
-    acked = [0]
-    window = threading.Condition()
-
-    def on_publish(c: mqtt.Client, u: object, mid: int, rc: object, p: object) -> None:
-        with window:
-            acked[0] += 1
-            window.notify()
-
-    client.on_publish = on_publish
-    client.connect(addr.host, addr.port)
-    client.loop_start()
+    pub = WindowedPublisher(url, f"bench-pub-{seq0}")
     ids = [f"bench-{d:05d}" for d in range(devices)]
     now = int(time.time() * 1000) - 60_000
     encoded = [] if rate else [
@@ -80,7 +69,6 @@ def _publisher(url: str, prefix: str, devices: int, messages: int, samples: int,
     pipe.send("ready")
     pipe.recv()
     start = time.time()
-    info = None
     for i in range(messages):
         if rate:
             due = start + i / rate
@@ -91,15 +79,9 @@ def _publisher(url: str, prefix: str, devices: int, messages: int, samples: int,
                                      int(time.time() * 1000), (i % 2 == 0), prefix)
         else:
             topic, payload = encoded[i]
-        if i - acked[0] >= WINDOW:
-            with window:
-                window.wait_for(lambda n=i: n - acked[0] < WINDOW, timeout=60)
-        info = client.publish(topic, payload, qos=1)
-    if info is not None:
-        info.wait_for_publish(120)
+        pub.publish(topic, payload)
+    pub.close()
     pipe.send(("done", start, time.time()))
-    client.disconnect()
-    client.loop_stop()
 
 
 class _Run:
