@@ -92,7 +92,8 @@ def test_each_role_killed_once_loses_and_doubles_nothing(database_url, mqtt_url,
     roles = {r: Role(r, env, log) for r in ("ingest", "rules", "dispatch")}
     pub = Publisher(mqtt_url)
     now = int(time.time() * 1000)
-    telemetry = telemetry_messages(topic_prefix, DEVICES, 60, 5, start_ms=now - 3_600_000)
+    telemetry = telemetry_messages(topic_prefix, DEVICES, 60, 5, start_ms=now - 3_600_000,
+                                   healthy=True)
     first, second = DEVICES[:12], DEVICES[12:]
     try:
         # ingest's persistent session exists once a probe is stored

@@ -20,17 +20,25 @@ def register_fleet(database_url: str, count: int, model: str = "WM-800") -> list
     return ids
 
 
+# a healthy WM-800 at rest: motor_current, water_inflow, drain_time, vibration
+WASHER_AT_REST = (1.2, 0.0, 60.0, 0.2)
+
+
 def telemetry_messages(prefix: str, device_ids: list[str], per_device: int, samples: int,
-                       *, binary_every: int = 3, start_ms: int | None = None
-                       ) -> list[tuple[str, bytes]]:
-    """`per_device` messages per device of `samples` samples each, interleaved by device."""
+                       *, binary_every: int = 3, start_ms: int | None = None,
+                       healthy: bool = False) -> list[tuple[str, bytes]]:
+    """`per_device` messages per device of `samples` samples each, interleaved by device.
+
+    Values are distinct per device and sample (easy to trace), or with `healthy` those of a
+    washer at rest, so that no rule takes them for a fault."""
     start = start_ms if start_ms is not None else int(time.time() * 1000) - 3_600_000
     out = []
     for seq in range(per_device):
         for d, device_id in enumerate(device_ids):
             ts = [start + (seq * samples + k) * 10 for k in range(samples)]
             metrics = [1 + (k % 4) for k in range(samples)]
-            values = [float(d * 1000 + seq + k / 8) for k in range(samples)]
+            values = ([WASHER_AT_REST[m - 1] for m in metrics] if healthy
+                      else [float(d * 1000 + seq + k / 8) for k in range(samples)])
             if (seq + d) % binary_every == 0:
                 payload = protocol.encode_telemetry_binary(Telemetry(seq, ts, metrics, values))
             else:
