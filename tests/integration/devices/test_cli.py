@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
 import time
@@ -11,11 +10,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
 from devices.credentials import verify_secret
 from fixahead.cli import _register_areas, app
 from tests.integration.devices.mqttclient import Client
+from tests.support.cli import invoke
 from tests.support.services import Mosquitto, mosquitto_binary
 
 pytestmark = pytest.mark.integration
@@ -24,18 +23,9 @@ _register_areas()
 
 
 def run(database_url: str, *args: str) -> tuple[int, str]:
-    """Invoke the CLI against `database_url`; (exit code, stdout)."""
-    # the CLI sets up logging on the runner's stderr, which closes after the call: put the
-    # root logger back, or later log records from other threads hit a closed stream
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        result = CliRunner().invoke(app, list(args), env={
-            "FIXAHEAD_DATABASE_URL": database_url, "FIXAHEAD_LOG_LEVEL": "WARNING"})
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-    return result.exit_code, result.output
+    """Invoke the CLI against `database_url`; (exit code, output)."""
+    return invoke(app, args, {"FIXAHEAD_DATABASE_URL": database_url,
+                              "FIXAHEAD_LOG_LEVEL": "WARNING"})
 
 
 def test_register_prints_the_id_and_the_secret_once(database_url: str) -> None:

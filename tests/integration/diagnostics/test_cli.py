@@ -4,15 +4,14 @@ app, as the lead will register it on the root app)."""
 from __future__ import annotations
 
 import json
-import logging
 
 import psycopg
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from devices.provisioning import register
 from fixahead.commands import diagnostics
+from tests.support.cli import invoke
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +25,9 @@ def _root() -> None:
 
 
 def run(database_url: str, *args: str) -> tuple[int, str]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        result = CliRunner().invoke(app, list(args), env={
-            "FIXAHEAD_DATABASE_URL": database_url, "FIXAHEAD_LOG_LEVEL": "WARNING"})
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-    return result.exit_code, result.output
+    """Invoke the CLI against `database_url`; (exit code, output)."""
+    return invoke(app, args, {"FIXAHEAD_DATABASE_URL": database_url,
+                              "FIXAHEAD_LOG_LEVEL": "WARNING"})
 
 
 def test_an_operator_queues_a_request_and_sees_it_wait(database_url: str) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import psycopg
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from fixahead.commands import evaluation
 from tests.integration.evaluation.test_records import (
@@ -19,6 +17,7 @@ from tests.integration.evaluation.test_records import (
     at,
     write_truth,
 )
+from tests.support.cli import invoke
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +28,9 @@ def run(database_url: str, data_dir: Path, *args: str,
     app = typer.Typer()
     app.command("noop")(lambda: None)  # a second command keeps "evaluate" a sub-command
     evaluation.register(app)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        result = CliRunner().invoke(app, list(args), env={
-            "FIXAHEAD_DATABASE_URL": database_url, "FIXAHEAD_DATA_DIR": str(data_dir),
-            "FIXAHEAD_LOG_LEVEL": "WARNING", **(env or {})})
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-    return result.exit_code, result.output
+    return invoke(app, args, {"FIXAHEAD_DATABASE_URL": database_url,
+                              "FIXAHEAD_DATA_DIR": str(data_dir),
+                              "FIXAHEAD_LOG_LEVEL": "WARNING", **(env or {})})
 
 
 def test_evaluate_a_run_by_id_writes_json_and_a_report_beside_it(
