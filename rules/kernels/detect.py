@@ -27,9 +27,11 @@ from numba import njit
 from rules.config import (
     DETECT_ACCEPT_ROWS,
     DETECT_CLIP,
+    DETECT_EXCESS_CAP,
     DETECT_EXCESS_MEMORY,
     DETECT_COV_PRIOR,
     DETECT_FAST_ALPHA,
+    DETECT_FAST_VAR_ALPHA,
     DETECT_GATE_S,
     DETECT_HALF_S,
     DETECT_RIDGE,
@@ -43,8 +45,8 @@ from rules.config import (
     DETECT_WARMUP,
 )
 
-LEVEL, VARF, MEAN, VARS, PREV, RUN, RATE, NF, NS = range(9)
-NCOL = 9
+LEVEL, VARF, MEAN, VARS, PREV, RUN, RATE, NF, NS, QUANT = range(10)
+NCOL = 10
 NK = 4  # components: fast, slow T^2, smoothed T^2, stuck
 ROWS, ALARM, NR, NQ = range(4)
 NG = 4
@@ -122,9 +124,10 @@ def _clip(z):
 
 
 @njit(cache=True)
-def _sd(var, mean):
-    # relative floor only: the detector must not care about the unit (1e-9 or 1e9)
-    return math.sqrt(max(var, (1e-9 * mean) ** 2, 1e-300))
+def _sd(var, mean, quant):
+    # floors relative to the value and to the column's resolution (its smallest step), never
+    # absolute: the detector must not care about the unit (1e-9 or 1e9)
+    return math.sqrt(max(var, (1e-9 * mean) ** 2, (0.5 * quant) ** 2, 1e-300))
 
 
 @njit(cache=True)
@@ -158,8 +161,8 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
                 full = False
                 continue
             v = x[t, j]
-            zf[j] = min(max((v - c[LEVEL]) / _sd(c[VARF], c[LEVEL]), -ZMAX), ZMAX)
-            zs[j] = min(max((v - c[MEAN]) / _sd(c[VARS], c[MEAN]), -ZMAX), ZMAX)
+            zf[j] = min(max((v - c[LEVEL]) / _sd(c[VARF], c[LEVEL], c[QUANT]), -ZMAX), ZMAX)
+            zs[j] = min(max((v - c[MEAN]) / _sd(c[VARS], c[MEAN], c[QUANT]), -ZMAX), ZMAX)
             fast = max(fast, normal_s2(zf[j]))
             if v == c[PREV]:
                 rate = max(c[RATE], DETECT_STUCK_MIN_RATE)
@@ -198,20 +201,24 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
                 continue
             c[NF] += 1.0
             af = max(DETECT_FAST_ALPHA, 1.0 / c[NF])
-            sf = _sd(c[VARF], c[LEVEL])
+            sf = _sd(c[VARF], c[LEVEL], c[QUANT])
             e = v - c[LEVEL]
             if c[NF] > 2.0:
                 e = min(max(e, -DETECT_CLIP * sf), DETECT_CLIP * sf)
             if learn:  # a flat-line or a burst must not become the fast yardstick
-                c[VARF] = (1.0 - af) * c[VARF] + af * e * e
+                av = max(DETECT_FAST_VAR_ALPHA, 1.0 / c[NF])
+                c[VARF] = (1.0 - av) * c[VARF] + av * e * e
             c[LEVEL] += af * e
+            step = abs(v - c[PREV])
+            if step > 0.0 and (c[QUANT] == 0.0 or step < c[QUANT]):
+                c[QUANT] = step
             rep = 1.0 if v == c[PREV] else 0.0
             c[RUN] = c[RUN] + 1.0 if rep > 0.0 else 0.0
             c[PREV] = v
             if learn:
                 c[NS] += 1.0
                 a = max(a_slow, 1.0 / c[NS])
-                ss = _sd(c[VARS], c[MEAN])
+                ss = _sd(c[VARS], c[MEAN], c[QUANT])
                 e = v - c[MEAN]
                 if c[NS] > 2.0:
                     e = min(max(e, -DETECT_CLIP * ss), DETECT_CLIP * ss)
@@ -235,4 +242,4 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
                 q[k, 0] += a * ((1.0 if hit else 0.0) - q[k, 0])
                 if hit:
                     q[k, 2] = min(q[k, 2] + 1.0, DETECT_EXCESS_MEMORY)
-                    q[k, 1] += (raw[k] - DETECT_TAIL_S - q[k, 1]) / q[k, 2]
+                    q[k, 1] += (min(raw[k] - DETECT_TAIL_S, DETECT_EXCESS_CAP) - q[k, 1]) / q[k, 2]
