@@ -71,7 +71,8 @@ def _evaluate(scores: list[np.ndarray], labels: list[np.ndarray],
             tp, fp, fn = tp + a, fp + b, fn + c
             pairs.append((np.flatnonzero(cp).tolist(), alarm_onsets(s >= th).tolist()))
         return {"threshold": th, "f1": round(f1(tp, fp, fn), 4),
-                "precision": round(tp / max(tp + fp, 1), 4), "recall": round(tp / max(tp + fn, 1), 4),
+                "precision": round(tp / max(tp + fp, 1), 4),
+                "recall": round(tp / max(tp + fn, 1), 4),
                 "nab": nab_scores(pairs, NAB_WINDOW),
                 "alarm_onsets": sum(len(o) for _, o in pairs)}
 

@@ -1,4 +1,6 @@
-"""The previous generic detector, kept only as a benchmark baseline: one series in, one anomaly score in [0, 1] per row out.
+"""The previous generic detector, a benchmark baseline only (not in production).
+
+One series in, one anomaly score in [0, 1] per row out.
 
 Each row is scored only from the rows before it and itself. Components, each a tail
 probability:

@@ -2,8 +2,9 @@
 
 The NAB score follows the published algorithm as SKAB's evaluation applies it: each true
 changepoint opens a window of `window` rows to its right (where two overlap, the right
-one starts where the left ends); the first alarm in a window earns A_tp at its start falling to A_fp at its
-end along a scaled tanh (a scaled sigmoid), later alarms in the same window count nothing;
+one starts where the left ends); the first alarm in a window earns A_tp at its start
+falling to A_fp at its end along a scaled tanh (a scaled sigmoid); later alarms in the
+same window count nothing;
 a window with no alarm costs A_fn; each alarm outside every window costs A_fp. The sum over
 all series is normalised between the null detector (no alarms: every window missed, 0)
 and the perfect one (an alarm at each changepoint, 100).

@@ -27,9 +27,9 @@ from numba import njit
 from rules.config import (
     DETECT_ACCEPT_ROWS,
     DETECT_CLIP,
+    DETECT_COV_PRIOR,
     DETECT_EXCESS_CAP,
     DETECT_EXCESS_MEMORY,
-    DETECT_COV_PRIOR,
     DETECT_FAST_ALPHA,
     DETECT_FAST_VAR_ALPHA,
     DETECT_GATE_S,
