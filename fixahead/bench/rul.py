@@ -79,7 +79,7 @@ def _flags(train: np.ndarray) -> dict[str, Any]:
         if hit.size:
             early += int(true_left[hit[0]] >= 10)
             false += int(true_left[hit[0]] > 2 * FLAG_CYCLES)
-    return {"units": int(len(held)), "flagged_10_cycles_early": round(early / len(held), 3),
+    return {"units": len(held), "flagged_10_cycles_early": round(early / len(held), 3),
             "false_flags": false}
 
 
