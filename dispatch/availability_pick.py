@@ -6,7 +6,7 @@ import numpy as np
 
 from dispatch.availability_evidence import hour_of_week
 
-MARGIN = 0.05  # a later window must beat the first one by this much to be preferred
+MARGIN = 0.1  # a later window must beat the first one by this much to be preferred
 
 
 def window_p(p_how: np.ndarray, starts_s: np.ndarray, tz: str, hours: int = 2) -> np.ndarray:

@@ -26,7 +26,7 @@ app.add_typer(broker_app, name="broker")
 log = logging.getLogger("fixahead")
 
 # each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
-BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate", "incidents")
+BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate", "incidents", "availability")
 
 
 def _settings() -> Settings:
@@ -295,6 +295,7 @@ def _stored(pipeline: object) -> int:
 
 def _register_areas() -> None:
     from fixahead.commands import (
+        availability,
         devices,
         diagnostics,
         dispatch,
@@ -304,7 +305,8 @@ def _register_areas() -> None:
         web,
     )
 
-    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics):
+    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics,
+                 availability):
         area.register(app)
 
 
