@@ -28,8 +28,16 @@ from dispatch.availability_evidence import (
     local_hour,
 )
 
-__all__ = ["Availability", "AvailabilityConfig", "HOURS_PER_WEEK", "Outcome",
-           "hour_of_week", "local_hour", "population_prior", "predict"]
+__all__ = [
+    "HOURS_PER_WEEK",
+    "Availability",
+    "AvailabilityConfig",
+    "Outcome",
+    "hour_of_week",
+    "local_hour",
+    "population_prior",
+    "predict",
+]
 
 WEEK_S = 7 * 86400
 GRID = np.linspace(0.005, 0.995, 100)
@@ -113,12 +121,18 @@ def _beta_log(mean: np.ndarray, strength: float) -> np.ndarray:
     return (strength * m - 1) * np.log(GRID) + (strength * (1 - m) - 1) * np.log1p(-GRID)
 
 
-def _posterior(loglik: np.ndarray, logprior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean and standard deviation on the grid, row by row."""
+def _posterior(loglik: np.ndarray, logprior: np.ndarray,
+               prior_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and standard deviation on the grid, row by row.
+
+    A Beta prior near 0 or 1 has mass beyond the grid's ends: the mean is shifted by what the
+    grid loses of the prior's own mean, so that no evidence gives back the prior exactly."""
+    w0 = np.exp(logprior - logprior.max(axis=1, keepdims=True))
+    shift = np.clip(prior_mean, 0.01, 0.99) - (w0 @ GRID) / w0.sum(axis=1)
     lp = loglik + logprior
     w = np.exp(lp - lp.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
-    mean = w @ GRID
+    mean = np.clip(w @ GRID + shift, 0.0, 1.0)
     sd = np.sqrt(np.maximum(w @ GRID**2 - mean**2, 0.0))
     return mean, sd
 
@@ -191,12 +205,13 @@ def predict(
         ll_group = _loglik(how, obs.weight, obs.kind, rate, config, group) if how.size \
             else np.zeros((72, GRID.size))
         ll_group = np.vstack([ll_group, np.zeros((72 - ll_group.shape[0], GRID.size))])
-        pooled, _ = _posterior(ll_group / 2.0, _beta_log(group_prior, config.prior_strength))
+        pooled, _ = _posterior(ll_group / 2.0, _beta_log(group_prior, config.prior_strength),
+                               group_prior)
         ll_how = _loglik(how, obs.weight, obs.kind, rate, config, how) if how.size \
             else np.zeros((HOURS_PER_WEEK, GRID.size))
         ll_how = np.vstack([ll_how, np.zeros((HOURS_PER_WEEK - ll_how.shape[0], GRID.size))])
-        p_how, sd = _posterior(ll_how, _beta_log(pooled[types * 24 + np.arange(168) % 24],
-                                                  config.pool_strength))
+        pooled_how = pooled[types * 24 + np.arange(HOURS_PER_WEEK) % 24]
+        p_how, sd = _posterior(ll_how, _beta_log(pooled_how, config.pool_strength), pooled_how)
     confidence = np.clip(1.0 - sd / np.sqrt(base * (1 - base) / (config.prior_strength + 1)),
                          0.0, 1.0)
     return Availability(p_how, confidence, tz, obs.events)
