@@ -26,7 +26,7 @@ app.add_typer(broker_app, name="broker")
 log = logging.getLogger("fixahead")
 
 # each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
-BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate", "incidents", "detect", "rul")
+BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate", "incidents", "availability", "detect", "rul")
 # these read a public data set from --data DIR and take `data` too
 DATA_BENCHMARKS = ("detect", "rul")
 
@@ -308,6 +308,7 @@ def _stored(pipeline: object) -> int:
 
 def _register_areas() -> None:
     from fixahead.commands import (
+        availability,
         devices,
         diagnostics,
         dispatch,
@@ -317,7 +318,8 @@ def _register_areas() -> None:
         web,
     )
 
-    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics):
+    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics,
+                 availability):
         area.register(app)
 
 
