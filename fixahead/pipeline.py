@@ -125,6 +125,11 @@ class Pipeline:
                     try:
                         c = self._queue.get(timeout=0.2)
                     except queue.Empty:
+                        try:
+                            rules.apply_commands()  # people's commands, while no data comes
+                        except Exception:
+                            self.counters.errors += 1
+                            log.exception("applying incident commands failed")
                         continue
                     self._handling = True
                     try:

@@ -27,6 +27,7 @@ from dispatch.service import Outcome, dispatch_incident
 from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
 from fixahead.services import connector
 from fixahead.wiring import standard_engine
+from rules import commandstore
 from rules.service import RulesService
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
     with psycopg.connect(database_url, autocommit=True) as conn, \
             psycopg.connect(database_url, autocommit=True) as listen:
         listen.execute("LISTEN ingest_feed")
+        listen.execute(f"LISTEN {commandstore.NOTIFY_CHANNEL}")
         service = RulesService(conn, engine, owner=worker_name(RULES), partitions=partitions,
                                checkpoint_every_s=float("inf"))
         guard = GapGuard()
@@ -86,6 +88,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                 if not positions:
                     stop.wait(1.0)
                     continue
+                service.apply_commands()  # people's acknowledges, resolves and snoozes
                 batches = read_feed(conn, min(positions.values()), guard)
                 for b in batches:
                     part_of = b.device.astype(np.int64) % partitions

@@ -13,10 +13,12 @@ from dataclasses import replace
 import numpy as np
 
 from devices.catalog import Model
+from rules.commands import Command
+from rules.commands import apply as apply_command
 from rules.compiler import CompiledRules
 from rules.config import TICK_EVERY_MS
 from rules.evaluator import Evaluator, Transitions
-from rules.incidents import IncidentBook, IncidentChange, Policy, Signal
+from rules.incidents import Incident, IncidentBook, IncidentChange, Policy, Signal
 
 CLOCK_PERCENTILE = 5  # of a batch's timestamps: where the engine's event clock moves to
 # (ts_ms, device, seq, kind, code, state, title, severity, known), as ingest commits them
@@ -164,3 +166,20 @@ class Engine:
         for s in sorted(self._signals(self.evaluator.tick(self.now_ms)), key=lambda s: s.ts_ms):
             changes += self.book.apply(s)
         return changes + self.book.tick(self.now_ms)
+
+    def command(self, cmd: Command) -> list[IncidentChange]:
+        """Apply a person's command to the incident book (raises commands.Refused)."""
+        return apply_command(self.book, cmd)
+
+    def holds(self, key: str) -> bool:
+        """Whether an incident with this key is open in the book."""
+        return any(inc.key == key for inc in self.book.open.values())
+
+    def adopt(self, inc: Incident) -> None:
+        """Take an open incident stored by an earlier worker into the book; the evidence still
+        on is whatever rule of its fault the device's restored state says is active."""
+        rules = self.compiled.rules
+        on = frozenset(rules[r].id for r in self.evaluator.active_rules(inc.device)
+                       if rules[r].fault == inc.fault)
+        self.book.open[(inc.device, inc.fault)] = replace(
+            inc, active=on, clear_since_ms=None if on else inc.updated_ms)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 
 import numpy as np
 import psycopg
 
+from rules import commandstore
+from rules.commands import Command, Refused, refusal
 from rules.engine import Engine, EventRow
 from rules.incidents import IncidentChange
 from rules.store import (
@@ -68,13 +69,8 @@ class RulesService:
             self.engine.evaluator.restore(states)
             self.engine.now_ms = max(self.engine.now_ms, reached)
         devices = [d for d in self.engine.model_of if d % self.partitions == part]
-        rules = self.engine.compiled.rules
         for inc in load_open(self.conn, devices):
-            # the evidence still on is whatever rule of that fault the restored state says
-            on = frozenset(rules[r].id for r in self.engine.evaluator.active_rules(inc.device)
-                           if rules[r].fault == inc.fault)
-            self.engine.book.open[(inc.device, inc.fault)] = replace(
-                inc, active=on, clear_since_ms=None if on else inc.updated_ms)
+            self.engine.adopt(inc)
         self.engine.book.mutes.extend(load_mutes(self.conn, devices))
 
     def _ensure(self, devices: Iterable[int]) -> None:
@@ -94,6 +90,7 @@ class RulesService:
     def handle(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
                value: np.ndarray, events: Iterable[EventRow] = ()) -> list[IncidentChange]:
         """Evaluate a committed batch (only this worker's devices) and store the changes."""
+        done = self.apply_commands()
         keep = self._mine(device)
         ts_ms, device, metric, value = ts_ms[keep], device[keep], metric[keep], value[keep]
         events = [e for e in events if e[1] % self.partitions in self.epochs]
@@ -103,7 +100,40 @@ class RulesService:
             save_changes(self.conn, changes)
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_every_s:
             self.checkpoint()
-        return changes
+        return done + changes
+
+    def apply_commands(self) -> list[IncidentChange]:
+        """Apply people's pending commands for this worker's devices to the book, and store
+        the incidents they change, each command in its own transaction."""
+        out: list[IncidentChange] = []
+        for cmd in commandstore.pending(self.conn, self.partitions, list(self.epochs)):
+            self._ensure([cmd.device])
+            with self.conn.transaction():
+                why = self._adopt_for(cmd)
+                changes: list[IncidentChange] = []
+                if why is None:
+                    try:
+                        changes = self.engine.command(cmd)
+                    except Refused as e:
+                        why = str(e)
+                save_changes(self.conn, changes)
+                commandstore.settle(self.conn, cmd, refused=why)
+            out += changes
+        return out
+
+    def _adopt_for(self, cmd: Command) -> str | None:
+        """Make sure the book holds the command's incident if the table has it open (a
+        device this worker has not seen yet); why the command is refused, if it must be."""
+        if cmd.command == "snooze" or self.engine.holds(cmd.key):
+            return None
+        state = commandstore.incident_state(self.conn, cmd.key)
+        if state is None:
+            return f"there is no incident {cmd.key!r}"
+        for inc in load_open(self.conn, [cmd.device]):
+            if inc.key == cmd.key:
+                self.engine.adopt(inc)
+                return None
+        return refusal(cmd.key, cmd.command, state) or f"incident {cmd.key} is {state}"
 
     def checkpoint(self) -> None:
         """Renew leases, save the state of every held partition's devices, and pick up

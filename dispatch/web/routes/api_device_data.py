@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
-from dispatch.web import incidentstore
 from dispatch.web.api_schemas import IncidentOut, IncidentPage
 from dispatch.web.deps import ConnDep, ViewerDep
+from rules import queries
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
@@ -82,5 +82,5 @@ def device_incidents(device_id: str, conn: ConnDep, _: ViewerDep,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50) -> IncidentPage:
     """The device's incidents, newest first (the newest `limit`)."""
     _device(conn, device_id)
-    rows = incidentstore.list_incidents(conn, device_id=device_id, limit=limit)
+    rows = queries.list_incidents(conn, device_id=device_id, limit=limit)
     return IncidentPage(items=[IncidentOut(**r) for r in rows], next_cursor=None)

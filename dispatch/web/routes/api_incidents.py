@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from dispatch.web import incidentstore
 from dispatch.web.api_schemas import IncidentOut, IncidentPage, SnoozeIn
 from dispatch.web.deps import ConnDep, SchedulerDep, ViewerDep
+from rules import commandstore, queries
+from rules.commands import Refused
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 StateFilter = Literal["open", "updated", "acknowledged", "resolved", "auto_cleared"]
@@ -41,9 +42,9 @@ def list_incidents(conn: ConnDep, _: ViewerDep,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
                    cursor: str | None = None) -> IncidentPage:
     """Incidents newest first; `state` may repeat (e.g. state=open&state=updated)."""
-    rows = incidentstore.list_incidents(conn, states=list(state) if state else None,
-                                        device_id=device_id, fault=fault, model_id=model_id,
-                                        before=_parse_cursor(cursor), limit=limit + 1)
+    rows = queries.list_incidents(conn, states=list(state) if state else None,
+                                  device_id=device_id, fault=fault, model_id=model_id,
+                                  before=_parse_cursor(cursor), limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = f"{rows[-1]['opened_at'].isoformat()}|{rows[-1]['key']}" if more else None
@@ -51,7 +52,7 @@ def list_incidents(conn: ConnDep, _: ViewerDep,
 
 
 def _get(conn: ConnDep, key: str) -> dict[str, Any]:
-    row = incidentstore.get_incident(conn, key)
+    row = queries.get_incident(conn, key)
     if row is None:
         raise HTTPException(404, f"there is no incident {key!r}")
     return row
@@ -63,31 +64,37 @@ def get_incident(key: str, conn: ConnDep, _: ViewerDep) -> dict[str, Any]:
     return _get(conn, key)
 
 
-def _act(conn: ConnDep, key: str, fn: Any, **kw: Any) -> IncidentOut:
+def _act(conn: ConnDep, key: str, command: str, request: Request, response: Response,
+         actor: str, hours: float | None = None) -> IncidentOut:
+    """Submit a person's command; 202 when a rule worker has it queued but not applied yet."""
     _get(conn, key)
     try:
-        fn(conn, key, **kw)
-    except incidentstore.IncidentRefused as exc:
+        done = commandstore.submit(conn, key, command, now=_now(request), actor=actor,
+                                   hours=hours)
+    except Refused as exc:
         raise HTTPException(409, str(exc)) from None
+    if done == "pending":
+        response.status_code = 202
     row = _get(conn, key)
     return IncidentOut(**{k: v for k, v in row.items() if k in IncidentOut.model_fields})
 
 
 @router.post("/{key}/acknowledge")
-def acknowledge(key: str, request: Request, conn: ConnDep, who: SchedulerDep) -> IncidentOut:
+def acknowledge(key: str, request: Request, response: Response, conn: ConnDep,
+                who: SchedulerDep) -> IncidentOut:
     """A person has seen it."""
-    return _act(conn, key, incidentstore.acknowledge, now=_now(request), actor=who.actor)
+    return _act(conn, key, "acknowledge", request, response, who.actor)
 
 
 @router.post("/{key}/resolve")
-def resolve(key: str, request: Request, conn: ConnDep, who: SchedulerDep) -> IncidentOut:
+def resolve(key: str, request: Request, response: Response, conn: ConnDep,
+            who: SchedulerDep) -> IncidentOut:
     """Close it."""
-    return _act(conn, key, incidentstore.resolve, now=_now(request), actor=who.actor)
+    return _act(conn, key, "resolve", request, response, who.actor)
 
 
 @router.post("/{key}/snooze")
-def snooze(key: str, body: SnoozeIn, request: Request, conn: ConnDep,
+def snooze(key: str, body: SnoozeIn, request: Request, response: Response, conn: ConnDep,
            who: SchedulerDep) -> IncidentOut:
     """Mute new evidence of its fault on its device for some hours."""
-    return _act(conn, key, incidentstore.snooze, hours=body.hours, now=_now(request),
-                actor=who.actor)
+    return _act(conn, key, "snooze", request, response, who.actor, hours=body.hours)

@@ -11,16 +11,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from psycopg.rows import dict_row
 
-from dispatch.web import fleetstore, incidentstore
+from dispatch.web import fleetstore
 from dispatch.web.context import web_context
 from dispatch.web.deps import ConnDep
 from dispatch.web.jobdetail import chart
 from dispatch.web.pagedeps import PageError, SchedulerChange, ViewerPage
 from dispatch.web.templating import render
+from rules import commandstore, queries
+from rules.commands import COMMANDS, Refused
 
 router = APIRouter(include_in_schema=False)
 STATE_SETS = {"open": ["open", "updated"], "acknowledged": ["acknowledged"],
-              "active": list(incidentstore.OPEN), "closed": ["resolved", "auto_cleared"],
+              "active": list(queries.OPEN), "closed": ["resolved", "auto_cleared"],
               "all": None}
 
 
@@ -36,7 +38,7 @@ def incidents_page(request: Request, conn: ConnDep, session: ViewerPage, state: 
             cursor = (datetime.fromisoformat(t), key)
         except ValueError:
             raise PageError(422, "the page cursor is malformed") from None
-    rows = incidentstore.list_incidents(conn, states=STATE_SETS.get(state),
+    rows = queries.list_incidents(conn, states=STATE_SETS.get(state),
                                         fault=fault or None, model_id=model or None,
                                         before=cursor, limit=50)
     more = ""
@@ -54,17 +56,15 @@ def incident_action(request: Request, conn: ConnDep, session: SchedulerChange,
                     hours: Annotated[float, Form()] = 24.0) -> Response:
     """Acknowledge, resolve or snooze one incident."""
     now, actor = web_context(request).clock(), session.user.actor
+    if action not in COMMANDS:
+        raise PageError(422, f"unknown action {action!r}")
     try:
-        if action == "acknowledge":
-            incidentstore.acknowledge(conn, key, now=now, actor=actor)
-        elif action == "resolve":
-            incidentstore.resolve(conn, key, now=now, actor=actor)
-        elif action == "snooze":
-            incidentstore.snooze(conn, key, hours=hours, now=now, actor=actor)
-        else:
-            raise PageError(422, f"unknown action {action!r}")
-    except incidentstore.IncidentRefused as exc:
+        done = commandstore.submit(conn, key, action, now=now, actor=actor,
+                                   hours=hours if action == "snooze" else None)
+    except Refused as exc:
         raise PageError(409, str(exc)) from None
+    if done == "pending":
+        action += " (queued: the rule engine applies it shortly)"
     return RedirectResponse("/incidents?" + urlencode({"done": f"{key}: {action}"}),
                             status_code=303)
 
@@ -91,7 +91,7 @@ def device_page(request: Request, device_id: str, conn: ConnDep, session: Viewer
     svg = chart(conn, device["id"], device["model_id"], [], end, now=end,
                 title=f"Telemetry of {device_id}, last {days} days",
                 before=timedelta(days=days), mark=False, most=4)
-    incidents = incidentstore.list_incidents(conn, device_id=device_id, limit=50)
+    incidents = queries.list_incidents(conn, device_id=device_id, limit=50)
     return render(request, "device.html", session, device=device, chart=svg, errors=errors,
                   incidents=incidents, days=days)
 
