@@ -106,3 +106,9 @@ def load_registry(conn: psycopg.Connection) -> RegistrySnapshot:
         )
     }
     return RegistrySnapshot(devices, models)
+
+
+def set_secret_hash(conn: psycopg.Connection, device_id: str, secret_hash: str) -> None:
+    """Replace a device's credential hash (a re-provisioned device gets a new secret)."""
+    conn.execute("UPDATE devices SET secret_hash = %s WHERE device_id = %s",
+                 (secret_hash, device_id))

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from dispatch.diagnostics_mqtt import DiagnosticsLink
-from dispatch.diagnostics_mqtt import serve as serve_diagnostics
+from devices.diagnostics_mqtt import DiagnosticsLink
+from devices.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from dispatch.service import Outcome

@@ -41,3 +41,33 @@ def get_incident(conn: psycopg.Connection, key: str) -> dict[str, Any] | None:
         return cur.execute(f"SELECT {_COLUMNS}, i.readings, i.version FROM incidents i "
                            "LEFT JOIN devices d ON d.id = i.device WHERE i.key = %s",
                            (key,)).fetchone()
+
+
+def incident_row(conn: psycopg.Connection, key: str) -> dict[str, Any] | None:
+    """Every stored column of one incident (None when there is none)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM incidents WHERE key = %s", (key,)).fetchone()
+
+
+def device_of(conn: psycopg.Connection, key: str) -> int | None:
+    """The registry key (devices.id) of an incident's device."""
+    row = conn.execute("SELECT device FROM incidents WHERE key = %s", (key,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def opened_per_day(conn: psycopg.Connection, since: datetime) -> list[dict[str, Any]]:
+    """Incidents opened since `since`, counted per (model, fault, UTC day): `model_id`,
+    `fault`, `day`, `n` (the registry, in the base package, gives each device's model)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT d.model_id, i.fault, (i.opened_at AT TIME ZONE 'UTC')::date AS day,
+                      count(*) AS n
+               FROM incidents i JOIN devices d ON d.id = i.device
+               WHERE i.opened_at >= %s GROUP BY 1, 2, 3""", (since,)).fetchall()
+
+
+def open_count(conn: psycopg.Connection) -> int:
+    """How many incidents are open, updated or acknowledged."""
+    row = conn.execute("SELECT count(*) FROM incidents WHERE state = ANY(%s)",
+                       (list(OPEN),)).fetchone()
+    return int(row[0]) if row else 0

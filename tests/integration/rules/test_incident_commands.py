@@ -14,8 +14,8 @@ import pytest
 
 from devices.catalog import load_catalog
 from devices.store import register_device
-from dispatch.web.auth import create_token
-from dispatch.web.board_app import create_web_app
+from fixahead.web.auth import create_token
+from fixahead.web.board_app import create_web_app
 from rules.compiler import compile_rules
 from rules.engine import Engine
 from rules.loader import load_packs
