@@ -15,9 +15,10 @@ from collections.abc import Iterable
 import numpy as np
 import psycopg
 
+from devices.contracts import EventRow
 from rules import commandstore
 from rules.commands import Command, Refused, refusal
-from rules.engine import Engine, EventRow
+from rules.engine import Engine
 from rules.incidents import IncidentChange
 from rules.store import (
     LeaseLost,
@@ -63,18 +64,17 @@ class RulesService:
         return new
 
     def _restore(self, part: int) -> None:
-        states, reached = load_checkpoint(self.conn, part, self.engine.evaluator.fingerprint())
+        states, reached = load_checkpoint(self.conn, part, self.engine.layout())
         if states:
             self._ensure([d for d, _ in states])
-            self.engine.evaluator.restore(states)
-            self.engine.now_ms = max(self.engine.now_ms, reached)
-        devices = [d for d in self.engine.model_of if d % self.partitions == part]
+            self.engine.restore(states, reached)
+        devices = [d for d in self.engine.devices() if d % self.partitions == part]
         for inc in load_open(self.conn, devices):
             self.engine.adopt(inc)
-        self.engine.book.mutes.extend(load_mutes(self.conn, devices))
+        self.engine.set_mutes(load_mutes(self.conn, devices), add=True)
 
     def _ensure(self, devices: Iterable[int]) -> None:
-        unknown = sorted({int(d) for d in devices} - set(self.engine.model_of))
+        unknown = sorted({int(d) for d in devices} - set(self.engine.devices()))
         if not unknown:
             return
         rows = self.conn.execute("SELECT id, model_id FROM devices WHERE id = ANY(%s)",
@@ -93,8 +93,8 @@ class RulesService:
         done = self.apply_commands()
         keep = self._mine(device)
         ts_ms, device, metric, value = ts_ms[keep], device[keep], metric[keep], value[keep]
-        events = [e for e in events if e[1] % self.partitions in self.epochs]
-        self._ensure(np.unique(device).tolist() + [e[1] for e in events])
+        events = [EventRow(*e) for e in events if e[1] % self.partitions in self.epochs]
+        self._ensure(np.unique(device).tolist() + [e.device for e in events])
         changes = self.engine.process(ts_ms, device, metric, value, events)
         with self.conn.transaction():
             save_changes(self.conn, changes)
@@ -139,17 +139,17 @@ class RulesService:
         """Renew leases, save the state of every held partition's devices, and pick up
         snoozes and maintenance windows added since."""
         self._last_checkpoint = time.monotonic()
-        mine = [d for d in self.engine.model_of if d % self.partitions in self.epochs]
-        self.engine.book.mutes = load_mutes(self.conn, mine)
-        layout = self.engine.evaluator.fingerprint()
+        mine = [d for d in self.engine.devices() if d % self.partitions in self.epochs]
+        self.engine.set_mutes(load_mutes(self.conn, mine))
+        layout = self.engine.layout()
         for part, epoch in list(self.epochs.items()):
-            devices = np.array([d for d in self.engine.model_of if d % self.partitions == part],
+            devices = np.array([d for d in self.engine.devices() if d % self.partitions == part],
                                dtype=np.int64)
             try:
                 if acquire_lease(self.conn, part, self.owner, self.lease_s) != epoch:
                     raise LeaseLost(f"partition {part} changed hands")
                 save_checkpoint(self.conn, part, self.owner, epoch, layout,
-                                self.engine.evaluator.export(devices), self.engine.now_ms)
+                                self.engine.export(devices), self.engine.now_ms)
             except LeaseLost:
                 log.warning("lost partition %d; dropping it", part)
                 del self.epochs[part]

@@ -1,40 +1,19 @@
-"""Reading an id-ordered log table (`ingest_feed`, `incident_changes`) in commit order.
-
-Identity values are taken when a row is inserted, not when its transaction commits, so with
-several writers id 101 can be visible while id 100 is still committing. A reader that simply
-took "id > last" would skip 100 for ever. `GapGuard` stops at a gap until it is filled or is
-older than `wait_s` (then its transaction rolled back, which also leaves a gap).
-"""
+"""The reader of `ingest_feed`, beside its writer (`ingest.writer.write_batch`): committed
+batches in commit order (through `devices.gapguard.GapGuard`), consumers' positions, pruning.
+The record layout is `devices.contracts` (FEED_* dtypes, EventRow)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import psycopg
 
+from devices.contracts import FEED_DEVICE, FEED_METRIC, FEED_TS_MS, FEED_VALUE, EventRow
+from devices.gapguard import GapGuard
 
-class GapGuard:
-    """Decides how far a reader may advance past ids that are not (yet) visible."""
-
-    def __init__(self, wait_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.wait_s = wait_s
-        self.clock = clock
-        self._gap_seen: dict[int, float] = {}
-
-    def accept(self, last_id: int, ids: list[int]) -> int:
-        """How many of `ids` (ascending, all > last_id) may be consumed now."""
-        expected = last_id + 1
-        for n, i in enumerate(ids):
-            if i != expected:
-                first = self._gap_seen.setdefault(expected, self.clock())
-                if self.clock() - first < self.wait_s:
-                    return n
-                self._gap_seen.pop(expected, None)
-            expected = i + 1
-        return len(ids)
+__all__ = ["FeedBatch", "GapGuard", "load_positions", "prune_feed", "read_feed",
+           "save_positions"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +25,7 @@ class FeedBatch:
     device: np.ndarray
     metric: np.ndarray
     value: np.ndarray
-    events: list[tuple]
+    events: list[EventRow]
 
 
 def read_feed(conn: psycopg.Connection, after_id: int, guard: GapGuard, limit: int = 50
@@ -56,9 +35,9 @@ def read_feed(conn: psycopg.Connection, after_id: int, guard: GapGuard, limit: i
         """SELECT id, ts_ms, device, metric, value, events FROM ingest_feed
            WHERE id > %s ORDER BY id LIMIT %s""", (after_id, limit)).fetchall()
     take = guard.accept(after_id, [r[0] for r in rows])
-    return [FeedBatch(r[0], np.frombuffer(r[1], "<i8"), np.frombuffer(r[2], "<i4"),
-                      np.frombuffer(r[3], "<i2"), np.frombuffer(r[4], "<f8"),
-                      [tuple(e) for e in r[5]]) for r in rows[:take]]
+    return [FeedBatch(r[0], np.frombuffer(r[1], FEED_TS_MS), np.frombuffer(r[2], FEED_DEVICE),
+                      np.frombuffer(r[3], FEED_METRIC), np.frombuffer(r[4], FEED_VALUE),
+                      [EventRow(*e) for e in r[5]]) for r in rows[:take]]
 
 
 def load_positions(conn: psycopg.Connection, consumer: str) -> dict[int, int]:
