@@ -144,7 +144,7 @@ def run_rules_role() -> None:
 @run_app.command("dispatch")
 def run_dispatch_role() -> None:
     """Run a dispatch worker: incidents to decisions and emails, the outbox, the jobs."""
-    from dispatch.diagnostics_mqtt import serve as serve_diagnostics
+    from devices.diagnostics_mqtt import serve as serve_diagnostics
     from fixahead.health import database_ready
     from fixahead.pipeline import diagnostics_link
     from fixahead.roles import RoleMetrics, run_dispatch
