@@ -3,5 +3,5 @@ sender, availability prediction, technician booking, and what schedulers do to j
 (`jobactions`, `jobmove`).
 
 Tables it owns: technicians, technician_days_off, visits, visit_offers, dispatch_decisions,
-email_outbox, link_uses, email_unsubscribes, household_availability, customer_feedback,
-visit_work."""
+email_outbox, link_uses, email_unsubscribes, household_availability, availability_outcomes,
+customer_feedback, visit_work."""

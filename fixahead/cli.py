@@ -26,7 +26,9 @@ app.add_typer(broker_app, name="broker")
 log = logging.getLogger("fixahead")
 
 # each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
-BENCHMARKS = ("ingest", "rules", "dispatch", "web", "simulate", "incidents", "availability", "detect", "rul")
+BENCHMARKS = (
+    "ingest", "rules", "dispatch", "web", "simulate", "incidents", "availability", "detect", "rul",
+)
 # these read a public data set from --data DIR and take `data` too
 DATA_BENCHMARKS = ("detect", "rul")
 
