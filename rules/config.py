@@ -29,7 +29,7 @@ LATE_POLICY = "drop-at-or-before-watermark"
 # --- the generic streaming detector (`fixahead detect`, rules/kernels/detect.py) --------
 # Everything counts rows, not seconds: a detector that never sees the sampling clock is
 # unaffected by irregular sampling.
-DETECT_WARMUP = 30             # rows (with at least one value) before any non-zero score
+DETECT_WARMUP = 400            # rows (with at least one value) before any non-zero score
 DETECT_FAST_ALPHA = 0.1        # EWMA weight of the fast level (the one-step prediction)
 DETECT_FAST_VAR_ALPHA = 0.01   # EWMA weight of the fast spread: rare steps keep it from collapsing
 DETECT_SLOW_ROWS = 1000        # memory (rows) of the slow baseline: mean, spread, correlations
@@ -42,6 +42,7 @@ DETECT_TAIL_S = 2.57           # surprise (-log10 p) whose exceedance rate calib
 DETECT_TAIL_PRIOR = 200.0      # pseudo-rows at the theoretical tail rate
 DETECT_EXCESS_MEMORY = 50.0    # excesses averaged into a tail's mean excess (5 pseudo at theory)
 DETECT_EXCESS_CAP = 10.0       # one excess counts at most this much (one freak row is not a tail)
+DETECT_EXCESS_CAP_T2 = 0.5     # the same for the smoothed T^2 (bounded input; chosen on SKAB)
 DETECT_TAIL_BURST = 3          # rows of an alarm still learnt by the tail calibration
 DETECT_STUCK_MIN_RATE = 0.05   # floor of the learnt rate of exact repeats (flat-line evidence)
 DETECT_GATE_S = 3.0            # rows at least this surprising are not learnt from (until accepted)

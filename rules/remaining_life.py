@@ -1,9 +1,11 @@
 """Remaining life learnt from run-to-failure units (pure numpy).
 
 A unit's readings (cycles x sensors, with operating-condition settings) are normalised per
-operating condition, smoothed by an EWMA along the unit's life, and a ridge regression on
-those features and their squares predicts the remaining cycles, capped at RUL_CAP (early in
-life the remaining life cannot be told apart, the usual convention). The range is the
+operating condition, smoothed by two EWMAs along the unit's life (weights SMOOTH and SLOW_SMOOTH),
+and a ridge regression on the fast one, its squares and the gap between the two (the recent
+trend of each sensor: degradation accelerates towards failure) predicts the remaining
+cycles, capped at RUL_CAP (early in life the remaining life cannot be told apart, the usual
+convention). The range is the
 10-90 % quantiles of the training residuals of predictions in the same band.
 """
 
@@ -15,6 +17,7 @@ import numpy as np
 
 RUL_CAP = 125.0
 SMOOTH = 0.1  # EWMA weight along a unit's cycles
+SLOW_SMOOTH = 0.03  # the slower EWMA; fast minus slow is the recent trend
 RIDGE = 1.0
 BANDS = (0.0, 25.0, 50.0, 75.0, 100.0, np.inf)
 
@@ -44,13 +47,18 @@ def _features(model_or_none: LifeModel | None, settings: np.ndarray, sensors: np
     c = _condition(settings, cond)
     z = ((sensors - mean[c]) / std[c])[:, keep]
     out = np.empty_like(z)
+    slow = np.empty_like(z)
     for u in np.unique(unit):
         idx = np.flatnonzero(unit == u)
         acc = z[idx[0]].copy()
-        for i in idx:
-            acc += SMOOTH * (z[i] - acc) if i != idx[0] else 0.0
+        acc_slow = acc.copy()
+        for i in idx[1:]:
+            acc += SMOOTH * (z[i] - acc)
+            acc_slow += SLOW_SMOOTH * (z[i] - acc_slow)
             out[i] = acc
-    return np.hstack([np.ones((len(z), 1)), out, out ** 2])
+            slow[i] = acc_slow
+        out[idx[0]] = slow[idx[0]] = z[idx[0]]
+    return np.hstack([np.ones((len(z), 1)), out, out ** 2, out - slow])
 
 
 def remaining_life_target(unit: np.ndarray, cycle: np.ndarray) -> np.ndarray:

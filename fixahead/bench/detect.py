@@ -1,7 +1,8 @@
 """`fixahead bench detect --data DIR`: the generic detector on SKAB's labelled pump runs.
 
-Each run is streamed through the detector from its first row (it learns online; SKAB's
-leaderboard methods instead fit on each run's first 400 rows). Outlier F1 per row over all
+Each run is streamed through the detector from its first row (it learns online; its first
+DETECT_WARMUP = 400 rows are the warm-up, scored 0; SKAB's leaderboard methods likewise fit on
+each run's first 400 rows, anomaly-free by design). Outlier F1 per row over all
 runs (SKAB's own evaluation), the NAB changepoint score (alarm onsets against the labelled
 changepoints, 60-row windows to the right, SKAB's setting), and the cost per row. Baselines
 in the same run: a windowed Gaussian z-score per sensor, and the previous `detect` per
@@ -20,6 +21,7 @@ import numpy as np
 from fixahead.bench.common import result
 from fixahead.bench.detect_legacy import legacy_scores
 from fixahead.bench.scoring import alarm_onsets, f1, f1_counts, nab_scores
+from rules.config import DETECT_WARMUP
 from rules.detect import score_rows
 
 NAB_WINDOW = 60  # rows (seconds at SKAB's 1 s sampling)
@@ -114,6 +116,8 @@ def run(settings: Any = None, *, quick: bool = False, data: Path | None = None) 
               for k, v in baselines.items()}
     config = {"data": str(data), "runs": len(files), "rows": int(sum(len(a) for a in labels)),
               "quick": quick, "nab_window_rows": NAB_WINDOW, "zscore_window_rows": ZWINDOW,
-              "threshold": 0.5, "training": "none: online from each run's first row",
+              "threshold": 0.5,
+              "training": f"none: online from each run's first row; its first {DETECT_WARMUP} "
+                          "rows are the detector's warm-up (score 0, learnt from)",
               "targets": {"f1": 0.70, "nab_standard": 30}}
     return result("detect", metrics, baselines, ratios, config)

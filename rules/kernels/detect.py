@@ -29,6 +29,7 @@ from rules.config import (
     DETECT_CLIP,
     DETECT_COV_PRIOR,
     DETECT_EXCESS_CAP,
+    DETECT_EXCESS_CAP_T2,
     DETECT_EXCESS_MEMORY,
     DETECT_FAST_ALPHA,
     DETECT_FAST_VAR_ALPHA,
@@ -242,4 +243,5 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
                 q[k, 0] += a * ((1.0 if hit else 0.0) - q[k, 0])
                 if hit:
                     q[k, 2] = min(q[k, 2] + 1.0, DETECT_EXCESS_MEMORY)
-                    q[k, 1] += (min(raw[k] - DETECT_TAIL_S, DETECT_EXCESS_CAP) - q[k, 1]) / q[k, 2]
+                    cap = DETECT_EXCESS_CAP_T2 if k == 2 else DETECT_EXCESS_CAP
+                    q[k, 1] += (min(raw[k] - DETECT_TAIL_S, cap) - q[k, 1]) / q[k, 2]

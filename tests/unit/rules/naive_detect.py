@@ -136,6 +136,7 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
                 tails[k][0] += a * (float(hit) - tails[k][0])
                 if hit:
                     tails[k][2] = min(tails[k][2] + 1, C.DETECT_EXCESS_MEMORY)
-                    ex = min(raw[k] - C.DETECT_TAIL_S, C.DETECT_EXCESS_CAP)
+                    cap = C.DETECT_EXCESS_CAP_T2 if k == 2 else C.DETECT_EXCESS_CAP
+                    ex = min(raw[k] - C.DETECT_TAIL_S, cap)
                     tails[k][1] += (ex - tails[k][1]) / tails[k][2]
     return out
