@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     max_samples_per_message: int = 1000
     max_future_skew_s: float = 300.0
     max_past_age_s: float = 7 * 86400.0
+    dead_letter_max_bytes: int = Field(
+        default=4096, ge=0, description="Payload bytes kept per dead letter (the size is kept)")
+    dead_letter_retention_days: float = Field(
+        default=14.0, gt=0, description="Dead letters older than this are deleted")
+    dead_letter_log_every_s: float = Field(
+        default=60.0, ge=0, description="At most one log line per dead-letter reason this often")
 
     smtp_host: str | None = Field(
         default=None, description="SMTP server; unset starts an embedded SMTP sink"
