@@ -36,12 +36,30 @@ def _bin_dir() -> Path:
     return path
 
 
+def _reachable_copy(bin_dir: Path, root: Path = Path("/var/lib/fixahead")) -> Path:
+    """The install's bin, lib and share copied under `root` (world-readable), once."""
+    version = (bin_dir.parent / "lib").stat().st_mtime_ns
+    target = root / f"pgbin-{version}"
+    if not (target / "bin" / "pg_ctl").exists():
+        staging = root / f".pgbin-{version}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(bin_dir.parent / part, staging / part, symlinks=True)
+        for folder in (root, staging):
+            folder.chmod(0o755)
+        os.replace(staging, target)
+        log.info("copied the embedded PostgreSQL binaries to %s (the %s user could not reach "
+                 "them in %s)", target, SYSTEM_USER, bin_dir)
+    return target / "bin"
+
+
 class EmbeddedPostgres:
     """A PostgreSQL cluster in `data_dir/postgres`, listening on 127.0.0.1:`port`."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, *, port_fixed: bool = True) -> None:
         self.pgdata = data_dir / "postgres"
         self.port = port
+        self.port_fixed = port_fixed  # False: take a free port when this one is taken
         self.bin = _bin_dir()
         self._user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
         self._started_here = False
@@ -75,16 +93,22 @@ class EmbeddedPostgres:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-        probe = subprocess.run(
-            [str(self.bin / "pg_ctl"), "--version"], user=SYSTEM_USER, capture_output=True,
-            check=False,
-        )
-        if probe.returncode != 0:
+        if not self._runs_as_user():
+            self.bin = _reachable_copy(self.bin)
+        if not self._runs_as_user():
             raise RuntimeError(
                 f"user {SYSTEM_USER!r} cannot run {self.bin}/pg_ctl; install the project in a "
                 "virtual environment outside a private home directory, or set "
                 "FIXAHEAD_DATABASE_URL to an existing PostgreSQL"
             )
+
+    def _runs_as_user(self) -> bool:
+        try:
+            probe = subprocess.run([str(self.bin / "pg_ctl"), "--version"], user=SYSTEM_USER,
+                                   capture_output=True, check=False, cwd="/")
+        except PermissionError:
+            return False
+        return probe.returncode == 0
 
     def _running_port(self) -> int | None:
         pidfile = self.pgdata / "postmaster.pid"
@@ -114,6 +138,10 @@ class EmbeddedPostgres:
             self.port = running
             log.info("reusing embedded PostgreSQL on port %d (%s)", running, self.pgdata)
         else:
+            from fixahead.ports import choose_port
+
+            self.port = choose_port(self.port, "FIXAHEAD_EMBEDDED_PG_PORT",
+                                    explicit=self.port_fixed, what="embedded PostgreSQL")
             result = self._run(
                 "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.pgdata),
                 "-l", str(self.pgdata / "server.log"),

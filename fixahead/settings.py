@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default="auto",
         description="With no MQTT URL: a local Mosquitto when installed (auto), else amqtt",
     )
+    broker_control_url: str | None = Field(
+        default=None, description="mqtt://fixahead.admin:pass@host:port of Mosquitto's dynamic "
+        "security control API: new devices' secrets are announced there at once")
     db_pool_max: int = 8
 
     topic_prefix: str = "fixahead/v1"
