@@ -104,16 +104,20 @@ def run_ingest() -> None:
 
 @broker_app.command("config")
 def broker_config(
-    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf, passwords and acl")],
-    port: int = 1883,
+    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf and its files")],
+    port: Annotated[int | None, typer.Option(help="Listener port (default: the one already "
+                                             "in OUT/mosquitto.conf, else 1883)")] = None,
     bind: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
 ) -> None:
-    """Write a Mosquitto config that keeps every queued message, with password and ACL files
-    from the registry (each device may use only its own topics)."""
+    """Write a Mosquitto config that keeps every queued message, with the dynamic security
+    plugin's accounts from the registry (each device only its own client id and topics)."""
     import psycopg
 
     from fixahead.broker_auth import write_broker_files
+    from fixahead.mosquitto import configured_port
     from fixahead.services import database, prepare_database
+
+    port = port or configured_port(out) or 1883
 
     settings = _settings()
     with database(settings) as url:

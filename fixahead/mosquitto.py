@@ -105,6 +105,18 @@ def write_config(out: Path, *, port: int = 1883, **kwargs: object) -> Path:
     return path
 
 
+def configured_port(out: Path) -> int | None:
+    """The listener port of an existing `out/mosquitto.conf`, if there is one."""
+    path = out / "mosquitto.conf"
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "listener" and parts[1].isdigit():
+            return int(parts[1])
+    return None
+
+
 def mosquitto_binary() -> str | None:
     """The mosquitto executable, if installed."""
     found = shutil.which("mosquitto")
