@@ -25,7 +25,9 @@ from fixahead.dynsec import add_device, device_allowed, failed, remove_device, s
 
 log = logging.getLogger(__name__)
 
+CHUNK = 400  # control commands per message
 GRACE_S = 1.0  # how long a rotated device's stale tag is tolerated (its announce may be late)
+UNTOLD_S = 5.0  # a new device missing from the broker this long is reported (once)
 
 
 def _registry(conn: psycopg.Connection, ids: list[str] | None) -> dict[str, str | None]:
@@ -54,7 +56,9 @@ def announce(conn: psycopg.Connection, control: BrokerControl, prefix: str,
             batch = add_device(prefix, device_id, secret, stored)
         commands += batch
         owners += [device_id] * len(batch)
-    responses = control.send(commands)
+    responses: list[dict] = []
+    for start in range(0, len(commands), CHUNK):  # the plugin rewrites its file per command
+        responses += control.send(commands[start:start + CHUNK])
     bad = {i for i, r in enumerate(responses) if failed([r])}
     for i in sorted(bad):
         log.error("broker refused %s for %s: %s", responses[i].get("command"), owners[i],
@@ -71,6 +75,7 @@ class MosquittoSync:
         self._control: BrokerControl | None = None
         self._stale: dict[str, float] = {}  # device -> when its stale tag was first seen
         self._untold: set[str] = set()  # registered devices the broker has no secret for
+        self._absent: dict[str, float] = {}  # device -> when first seen missing
 
     def _broker(self) -> BrokerControl:
         if self._control is None:
@@ -103,12 +108,22 @@ class MosquittoSync:
                     remove.append(device_id)
             else:
                 self._stale.pop(device_id, None)
-        for device_id, stored in wanted.items():
-            if stored is not None and device_id not in have and device_id not in self._untold:
-                self._untold.add(device_id)
-                log.warning("device %s is registered but the broker was not given its secret; "
-                            "it can connect once announced or after the broker files are "
-                            "written again (fixahead broker config)", device_id)
+        absent = [d for d, stored in wanted.items()
+                  if stored is not None and d not in have and d not in self._untold]
+        for device_id in absent:
+            self._absent.setdefault(device_id, now)
+        for device_id in [d for d in self._absent
+                          if d in have or (ids is None and wanted.get(d) is None)]:
+            del self._absent[device_id]  # announced meanwhile, or no longer wanted
+        untold = sorted(d for d, first in self._absent.items() if now - first >= UNTOLD_S)
+        if untold:
+            log.warning("%d registered device(s) the broker was not given a secret for (%s%s): "
+                        "they connect once announced (fixahead devices rotate) or after the "
+                        "broker files are written again", len(untold), ", ".join(untold[:5]),
+                        ", ..." if len(untold) > 5 else "")
+            self._untold.update(untold)
+            for d in untold:
+                del self._absent[d]
         commands = [c for d in remove for c in remove_device(d)]
         for r in failed(self._broker().send(commands)):
             log.error("broker refused %s: %s", r.get("command"), r.get("error"))
@@ -118,8 +133,8 @@ class MosquittoSync:
 
     @property
     def pending(self) -> bool:
-        """Whether a stale tag awaits its grace period."""
-        return bool(self._stale)
+        """Whether a stale tag or a missing device awaits its grace period."""
+        return bool(self._stale or self._absent)
 
     def close(self) -> None:
         """Disconnect from the broker."""

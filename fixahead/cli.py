@@ -356,8 +356,14 @@ def _register_areas() -> None:
 
 def main() -> None:
     """Console entry point."""
+    from fixahead.ports import PortTaken
+
     _register_areas()
-    app()
+    try:
+        app()
+    except PortTaken as exc:  # a port that was asked for is taken: say so, no traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
