@@ -8,6 +8,7 @@ checked by ingest against its own state.
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +34,8 @@ class Reason(StrEnum):
     UNKNOWN_METRIC = "unknown_metric"
     TS_FUTURE = "ts_future"
     TS_PAST = "ts_past"
+    CONTROL_CHARACTER = "control_character"
+    WRITE_ERROR = "write_error"  # the database refused the message's rows (ingest's last line)
 
 
 class ProtocolError(ValueError):
@@ -101,6 +104,18 @@ KIND_EVENTS = 2
 HEADER = struct.Struct(">2sBBQqH")  # magic, version, kind, seq, base_ts_ms, count
 SAMPLE = np.dtype([("dt", ">i4"), ("metric", ">u2"), ("value", ">f4")])
 EVENT_HEAD = struct.Struct(">iBB")  # dt_ms, type index, text length; then the ASCII text
+# C0 controls and DEL: PostgreSQL text cannot hold NUL, and none of them belongs in a code
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_text(text: str, where: str) -> None:
+    """Refuse control characters in a code or state, naming the first one."""
+    found = CONTROL.search(text)
+    if found is not None:
+        raise ProtocolError(
+            Reason.CONTROL_CHARACTER,
+            f"{where}: control character U+{ord(found.group()):04X} at {found.start()}",
+        )
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -222,6 +237,7 @@ def decode_events_json(payload: bytes, max_events: int) -> Events:
         text = item.get(key)
         if type(text) is not str or not 0 < len(text) <= 64:
             raise ProtocolError(Reason.BAD_SCHEMA, f"events[{i}].{key}: must be 1-64 characters")
+        _check_text(text, f"events[{i}].{key}")
         ts = _ts(item.get("ts"), f"events[{i}].ts")
         events.append(Event(ts, kind, text if key == "code" else None,  # type: ignore[arg-type]
                             text if key == "state" else None))
@@ -349,6 +365,7 @@ def decode_events_binary(payload: bytes, max_events: int) -> Events:
         except UnicodeDecodeError:
             raise ProtocolError(Reason.BAD_BINARY, f"events[{i}]: text is not ASCII") from None
         kind = EVENT_TYPES[type_index]
+        _check_text(text, f"events[{i}].{'state' if kind == 'state' else 'code'}")
         events.append(Event(base + dt, kind, None if kind == "state" else text,
                             text if kind == "state" else None))
     if offset != len(payload):

@@ -1,5 +1,6 @@
-"""Broker access from the device registry: Mosquitto's password and ACL files, and the same
-rules as amqtt plugins for the embedded broker.
+"""Broker access from the device registry: Mosquitto's dynamic security file (see
+fixahead/dynsec.py; the default), the older password and ACL files, and the same rules as
+amqtt plugins for the embedded broker.
 
 Accounts: every active device logs in with its device id and secret; it may publish only to
 `<prefix>/<its id>/{telemetry,events,status,replies}` and read only `<prefix>/<its id>/commands`.
@@ -30,10 +31,11 @@ from amqtt.session import Session
 
 from devices.credentials import hash_secret, verify_secret
 from devices.topics import PUBLISHED_BY_DEVICE
+from fixahead.dynsec import ADMIN, INGEST, PLATFORM, SERVICES, device_allowed, initial_config
 from fixahead.mosquitto import write_config
 
-INGEST, PLATFORM = "fixahead.ingest", "fixahead.platform"
-SERVICES = (INGEST, PLATFORM)
+__all__ = ["ADMIN", "INGEST", "PLATFORM", "SERVICES"]
+DYNSEC_FILE = "dynamic-security.json"
 ACCOUNTS_FILE, PASSWORD_FILE, ACL_FILE = "service-accounts.json", "passwords", "acl"
 
 
@@ -126,13 +128,22 @@ def _write_auth_files(devices: list[tuple[str, str]], out_dir: Path, prefix: str
 
 def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883, *,
                        prefix: str = "fixahead/v1", bind: str = "127.0.0.1") -> Path:
-    """Write mosquitto.conf with its password and ACL files (see `write_auth_files`).
+    """Write mosquitto.conf with the dynamic security plugin, its JSON file from the registry
+    (devices and service accounts) and `service-accounts.json`; returns mosquitto.conf's path.
 
-    Returns the path of mosquitto.conf.
+    Accounts change at runtime afterwards (fixahead/brokersync.py), with no reload.
     """
-    files = write_auth_files(conn, out_dir, prefix=prefix)
-    return write_config(out_dir, port=port, bind=bind, password_file=files.password_file,
-                        acl_file=files.acl_file)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    services = service_passwords(out_dir)
+    data = out_dir / "data"
+    data.mkdir(exist_ok=True)
+    dynsec_file = data / DYNSEC_FILE
+    doc = initial_config(prefix, {n: hash_secret(services[n]) for n in SERVICES},
+                         device_hashes(conn))
+    _write(dynsec_file, json.dumps(doc), mode=0o600, broker_readable=True)
+    _write(out_dir / "ingest.env", f"FIXAHEAD_INGEST_USERNAME={INGEST}\n"
+           f"FIXAHEAD_INGEST_PASSWORD={services[INGEST]}\n", mode=0o600, broker_readable=False)
+    return write_config(out_dir, port=port, bind=bind, dynsec_file=dynsec_file.resolve())
 
 
 def _write(path: Path, text: str, *, mode: int, broker_readable: bool) -> None:
@@ -170,6 +181,24 @@ def topic_allowed(username: str | None, topic: str, action: str, prefix: str) ->
     return channel == "commands"
 
 
+class _PasswordFile:
+    """The generated password file's accounts, re-read whenever the file changes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._mtime = -1
+        self._users: dict[str, str] = {}
+
+    def accounts(self) -> dict[str, str]:
+        """Username -> stored `$7$` hash, as the file says now."""
+        mtime = self.path.stat().st_mtime_ns
+        if mtime != self._mtime:
+            lines = self.path.read_text().splitlines()
+            self._users = dict(line.split(":", 1) for line in lines if ":" in line)
+            self._mtime = mtime
+        return self._users
+
+
 class RegistryAuthPlugin(BaseAuthPlugin):
     """amqtt authentication against our password file (`$7$` hashes), re-read when it changes."""
 
@@ -181,32 +210,33 @@ class RegistryAuthPlugin(BaseAuthPlugin):
 
     def __init__(self, context: object) -> None:
         super().__init__(context)  # type: ignore[arg-type]
-        self._mtime = -1.0
-        self._users: dict[str, str] = {}
-
-    def _load(self) -> dict[str, str]:
-        path = Path(self.config.password_file)
-        mtime = path.stat().st_mtime
-        if mtime != self._mtime:
-            lines = path.read_text().splitlines()
-            self._users = dict(line.split(":", 1) for line in lines if ":" in line)
-            self._mtime = mtime
-        return self._users
+        self._file = _PasswordFile(self.config.password_file)
 
     async def authenticate(self, *, session: Session) -> bool | None:
-        """True only for a known username with the right secret."""
-        stored = self._load().get(session.username or "")
-        return verify_secret(session.password or "", stored)
+        """True only for a known username with the right secret; a device must connect with
+        its device id as client id (as Mosquitto's dynamic security pins it)."""
+        username = session.username or ""
+        if username not in SERVICES and (session.client_id != username
+                                         or not device_allowed(username)):
+            return False
+        return verify_secret(session.password or "", self._file.accounts().get(username))
 
 
 class RegistryTopicPlugin(BaseTopicPlugin):
-    """amqtt topic checks: the same rules as the Mosquitto ACL file."""
+    """amqtt topic checks: the same rules as the Mosquitto ACLs; a device revoked or rotated
+    since it connected (gone from the password file) may do nothing more."""
 
     @dataclass
     class Config:
-        """The topic prefix devices publish under."""
+        """The topic prefix devices publish under, and the password file."""
 
         prefix: str = "fixahead/v1"
+        password_file: str = ""
+
+    def __init__(self, context: object) -> None:
+        super().__init__(context)  # type: ignore[arg-type]
+        path = self.config.password_file
+        self._file = _PasswordFile(path) if path else None
 
     async def topic_filtering(self, *, session: Session | None = None, topic: str | None = None,
                               action: Action | None = None) -> bool | None:
@@ -214,7 +244,12 @@ class RegistryTopicPlugin(BaseTopicPlugin):
         if session is None or topic is None or action is None:
             return False
         if topic.startswith("$share/"):
+            if session.username != INGEST:
+                return False  # a device in a share group would take others' telemetry
             topic = topic.split("/", 2)[2] if topic.count("/") >= 2 else ""
+        if (self._file is not None and session.username not in SERVICES
+                and (session.username or "") not in self._file.accounts()):
+            return False
         return topic_allowed(session.username, topic, action.value, self.config.prefix)
 
 
@@ -222,7 +257,8 @@ def embedded_auth(password_file: Path, prefix: str = "fixahead/v1") -> dict[str,
     """Plugins config for `EmbeddedBroker(auth=...)`: the registry's accounts and topic rules."""
     return {
         f"{__name__}.RegistryAuthPlugin": {"password_file": str(password_file)},
-        f"{__name__}.RegistryTopicPlugin": {"prefix": prefix},
+        f"{__name__}.RegistryTopicPlugin": {"prefix": prefix,
+                                            "password_file": str(password_file)},
     }
 
 

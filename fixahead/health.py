@@ -19,6 +19,16 @@ log = logging.getLogger(__name__)
 
 Check = Callable[[], bool]
 
+# Offsets from FIXAHEAD_METRICS_PORT, so every role on one host (one env file) has its own
+# port: ingest 9100 -> rules 9101, dispatch 9102, the single process (`up`) 9103. The web
+# role serves the same endpoints on its own HTTP port.
+ROLE_OFFSETS = {"ingest": 0, "rules": 1, "dispatch": 2, "up": 3}
+
+
+def role_port(base: int, role: str) -> int:
+    """The metrics port of `role` given FIXAHEAD_METRICS_PORT `base`."""
+    return base + ROLE_OFFSETS[role]
+
 
 def _answer(path: str, registry: CollectorRegistry, ready: Check) -> tuple[int, str, bytes]:
     if path == "/healthz":

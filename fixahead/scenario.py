@@ -98,7 +98,7 @@ def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: o
         by_household.setdefault(household_key(fleet.tag, d.household), []).append(d.device_id)
     with psycopg.connect(ends.database_url, autocommit=True) as conn:
         provision_world(conn, by_household, spec.seed)
-    ends.refresh_broker_accounts(settings.topic_prefix)
+    ends.refresh_broker_accounts(settings.topic_prefix, secrets)
     return fleet, secrets
 
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         default="auto",
         description="With no MQTT URL: a local Mosquitto when installed (auto), else amqtt",
     )
+    broker_control_url: str | None = Field(
+        default=None, description="mqtt://fixahead.admin:pass@host:port of Mosquitto's dynamic "
+        "security control API: new devices' secrets are announced there at once")
     db_pool_max: int = 8
 
     topic_prefix: str = "fixahead/v1"
@@ -66,6 +69,12 @@ class Settings(BaseSettings):
     max_samples_per_message: int = 1000
     max_future_skew_s: float = 300.0
     max_past_age_s: float = 7 * 86400.0
+    dead_letter_max_bytes: int = Field(
+        default=4096, ge=0, description="Payload bytes kept per dead letter (the size is kept)")
+    dead_letter_retention_days: float = Field(
+        default=14.0, gt=0, description="Dead letters older than this are deleted")
+    dead_letter_log_every_s: float = Field(
+        default=60.0, ge=0, description="At most one log line per dead-letter reason this often")
 
     smtp_host: str | None = Field(
         default=None, description="SMTP server; unset starts an embedded SMTP sink"

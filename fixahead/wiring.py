@@ -45,6 +45,9 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
         limits=limits(settings),
         protocol=protocol,
         feed=settings.ingest_feed if feed is None else feed,
+        dead_letter_max_bytes=settings.dead_letter_max_bytes,
+        dead_letter_retention_s=settings.dead_letter_retention_days * 86_400.0,
+        dead_letter_log_every_s=settings.dead_letter_log_every_s,
     )
 
 

@@ -15,21 +15,13 @@ from devices.contracts import EventRow
 from devices.protocol import Limits, ProtocolError, Reason
 from devices.registry import DeviceInfo, RegistrySnapshot
 from devices.topics import DeviceTopic, parse_topic
+from ingest.deadletters import DeadLetter, dead_letter
+
+__all__ = ["Batch", "BatchBuilder", "DeadLetter", "EventRow"]
 
 TOPIC_CACHE_MAX = 200_000  # parsed topics kept; cleared whole when full
 
 # (time ms, device key, seq, kind, code, state, title, severity, known)
-
-
-@dataclass
-class DeadLetter:
-    """A rejected message with the reason and where in it the problem is."""
-
-    topic: str
-    device_id: str | None
-    reason: str
-    detail: str
-    payload: bytes
 
 
 @dataclass
@@ -73,6 +65,7 @@ class BatchBuilder:
         prefix: str,
         lookup_device: Callable[[str], DeviceInfo | None] | None = None,
         topics: dict[str, DeviceTopic] | None = None,
+        dead_max_bytes: int = 65536,
     ) -> None:
         self.registry = registry
         self.limits = limits
@@ -81,6 +74,7 @@ class BatchBuilder:
         # parsed topics under `prefix`, kept by the caller across batches: a device sends on
         # the same few topics, and parsing validates each part every time
         self._topics = topics
+        self.dead_max_bytes = dead_max_bytes
         self._known: dict[str, frozenset[int]] = {}
         self._batch = Batch()
         self._keys: set[tuple[int, int]] = set()
@@ -101,11 +95,6 @@ class BatchBuilder:
         batch.tokens.append(token)
         device_id: str | None = None
         try:
-            if len(payload) > self.limits.max_message_bytes:
-                raise ProtocolError(
-                    Reason.OVERSIZED,
-                    f"{len(payload)} bytes exceeds the limit {self.limits.max_message_bytes}",
-                )
             topics = self._topics
             parsed = topics.get(topic) if topics is not None else None
             if parsed is None:
@@ -118,6 +107,11 @@ class BatchBuilder:
                         topics.clear()
                     topics[topic] = parsed
             device_id = parsed.device_id
+            if len(payload) > self.limits.max_message_bytes:
+                raise ProtocolError(
+                    Reason.OVERSIZED,
+                    f"{len(payload)} bytes exceeds the limit {self.limits.max_message_bytes}",
+                )
             device = self._device(device_id)
             if parsed.channel == "telemetry":
                 self._telemetry(device, payload, now_ms)
@@ -134,11 +128,11 @@ class BatchBuilder:
             if now_ms > seen:
                 batch.last_seen[device.key] = now_ms
         except ProtocolError as exc:
-            batch.dead.append(DeadLetter(topic, device_id, exc.reason, exc.detail, payload))
+            batch.dead.append(dead_letter(topic, self.prefix, exc.reason, exc.detail, payload,
+                                          self.dead_max_bytes, device_id))
         except Exception as exc:  # a decoder bug must not stop the worker: keep the bytes
-            batch.dead.append(
-                DeadLetter(topic, device_id, "internal_error", repr(exc)[:500], payload)
-            )
+            batch.dead.append(dead_letter(topic, self.prefix, "internal_error", repr(exc)[:500],
+                                          payload, self.dead_max_bytes, device_id))
 
     def _device(self, device_id: str) -> DeviceInfo:
         device = self.registry.devices.get(device_id)

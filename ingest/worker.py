@@ -4,28 +4,23 @@ Two threads: paho's network thread appends each message to an inbox; the writer 
 caller of `run`) drains the inbox into batches by count, rows and time, writes a batch, and
 only after its commit sends the PUBACKs. Messages of a connection that has since dropped are
 not acked (their packet ids may be reused): the broker redelivers them and the dedupe ledger
-skips their rows. A failed write is retried with backoff, rebuilding the batch from the raw
-messages, until the database is back; nothing is acked meanwhile, so nothing is lost.
+skips their rows. Writing is `BatchStore`'s: retried while the database is away, and messages
+the database refuses for their data are bisected out and dead-lettered (ingest/storing.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-import psycopg
 
-from devices import store
-from devices.protocol import Limits
-from devices.registry import DeviceInfo, RegistrySnapshot
-from devices.topics import DeviceTopic, subscription
-from ingest.batch import Batch, BatchBuilder
+from devices.topics import subscription
+from ingest.config import IngestConfig
 from ingest.metrics import IngestMetrics
 from ingest.mqttclient import (
     MQTT5,
@@ -34,38 +29,14 @@ from ingest.mqttclient import (
     detect_protocol,
     make_client,
 )
-from ingest.mqtturl import BrokerAddress
-from ingest.writer import Committed, write_batch
+from ingest.storing import Abandoned, BatchStore
+from ingest.writer import Committed
+
+__all__ = ["IngestConfig", "IngestWorker"]
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("telemetry", "events", "status")
-
-
-@dataclass(frozen=True)
-class IngestConfig:
-    """What a worker needs to know; built from Settings by the composition root."""
-
-    database_url: str
-    broker: BrokerAddress
-    client_id: str
-    topic_prefix: str = "fixahead/v1"
-    share_group: str | None = "ingest"
-    session_expiry_s: int = 3600
-    receive_maximum: int = 20000
-    batch_max_messages: int = 2000
-    batch_max_rows: int = 50000
-    batch_max_wait_s: float = 0.05
-    retry_max_s: float = 10.0
-    registry_refresh_s: float = 30.0
-    ledger_prune_every_s: float = 600.0
-    limits: Limits = field(default_factory=Limits)
-    protocol: int | None = None  # MQTT5 or MQTT311; None: ask the broker
-    feed: bool = False  # also write committed batches to ingest_feed (rules in other processes)
-
-
-class _Abandoned(Exception):
-    """Stop was requested while the database was unreachable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +70,7 @@ class IngestWorker:
         self._connected = threading.Event()
         self.ready = threading.Event()  # set once subscribed (SUBACK received)
         self._writing = False
-        self._conn: psycopg.Connection | None = None
-        self._registry = RegistrySnapshot()
-        self._registry_at = 0.0
-        self._missing: dict[str, float] = {}
-        self._topics: dict[str, DeviceTopic] = {}  # parsed topics (writer thread only)
-        self._pruned_at = time.monotonic()
+        self.store = BatchStore(config, self.metrics, clock_ms)
         self._client: mqtt.Client | None = None
         self.protocol: int | None = None
         self.shared = False
@@ -171,88 +137,6 @@ class IngestWorker:
         client.loop_start()
         return client
 
-    # --- database side (the writer thread) ---------------------------------------------
-
-    def _db(self) -> psycopg.Connection:
-        if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.config.database_url, autocommit=True,
-                                         connect_timeout=5)
-        return self._conn
-
-    def _drop_db(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-        self._conn = None
-
-    def _refresh_registry(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self._registry_at > self.config.registry_refresh_s:
-            self._registry = store.load_registry(self._db())
-            self._registry_at = now
-            self._missing.clear()
-
-    def _lookup_device(self, device_id: str) -> DeviceInfo | None:
-        """A device registered since the last snapshot: one query, then a 5 s negative cache."""
-        until = self._missing.get(device_id)
-        if until is not None and until > time.monotonic():
-            return None
-        row = self._db().execute(
-            "SELECT id, model_id, state FROM devices WHERE device_id = %s", (device_id,)
-        ).fetchone()
-        if row is None:
-            self._missing[device_id] = time.monotonic() + 5.0
-            return None
-        if row[1] not in self._registry.models:
-            self._refresh_registry(force=True)
-        info = DeviceInfo(row[0], device_id, row[1], row[2] == "revoked")
-        self._registry.devices[device_id] = info
-        return info
-
-    def _build(self, received: list[_Received]) -> Batch:
-        builder = BatchBuilder(self._registry, self.config.limits, self.config.topic_prefix,
-                               self._lookup_device, self._topics)
-        now = self.clock_ms()
-        for r in received:
-            builder.add(r.topic, r.payload, r, now)
-        return builder.take()
-
-    def _write_with_retry(self, received: list[_Received], stop: threading.Event) -> Committed:
-        delay = 0.1
-        while True:
-            try:
-                self._refresh_registry()
-                batch = self._build(received)
-                started = time.perf_counter()
-                committed = write_batch(self._db(), batch, feed=self.config.feed)
-                self.metrics.commit_seconds.observe(time.perf_counter() - started)
-                for d in batch.dead:
-                    self.metrics.dead_letters.labels(d.reason).inc()
-                return committed
-            except psycopg.Error as exc:
-                self.metrics.db_errors.inc()
-                log.warning("batch of %d not stored (%s); retrying in %.1fs",
-                            len(received), exc.__class__.__name__, delay)
-                self._drop_db()
-                if stop.wait(delay):
-                    raise _Abandoned from exc
-                delay = min(delay * 2, self.config.retry_max_s)
-
-    def _prune_ledger(self) -> None:
-        """Forget dedupe keys older than any message still accepted (plus a day)."""
-        if time.monotonic() - self._pruned_at < self.config.ledger_prune_every_s:
-            return
-        self._pruned_at = time.monotonic()
-        keep_s = self.config.limits.max_past_age_ms / 1000 + 86_400
-        try:
-            self._db().execute(
-                "DELETE FROM ingest_messages WHERE received_at < now() - make_interval(secs => %s)",
-                (keep_s,),
-            )
-        except psycopg.Error:
-            log.warning("pruning the dedupe ledger failed; will try again later")
-            self._drop_db()
-
     def _ack(self, received: list[_Received]) -> None:
         client = self._client
         generation = self._generation
@@ -294,7 +178,7 @@ class IngestWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Receive and store until `stop` is set; then store what was received and return."""
-        self._refresh_registry(force=True)
+        self.store.refresh_registry(force=True)
         self._client = self._start_mqtt()
         try:
             while not stop.is_set():
@@ -306,14 +190,14 @@ class IngestWorker:
                 self._writing = True
                 try:
                     try:
-                        committed = self._write_with_retry(received, stop)
-                    except _Abandoned:
+                        committed = self.store.write(received, stop)
+                    except Abandoned:
                         log.warning("stopping with %d messages unstored; the broker "
                                     "redelivers them", len(received))
                         break
                     self._ack(received)
                     self._account(received, committed)
-                    self._prune_ledger()
+                    self.store.prune()
                     if self.on_commit is not None and (committed.rows or committed.events):
                         try:
                             self.on_commit(committed)
@@ -328,7 +212,7 @@ class IngestWorker:
             if client is not None:
                 client.disconnect()
                 client.loop_stop()
-            self._drop_db()
+            self.store.close()
 
     def _account(self, received: list[_Received], committed: Committed) -> None:
         m = self.metrics

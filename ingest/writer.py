@@ -93,10 +93,11 @@ def write_batch(conn: psycopg.Connection, batch: Batch, *, feed: bool = False) -
                     copy.write_row((_dt(e[0]), *e[1:]))
         if batch.dead:
             with cur.copy(
-                "COPY dead_letters (topic, device_id, reason, detail, payload) FROM STDIN"
+                "COPY dead_letters (topic, device_id, reason, detail, payload, payload_bytes) "
+                "FROM STDIN"
             ) as copy:
                 for d in batch.dead:
-                    copy.write_row((d.topic, d.device_id, d.reason, d.detail, d.payload))
+                    copy.write_row((d.topic, d.device_id, d.reason, d.detail, d.payload, d.size))
         if feed and (len(ts) or events):
             cur.execute(
                 """INSERT INTO ingest_feed (n_rows, ts_ms, device, metric, value, events)
@@ -108,3 +109,17 @@ def write_batch(conn: psycopg.Connection, batch: Batch, *, feed: bool = False) -
             cur.execute("NOTIFY ingest_feed")
         record_statuses(cur, batch.statuses, batch.last_seen)
     return Committed(ts, dev, met, val, events, batch.messages, duplicates, len(batch.dead))
+
+
+def merge_committed(parts: list[Committed]) -> Committed:
+    """One `Committed` for batches written in parts (rows re-sorted by device, metric, time)."""
+    if len(parts) == 1:
+        return parts[0]
+    ts = np.concatenate([p.ts_ms for p in parts]) if parts else np.empty(0, np.int64)
+    dev = np.concatenate([p.device for p in parts]) if parts else np.empty(0, np.int32)
+    met = np.concatenate([p.metric for p in parts]) if parts else np.empty(0, np.int16)
+    val = np.concatenate([p.value for p in parts]) if parts else np.empty(0, np.float64)
+    order = np.lexsort((ts, met, dev))
+    return Committed(ts[order], dev[order], met[order], val[order],
+                     [e for p in parts for e in p.events], sum(p.messages for p in parts),
+                     sum(p.duplicates for p in parts), sum(p.dead_letters for p in parts))

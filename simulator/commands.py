@@ -175,8 +175,8 @@ class CommandResponder:
             secret = self.credentials.get(state.device_id)
             if secret is None:
                 continue
-            c = mqtt.Client(CallbackAPIVersion.VERSION2,
-                            client_id=f"{self.client_prefix}-cmd-{state.device_id}")
+            # a device has one identity: the broker accepts it only under its own client id
+            c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=state.device_id)
             c.username_pw_set(state.device_id, secret)
             status = topic_for(self.prefix, state.device_id, "status")
             if self.publish_status:
@@ -271,7 +271,8 @@ def publish_answering(spec: Any, scenario: Any, *, credentials: Mapping[str, str
                               limit=limit)
     responder.start()
     try:
-        return publish_scenario(spec, scenario, wall_start=wall_start, credentials=credentials,
-                                on_progress=on_progress)
+        # the devices' own connections are the responder's (one per device, as a broker that
+        # pins client ids allows); the readings go on `spec.url`'s account
+        return publish_scenario(spec, scenario, wall_start=wall_start, on_progress=on_progress)
     finally:
         responder.stop(offline=True)

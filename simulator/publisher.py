@@ -73,7 +73,9 @@ class FleetPublisher:
         self._last_ping = time.monotonic()
 
     def _open(self, key: str, **kwargs: object) -> Connection:
-        conn = Connection(self.broker, f"{self.client_prefix}-{key}", **kwargs)  # type: ignore[arg-type]
+        # a device's own connection uses its device id: brokers pin a device to it
+        client_id = key if "username" in kwargs else f"{self.client_prefix}-{key}"
+        conn = Connection(self.broker, client_id, **kwargs)  # type: ignore[arg-type]
         conn.connect()
         self.selector.register(conn.sock, selectors.EVENT_READ, conn)  # type: ignore[arg-type]
         self.conns[key] = conn

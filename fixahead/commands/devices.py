@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+log = logging.getLogger("fixahead.devices")
 
 devices_app = typer.Typer(help="Device registry, customers and credentials.",
                           no_args_is_help=True)
@@ -51,6 +54,35 @@ def _conn() -> Iterator[Any]:
             except (NotFound, Conflict, ValueError) as exc:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(1) from None
+
+
+def _announce(secrets: dict[str, str]) -> None:
+    """Tell a running broker at once (a revoked device: an empty secret removes it)."""
+    from fixahead.cli import _settings
+    from fixahead.services import running_control_url
+
+    settings = _settings()
+    url = running_control_url(settings)
+    if url is None:
+        log.info("no running broker control known (FIXAHEAD_BROKER_CONTROL_URL): the broker "
+                 "learns of this when its files are written again (fixahead broker config)")
+        return
+    import psycopg
+
+    from fixahead.brokercontrol import BrokerControl
+    from fixahead.brokersync import announce
+    from fixahead.services import database
+
+    try:
+        with database(settings) as db, psycopg.connect(db, autocommit=True) as conn, \
+                BrokerControl(url) as control:
+            refused = announce(conn, control, settings.topic_prefix, secrets)
+    except (OSError, TimeoutError) as exc:
+        log.warning("the broker could not be told (%s); a revocation still reaches it through "
+                    "the platform's broker sync", exc)
+        return
+    if refused:
+        log.warning("the broker refused %s", ", ".join(refused))
 
 
 def _print(value: Any, as_json: bool) -> None:
@@ -124,6 +156,7 @@ def devices_register(
         device, secret = register_device(conn, model_id=model, device_id=device_id,
                                          firmware=firmware, household_id=household,
                                          actor=_actor())
+    _announce({device.device_id: secret})
     if as_json:
         typer.echo(json.dumps({"device_id": device.device_id, "model": model, "secret": secret}))
     else:
@@ -171,27 +204,30 @@ def devices_import(
     with os.fdopen(secrets_fd, "w") as f:
         f.write("device_id,secret\n")
         f.writelines(f"{d},{s}\n" for d, s in result.secrets.items())
+    _announce(result.secrets)
     typer.echo(f"registered {len(result.secrets)} devices; secrets (shown once) in {out}")
 
 
 @devices_app.command("rotate")
 def devices_rotate(device_id: str, as_json: JsonOpt = False) -> None:
-    """Give a device a new secret (printed once); regenerate the broker files afterwards."""
+    """Give a device a new secret (printed once); a running broker takes it at once."""
     from devices.provisioning import rotate
 
     with _conn() as conn:
         secret = rotate(conn, device_id, actor=_actor())
+    _announce({device_id: secret})
     typer.echo(json.dumps({"device_id": device_id, "secret": secret}) if as_json
                else f"device {device_id}\nsecret {secret}  (shown once)")
 
 
 @devices_app.command("revoke")
 def devices_revoke(device_id: str) -> None:
-    """Revoke a device; regenerate the broker files and reload the broker to cut it off."""
+    """Revoke a device: the broker cuts it off at once, ingest refuses its messages."""
     from devices.provisioning import revoke
 
     with _conn() as conn:
         revoke(conn, device_id, actor=_actor())
+    _announce({device_id: ""})
     typer.echo(f"revoked {device_id}")
 
 
@@ -227,28 +263,18 @@ def devices_list(
 @devices_app.command("broker-files")
 def broker_files(
     out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf and its files")],
-    port: int = 1883,
+    port: Annotated[int | None, typer.Option(help="Listener port (default: the one already "
+                                             "in OUT/mosquitto.conf, else 1883)")] = None,
     prefix: Annotated[str, typer.Option(help="Topic prefix")] = "fixahead/v1",
-    reload: Annotated[int | None, typer.Option(help="PID of a running Mosquitto to reload")]
-    = None,
 ) -> None:
-    """Write mosquitto.conf with password and ACL files for the current registry."""
-    import signal
-
+    """Write mosquitto.conf with the dynamic security plugin's file for the current registry."""
     from fixahead.broker_auth import write_broker_files
+    from fixahead.mosquitto import configured_port
 
     with _conn() as conn:
-        path = write_broker_files(conn, out, port, prefix=prefix)
-    typer.echo(f"wrote {path}; service passwords in {out / 'service-accounts.json'}")
-    if reload is None:
-        typer.echo("send SIGHUP to a running Mosquitto (or pass --reload PID) to apply")
-        return
-    try:
-        os.kill(reload, signal.SIGHUP)
-    except OSError as exc:
-        typer.echo(f"error: cannot signal process {reload}: {exc.strerror}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"reloaded Mosquitto (pid {reload})")
+        path = write_broker_files(conn, out, port or configured_port(out) or 1883, prefix=prefix)
+    typer.echo(f"wrote {path}; service passwords in {out / 'service-accounts.json'}. Read at "
+               "Mosquitto's start; later changes reach it live over its control API")
 
 
 @customer_app.command("add")

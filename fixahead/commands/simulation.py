@@ -121,9 +121,9 @@ def simulate(
         secrets = None
         if register_devices:
             secrets = provision(ends.database_url, devices)
-            ends.refresh_broker_accounts(settings.topic_prefix)  # the embedded broker's file
-            console.print(f"registered {len(secrets)} devices (an external Mosquitto needs "
-                          "its password file regenerated: fixahead broker config)")
+            ends.refresh_broker_accounts(settings.topic_prefix, secrets)  # live, no reload
+            console.print(f"registered {len(secrets)} devices (an external Mosquitto learns of "
+                          "them through FIXAHEAD_BROKER_CONTROL_URL)")
         # without per-device credentials, publish as the platform account (the ingest account
         # may only read)
         spec = RunSpec(url=ends.platform_mqtt_url, **spec_args)  # type: ignore[arg-type]

@@ -62,7 +62,8 @@ def test_malformed_corpus_lands_in_dead_letters_while_good_traffic_is_stored(
             mixed.append(bad[i][:2])
     # the same limits as the unit-test corpus was written for
     config = ingest_config(settings_for(topic_prefix, "ingest-corpus", max_message_bytes=8192,
-                                        max_samples_per_message=50), database_url, mqtt_url)
+                                        max_samples_per_message=50,
+                                        dead_letter_max_bytes=1000), database_url, mqtt_url)
     with running_worker(config) as worker:
         pub = Publisher(mqtt_url)
         pub.publish_all(mixed)
@@ -71,10 +72,15 @@ def test_malformed_corpus_lands_in_dead_letters_while_good_traffic_is_stored(
         wait_for(lambda: scalar(database_url, "SELECT count(*) FROM dead_letters")
                  == len(bad), what="dead letters")
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT topic, reason, payload FROM dead_letters").fetchall()
-    got = sorted((t, r, bytes(p)) for t, r, p in rows)
-    want = sorted((t, r, p) for t, p, r in bad)
+        rows = conn.execute("SELECT topic, reason, payload, payload_bytes, device_id "
+                            "FROM dead_letters").fetchall()
+    got = sorted((t, r, bytes(p), n) for t, r, p, n, _ in rows)
+    # payloads are kept up to the cap (1,000 bytes here), with the size they had
+    want = sorted((t, r, p[:1000], len(p)) for t, p, r in bad)
     assert got == want
+    assert any(n > 1000 for *_, n, _ in rows)  # the corpus has an oversized message
+    # every dead letter whose topic names a valid device keeps that device (oversized too)
+    assert {d for t, r, *_, d in rows if r == "oversized"} == {"wm-1"}
     assert stored(database_url) == (300, 0)
     counted = {s.labels["reason"]: s.value for m in worker.metrics.dead_letters.collect()
                for s in m.samples if s.name.endswith("_total")}

@@ -12,13 +12,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 class Client:
     """A paho MQTT 5 client that records its connect result, messages and disconnects."""
 
-    def __init__(self, port: int, username: str, password: str) -> None:
+    def __init__(self, port: int, username: str, password: str, client_id: str = "") -> None:
         self.connected = threading.Event()
         self.disconnected = threading.Event()
         self.reason: mqtt.ReasonCode | None = None
         self.messages: list[tuple[str, bytes]] = []
         self.subacks: list[list[int]] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=mqtt.MQTTv5)
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda c, u, f, rc, p: self.disconnected.set()

@@ -1,4 +1,6 @@
-"""Real Mosquitto started with the files generated from the registry enforces device access."""
+"""Real Mosquitto started with password and ACL files generated from the registry (the older
+way, still what the embedded broker reads) enforces device access; `write_broker_files` now
+writes the dynamic security plugin's file instead (tests in test_dynsec_broker.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from fixahead.broker_auth import (
     PASSWORD_FILE,
     PLATFORM,
     refresh_auth_files,
+    write_auth_files,
     write_broker_files,
 )
 from tests.integration.devices.mqttclient import Client
@@ -40,7 +43,7 @@ def broker_dir(database_url: str) -> Iterator[tuple[Path, Mosquitto]]:
     tmp_path = Path(tempfile.mkdtemp(prefix="fxbroker-"))
     tmp_path.chmod(0o711)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        write_broker_files(conn, tmp_path)
+        write_auth_files(conn, tmp_path)
     broker = Mosquitto(tmp_path, password_file=tmp_path / PASSWORD_FILE,
                        acl_file=tmp_path / ACL_FILE)
     broker.start()
@@ -54,7 +57,7 @@ def broker_dir(database_url: str) -> Iterator[tuple[Path, Mosquitto]]:
 def regenerate(database_url: str, out: Path, broker: Mosquitto) -> None:
     """Write the files from the registry again and reload the broker."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        write_broker_files(conn, out)
+        write_auth_files(conn, out)
     broker.reload()
 
 
@@ -174,10 +177,12 @@ def test_service_passwords_survive_regeneration_and_stay_private(database_url: s
         write_broker_files(conn, tmp_path, 18999)
     assert service_password(tmp_path) == first
     assert (tmp_path / "service-accounts.json").stat().st_mode & 0o777 == 0o600
-    assert (tmp_path / "passwords").stat().st_mode & 0o777 == 0o600
+    dynsec = tmp_path / "data" / "dynamic-security.json"
+    assert dynsec.stat().st_mode & 0o777 == 0o600
     text = conf.read_text()
-    assert "allow_anonymous false" in text and "acl_file" in text and "18999" in text
-    assert first not in (tmp_path / "passwords").read_text()
+    assert "allow_anonymous false" in text and "18999" in text
+    assert "mosquitto_dynamic_security.so" in text and "password_file" not in text
+    assert first not in dynsec.read_text()
 
 
 def test_refresh_rewrites_and_reloads_only_when_the_registry_changed(database_url: str,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
@@ -13,19 +12,20 @@ import pytest
 
 from devices.credentials import verify_secret
 from fixahead.cli import _register_areas, app
+from fixahead.mosquitto import configured_port, running
 from tests.integration.devices.mqttclient import Client
 from tests.support.cli import invoke
-from tests.support.services import Mosquitto, mosquitto_binary
+from tests.support.services import free_port, mosquitto_binary
 
 pytestmark = pytest.mark.integration
 
 _register_areas()
 
 
-def run(database_url: str, *args: str) -> tuple[int, str]:
+def run(database_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Invoke the CLI against `database_url`; (exit code, output)."""
     return invoke(app, args, {"FIXAHEAD_DATABASE_URL": database_url,
-                              "FIXAHEAD_LOG_LEVEL": "WARNING"})
+                              "FIXAHEAD_LOG_LEVEL": "WARNING", **(env or {})})
 
 
 def test_register_prints_the_id_and_the_secret_once(database_url: str) -> None:
@@ -109,7 +109,9 @@ def test_broker_files_are_written_for_the_registry(database_url: str, tmp_path: 
     code, out = run(database_url, "devices", "broker-files", "--out", str(tmp_path),
                     "--port", "18883")
     assert code == 0, out
-    assert (tmp_path / "passwords").read_text().count("wm-cli-1:$7$") == 1
+    dynsec = json.loads((tmp_path / "data" / "dynamic-security.json").read_text())
+    assert [c["clientid"] for c in dynsec["clients"] if c["username"] == "wm-cli-1"] == [
+        "wm-cli-1"]
     assert "listener 18883" in (tmp_path / "mosquitto.conf").read_text()
 
 
@@ -134,25 +136,29 @@ def test_token_create_mints_a_working_token_stored_hashed(database_url: str) -> 
 
 
 @pytest.mark.skipif(mosquitto_binary() is None, reason="needs Mosquitto: apt-get install mosquitto")
-def test_broker_files_reload_admits_a_newly_registered_device(database_url: str) -> None:
+def test_register_and_revoke_reach_a_running_broker_at_once(database_url: str) -> None:
     out = Path(tempfile.mkdtemp(prefix="fxcli-"))
     out.chmod(0o711)  # Mosquitto reads its files as the `mosquitto` user
+    port = free_port()
     try:
+        assert run(database_url, "devices", "broker-files", "--out", str(out),
+                   "--port", str(port))[0] == 0
+        assert configured_port(out) == port  # kept when written again without --port
         assert run(database_url, "devices", "broker-files", "--out", str(out))[0] == 0
-        broker = Mosquitto(out, password_file=out / "passwords", acl_file=out / "acl").start()
-        try:
-            code, reg = run(database_url, "devices", "register", "--model", "WM-800", "--json")
+        admin = json.loads((out / "service-accounts.json").read_text())["fixahead.admin"]
+        env = {"FIXAHEAD_BROKER_CONTROL_URL": f"mqtt://fixahead.admin:{admin}@127.0.0.1:{port}"}
+        with running(out / "mosquitto.conf", port):
+            code, reg = run(database_url, "devices", "register", "--model", "WM-800", "--json",
+                            env=env)
+            assert code == 0, reg
             doc = json.loads(reg)
-            before = Client(broker.port, doc["device_id"], doc["secret"])
-            code, msg = run(database_url, "devices", "broker-files", "--out", str(out),
-                            "--reload", str(broker.proc.pid))
-            assert code == 0 and "reloaded" in msg
-            time.sleep(0.3)
-            after = Client(broker.port, doc["device_id"], doc["secret"])
-            assert not before.accepted and after.accepted
-            before.close()
-            after.close()
-        finally:
-            broker.stop()
+            device = Client(port, doc["device_id"], doc["secret"], client_id=doc["device_id"])
+            assert device.accepted  # no reload, no signal
+            assert run(database_url, "devices", "revoke", doc["device_id"], env=env)[0] == 0
+            assert device.disconnected.wait(2)
+            again = Client(port, doc["device_id"], doc["secret"], client_id=doc["device_id"])
+            assert not again.accepted
+            device.close()
+            again.close()
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -25,9 +25,12 @@ pytestmark = [
 ]
 
 
-def connect(port: int, username: str, password: str) -> tuple[mqtt.Client, list, int]:
-    """A connected (or refused) MQTT 3.1.1 client, its received messages, its CONNACK code."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+def connect(port: int, username: str, password: str, client_id: str | None = None
+            ) -> tuple[mqtt.Client, list, int]:
+    """A connected (or refused) MQTT 3.1.1 client, its received messages, its CONNACK code;
+    its client id is its username (what a device must use) unless given."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311,
+                         client_id=username if client_id is None else client_id)
     client.username_pw_set(username, password)
     messages: list[tuple[str, bytes]] = []
     result: list[int] = []
@@ -98,3 +101,30 @@ def test_embedded_broker_refuses_a_revoked_device_once_files_are_regenerated(
     client, _, code = connect(port, "emb-b", secrets["emb-b"])
     client.loop_stop()
     assert code != 0
+
+
+def test_embedded_broker_refuses_other_client_ids_and_shared_subscriptions_to_a_device(
+        embedded) -> None:
+    port, secrets = embedded
+    for cid in ("fixahead-ingest-1", "emb-b", "anything"):
+        client, _, code = connect(port, "emb-a", secrets["emb-a"], client_id=cid)
+        client.loop_stop()
+        assert code != 0, cid
+    ingest, seen, _ = connect(port, INGEST, secrets[INGEST], client_id="fixahead-ingest-1")
+    ingest.subscribe("fixahead/v1/+/telemetry", qos=1)
+    thief, stolen, code = connect(port, "emb-a", secrets["emb-a"])
+    assert code == 0
+    thief.subscribe("$share/ingest/fixahead/v1/+/telemetry", qos=1)
+    thief.subscribe("fixahead/v1/+/telemetry", qos=1)
+    time.sleep(0.3)
+    sender, _, _ = connect(port, "emb-b", secrets["emb-b"])
+    for i in range(20):
+        sender.publish("fixahead/v1/emb-b/telemetry", b"%d" % i, qos=1)
+    deadline = time.monotonic() + 5
+    while len(seen) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    for c in (ingest, thief, sender):
+        c.disconnect()
+        c.loop_stop()
+    assert len(seen) == 20 and stolen == []

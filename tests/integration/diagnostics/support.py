@@ -21,7 +21,7 @@ from devices.catalog import load_catalog
 from devices.diagnostics import State
 from devices.diagnostics_mqtt import DiagnosticsLink, serve
 from devices.provisioning import register
-from fixahead.broker_auth import ACL_FILE, PASSWORD_FILE, PLATFORM, write_broker_files
+from fixahead.broker_auth import ACL_FILE, PASSWORD_FILE, PLATFORM, write_auth_files
 from simulator.commands import DeviceState
 from simulator.faults import Fault
 from simulator.timebase import DAY_MS
@@ -53,7 +53,7 @@ def running_setup(database_url: str) -> Iterator[Setup]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         secrets = {d: register(conn, model_id="WM-800", device_id=d, actor="test")[1]
                    for d in ("wm-diag-a", "wm-diag-b")}
-        write_broker_files(conn, tmp)
+        write_auth_files(conn, tmp)
     broker = Mosquitto(tmp, password_file=tmp / PASSWORD_FILE, acl_file=tmp / ACL_FILE).start()
     password = json.loads((tmp / "service-accounts.json").read_text())[PLATFORM]
     link = DiagnosticsLink(lambda: psycopg.connect(database_url, autocommit=True),

@@ -3,6 +3,7 @@ Mosquitto with the generated files (what `fixahead simulate` does with the respo
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -10,7 +11,7 @@ import pytest
 
 from devices.diagnostics import State
 from devices.provisioning import register
-from fixahead.broker_auth import write_broker_files
+from fixahead.broker_auth import PLATFORM, write_auth_files
 from simulator.commands import publish_answering
 from simulator.run import RunSpec, scenario_for
 from simulator.timebase import window_ending_now
@@ -32,13 +33,15 @@ pytestmark = [
 def test_a_publishing_fleet_answers_a_snapshot_request(setup: Setup) -> None:
     speed = 40.0
     window = window_ending_now(0.003, speed, int(time.time() * 1000))  # ~6.5 s of wall time
-    spec = RunSpec(households=2, window=window, seed=5, speed=speed,
-                   url=f"mqtt://127.0.0.1:{setup.broker.port}", prefix=PREFIX, tag="fxd")
+    platform = json.loads((setup.broker.workdir / "service-accounts.json").read_text())[PLATFORM]
+    # readings go on the platform account; each device answers on its own connection
+    spec = RunSpec(households=2, window=window, seed=5, speed=speed, prefix=PREFIX, tag="fxd",
+                   url=f"mqtt://{PLATFORM}:{platform}@127.0.0.1:{setup.broker.port}")
     scenario = scenario_for(spec)
     with setup.conn() as conn:
         secrets = {d.device_id: register(conn, model_id=d.model_id, device_id=d.device_id,
                                          actor="test")[1] for d in scenario.devices}
-        write_broker_files(conn, setup.broker.workdir)
+        write_auth_files(conn, setup.broker.workdir)
     setup.broker.reload()
     target = scenario.devices[0]
     ran = threading.Thread(target=publish_answering, args=(spec, scenario),
