@@ -5,7 +5,8 @@ kind with seed `TRAIN_SEED` (the bench uses `BENCH_SEED`), books them at the ben
 with 1, 2 and 4 weeks of history, and fits two regularised logistic regressions on the
 household-agnostic features of `dispatch.availability_features`: P(home) at the middle of
 every hour of the next three days (what the population prior gives), and P(home for the
-whole 2-hour window) for the bench's candidate windows. The coefficients are written to `dispatch/availability_coef.py`.
+whole 2-hour window) for the bench's candidate windows. The coefficients are written to
+`dispatch/availability_coef.py`.
 """
 
 from __future__ import annotations
