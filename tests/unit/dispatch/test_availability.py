@@ -58,7 +58,7 @@ def test_a_night_shift_worker_is_booked_in_the_afternoon(weeks: int) -> None:
     assert pick_hour(events(weeks, night_shift), weeks) in (14, 16, 18)
 
 
-@pytest.mark.parametrize("weeks", [2, 4])
+@pytest.mark.parametrize("weeks", [1, 2, 4])
 def test_a_retiree_home_all_day_keeps_the_first_free_window(weeks: int) -> None:
     assert pick_hour(events(weeks, retiree), weeks) == 8
 
