@@ -1,32 +1,37 @@
 """Predicted availability: P(someone is home) for each local hour of the week, from usage.
 
-A Bayesian model that knows what it does not know. Each hour lived since data started is one
-observation of its hour of week: an hour with a usage event says "home"; an hour without one
-is weak evidence of absence, as strong as the household's chance of using an appliance in
-that hour of day when home (small for a one-person home, nearly nothing at night); a quiet
-hour between two events a short while apart reads as probably home. Recent weeks weigh more.
-The posterior is computed exactly on a grid, hour of week by hour of week, under a Beta prior
-from the household's own estimate for the same hour of day and day type (weekdays, Saturday,
-Sunday), itself under a population prior. Outcomes of visits (nobody home, a confirmed visit,
-the customer's own pick) are strong evidence. Without consent the population prior is used.
+Usage events are sparse and "no event" is weak evidence, so each hour of the week is described
+by a few household-agnostic readings of the past days like it (events in and around the hour,
+before the day's first event or after its last, inside a long quiet stretch between two events,
+events on both sides, the household's activity and midday presence, how much history there is;
+`availability_features`), and a logistic regression turns them, with the population prior's
+logit, into P(home) in each hour and P(home for a whole 2-hour window). Its coefficients
+(`availability_coef`) are fitted on simulated households the bench never uses
+(`fixahead.bench.availability_fit`). Days weigh less with age. Outcomes of visits (nobody
+home, a confirmed visit, the customer's own pick) are strong evidence: each moves the log-odds
+of its hours of week. Without consent, or without any event, the population prior is used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from dispatch.availability_coef import HOURLY, WINDOW
 from dispatch.availability_evidence import (
     HOURS_PER_WEEK,
+    SEEN_AWAY,
+    SEEN_HOME,
     Outcome,
     hour_of_week,
     instances,
     local_hour,
 )
+from dispatch.availability_features import day_grid, features, window_features
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -40,35 +45,22 @@ __all__ = [
 ]
 
 WEEK_S = 7 * 86400
-GRID = np.linspace(0.005, 0.995, 100)
-# how likely a household at home uses an appliance in each local hour of day, relative to
-# its own average (meals and mornings high, nights nearly nothing)
-ACTIVITY_SHAPE = np.array([0.03, 0.02, 0.02, 0.02, 0.03, 0.1, 0.6, 1.2, 1.2, 0.8, 0.7, 0.8,
-                           1.0, 0.9, 0.7, 0.7, 0.8, 1.0, 1.3, 1.3, 1.0, 0.8, 0.5, 0.15])
+_HOURLY = np.asarray(HOURLY, dtype=np.float64)
+_WINDOW = np.asarray(WINDOW, dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class AvailabilityConfig:
-    """Tunables (strengths are pseudo-observations: hours seen)."""
+    """Tunables."""
 
-    window_weeks: int = 8
-    half_life_weeks: float = 3.0
-    prior_strength: float = 6.0  # population prior -> household's pooled hour of day
-    pool_strength: float = 4.0  # household's pooled hour of day -> its hour of week
-    bridge_hours: float = 2.0  # a quiet hour at most this far from events on both sides
-    bridge_away: float = 0.2  # likelihood of such a bridged hour when away, relative to home
-    activity_floor: float = 0.02
-    activity_cap: float = 0.7  # quiet hours never read as more than fairly sure absence
-    activity_top_hours: int = 3  # hours of day whose levels are averaged: the surely-home ones
-    activity_min_exposure: float = 2.0
-    activity_default: float = 0.3
-    em_rounds: int = 3
+    window_weeks: int = 8  # history looked at
+    half_life_weeks: float = 3.0  # a day's weight halves with this age
+    outcome_logit: float = 0.7  # log-odds moved per pseudo-observation of an outcome
 
     def __post_init__(self) -> None:
-        if self.pool_strength <= 0 or self.prior_strength <= 0:
-            raise ValueError("pool_strength and prior_strength must be positive")
-        if not 0.0 < self.activity_floor <= self.activity_cap <= 1.0:
-            raise ValueError("need 0 < activity_floor <= activity_cap <= 1")
+        if self.window_weeks <= 0 or self.half_life_weeks <= 0 or self.outcome_logit < 0:
+            raise ValueError("window_weeks and half_life_weeks must be positive, "
+                             "outcome_logit not negative")
 
     @property
     def decay(self) -> float:
@@ -84,6 +76,8 @@ class Availability:
     confidence: np.ndarray  # float64[168], 0..1
     tz: str
     events: int
+    # P(home for the whole 2-hour window starting at each hour of week), when computed
+    p_window: np.ndarray | None = None
 
     @property
     def overall_confidence(self) -> float:
@@ -110,57 +104,16 @@ def population_prior() -> np.ndarray:
     return np.array(_WEEKDAY * 5 + _SATURDAY + _SUNDAY, dtype=np.float64)
 
 
-def _day_type(how: np.ndarray) -> np.ndarray:
-    day = how // 24
-    return np.where(day < 5, 0, day - 4)  # 0 weekday, 1 Saturday, 2 Sunday
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
-def _beta_log(mean: np.ndarray, strength: float) -> np.ndarray:
-    """Log Beta(strength * mean, strength * (1 - mean)) on the grid, rows = means."""
-    m = np.clip(mean, 0.01, 0.99)[:, None]
-    return (strength * m - 1) * np.log(GRID) + (strength * (1 - m) - 1) * np.log1p(-GRID)
-
-
-def _posterior(loglik: np.ndarray, logprior: np.ndarray,
-               prior_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean and standard deviation on the grid, row by row.
-
-    A Beta prior near 0 or 1 has mass beyond the grid's ends: the mean is shifted by what the
-    grid loses of the prior's own mean, so that no evidence gives back the prior exactly."""
-    w0 = np.exp(logprior - logprior.max(axis=1, keepdims=True))
-    shift = np.clip(prior_mean, 0.01, 0.99) - (w0 @ GRID) / w0.sum(axis=1)
-    lp = loglik + logprior
-    w = np.exp(lp - lp.max(axis=1, keepdims=True))
-    w /= w.sum(axis=1, keepdims=True)
-    mean = np.clip(w @ GRID + shift, 0.0, 1.0)
-    sd = np.sqrt(np.maximum(w @ GRID**2 - mean**2, 0.0))
-    return mean, sd
-
-
-def _loglik(how: np.ndarray, weight: np.ndarray, kind: np.ndarray, rate: np.ndarray,
-            config: AvailabilityConfig, rows: np.ndarray) -> np.ndarray:
-    """Weighted log-likelihood on the grid per row (rows[j]: the row of instance j)."""
-    g = GRID[None, :]
-    r = rate[:, None]
-    seen = (kind[:, None] == 1) | (kind[:, None] == 3)
-    lik = np.where(seen, g,  # an event or a seen visit: home (an event's r is a constant)
-                   np.where(kind[:, None] == 2, g * (1 - r) + (1 - g) * config.bridge_away,
-                            1 - g * r))
-    out = np.zeros((int(rows.max()) + 1 if rows.size else 1, GRID.size))
-    np.add.at(out, rows, weight[:, None] * np.log(lik))
-    return out
-
-
-def _activity_level(hod: np.ndarray, weight: np.ndarray, active: np.ndarray,
-                    p_home: np.ndarray, config: AvailabilityConfig) -> float:
-    """Events per home hour relative to ACTIVITY_SHAPE, at the household's busiest hours."""
-    seen = np.bincount(hod, weights=weight * p_home, minlength=24)
-    used = np.bincount(hod, weights=weight * active, minlength=24)
-    ok = seen >= config.activity_min_exposure
-    if not ok.any():
-        return config.activity_default
-    ratio = np.sort(used[ok] / seen[ok] / ACTIVITY_SHAPE[ok])
-    return float(ratio[-config.activity_top_hours:].mean())
+def _outcome_shift(how: np.ndarray, weight: np.ndarray, kind: np.ndarray,
+                   config: AvailabilityConfig) -> np.ndarray:
+    """Log-odds shift per hour of week from outcome hours (SEEN_HOME up, SEEN_AWAY down)."""
+    sign = np.where(kind == SEEN_HOME, 1.0, np.where(kind == SEEN_AWAY, -1.0, 0.0))
+    return np.bincount(how, weights=sign * weight * config.outcome_logit,
+                       minlength=HOURS_PER_WEEK)[:HOURS_PER_WEEK]
 
 
 def predict(
@@ -174,10 +127,10 @@ def predict(
     outcomes: Sequence[Outcome] = (),
     config: AvailabilityConfig = AvailabilityConfig(),
 ) -> Availability:
-    """P(home) per hour of week from usage times (epoch seconds) and visit outcomes.
+    """P(home) per hour of week (and per 2-hour window) from usage times and visit outcomes.
 
     Hours count as observed from `observed_since` (default: the first event in the window)
-    until `now`; hours not yet lived or before it say nothing. Without consent: the prior."""
+    until `now`; events after `now` are ignored. Without consent: the prior."""
     base = population_prior() if prior is None else np.asarray(prior, dtype=np.float64)
     if base.shape != (HOURS_PER_WEEK,):
         raise ValueError(f"prior must have shape ({HOURS_PER_WEEK},), got {base.shape}")
@@ -185,33 +138,28 @@ def predict(
         raise ValueError("now must be timezone-aware")
     if not consent:
         return Availability(base.copy(), np.zeros(HOURS_PER_WEEK), tz, 0)
-    obs = instances(np.asarray(ts_s, dtype=np.int64), tz=tz, now=now,
-                    observed_since=observed_since, window_weeks=config.window_weeks,
-                    decay=config.decay, bridge_hours=config.bridge_hours, outcomes=outcomes)
-    how, hod = obs.how, obs.how % 24
-    group = _day_type(how) * 24 + hod  # 72 (day type, hour of day) groups
-    types = _day_type(np.arange(HOURS_PER_WEEK))
-    group_prior = np.array([base[types == t].reshape(-1, 24).mean(axis=0) for t in range(3)]
-                           ).ravel()
-    p_how = base.copy()
-    active = obs.kind == 1
-    sd = np.full(HOURS_PER_WEEK, 0.5)
-    for _ in range(max(1, config.em_rounds)):
-        # the household's activity level, from its busiest hours of day (where it is surely
-        # home): P(an event in an hour | home) = level * ACTIVITY_SHAPE
-        level = _activity_level(hod, obs.weight, active, p_how[how], config)
-        rate = np.clip(level * ACTIVITY_SHAPE[hod], config.activity_floor, config.activity_cap)
-        rate = np.where(obs.kind >= 3, 1.0, rate)  # outcomes: seen directly
-        ll_group = _loglik(how, obs.weight, obs.kind, rate, config, group) if how.size \
-            else np.zeros((72, GRID.size))
-        ll_group = np.vstack([ll_group, np.zeros((72 - ll_group.shape[0], GRID.size))])
-        pooled, _ = _posterior(ll_group / 2.0, _beta_log(group_prior, config.prior_strength),
-                               group_prior)
-        ll_how = _loglik(how, obs.weight, obs.kind, rate, config, how) if how.size \
-            else np.zeros((HOURS_PER_WEEK, GRID.size))
-        ll_how = np.vstack([ll_how, np.zeros((HOURS_PER_WEEK - ll_how.shape[0], GRID.size))])
-        pooled_how = pooled[types * 24 + np.arange(HOURS_PER_WEEK) % 24]
-        p_how, sd = _posterior(ll_how, _beta_log(pooled_how, config.pool_strength), pooled_how)
-    confidence = np.clip(1.0 - sd / np.sqrt(base * (1 - base) / (config.prior_strength + 1)),
-                         0.0, 1.0)
-    return Availability(p_how, confidence, tz, obs.events)
+    now_s = int(now.timestamp())
+    window_start = now_s - config.window_weeks * WEEK_S
+    ts = np.sort(np.asarray(ts_s, dtype=np.int64))
+    ts = ts[(ts <= now_s) & (ts > window_start)]
+    start = int(ts[0]) if ts.size else now_s
+    if observed_since is not None:
+        start = max(int(observed_since.timestamp()), window_start)
+        ts = ts[ts >= start]
+    obs = instances(ts, tz=tz, now=now, observed_since=datetime.fromtimestamp(start, UTC),
+                    window_weeks=config.window_weeks, decay=config.decay, bridge_hours=0.0,
+                    outcomes=outcomes)
+    shift = _outcome_shift(obs.how, obs.weight, obs.kind, config)
+    if ts.size == 0:
+        logit = np.log(np.clip(base, 0.01, 0.99) / (1 - np.clip(base, 0.01, 0.99)))
+        p = _sigmoid(logit + shift) if shift.any() else base.copy()
+        return Availability(p, np.zeros(HOURS_PER_WEEK), tz, 0)
+    grid = day_grid(ts, tz=tz, now=now, start_s=start)
+    f = features(grid, base, half_life_days=7.0 * config.half_life_weeks)
+    p_hour = _sigmoid(f @ _HOURLY[:-1] + _HOURLY[-1] + shift)
+    how = np.arange(HOURS_PER_WEEK)
+    both = shift + np.roll(shift, -1)
+    p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)
+    days = float(grid.lived.sum()) / 24.0
+    confidence = np.full(HOURS_PER_WEEK, days / (days + 7.0))
+    return Availability(p_hour, confidence, tz, int(ts.size), p_window)

