@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.mqtturl import BrokerAddress
+from devices.brokerurl import BrokerAddress
 
 MQTT5 = mqtt.MQTTv5
 MQTT311 = mqtt.MQTTv311

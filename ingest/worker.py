@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 from devices import store
+from devices.brokerurl import BrokerAddress
 from devices.protocol import Limits
 from devices.registry import DeviceInfo, RegistrySnapshot
 from devices.topics import DeviceTopic, subscription
@@ -34,7 +35,6 @@ from ingest.mqttclient import (
     detect_protocol,
     make_client,
 )
-from ingest.mqtturl import BrokerAddress
 from ingest.writer import Committed, write_batch
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest.mqtturl import parse_mqtt_url
+from devices.brokerurl import parse_broker_url
 from ingest.worker import IngestConfig, IngestWorker
 
 
@@ -19,7 +19,7 @@ class Publisher:
 
     def __init__(self, url: str, client_id: str = "", username: str | None = None,
                  password: str | None = None, protocol: int = mqtt.MQTTv311) -> None:
-        addr = parse_mqtt_url(url)
+        addr = parse_broker_url(url)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=protocol)
         self.client.max_inflight_messages_set(0)
