@@ -304,8 +304,8 @@ def up(
 
 
 def _stored(pipeline: object) -> int:
-    metrics = pipeline.worker.metrics  # type: ignore[attr-defined]
-    return int(metrics.stored_messages._value.get())
+    registry = pipeline.worker.metrics.registry  # type: ignore[attr-defined]
+    return int(registry.get_sample_value("fixahead_ingest_stored_messages_total") or 0)
 
 
 def _register_areas() -> None:

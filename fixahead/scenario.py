@@ -137,7 +137,8 @@ def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) ->
     """Wait until ingest has received everything published and the loop went quiet."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        received = pipeline.worker.metrics.received._value.get()
+        received = pipeline.worker.metrics.registry.get_sample_value(
+            "fixahead_ingest_received_messages_total") or 0
         if received >= published and pipeline.idle(quiet_s=3.0):
             return
         time.sleep(0.5)

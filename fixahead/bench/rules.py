@@ -143,7 +143,7 @@ def _python(compiled, data: dict[str, Any], sample: int) -> tuple[float, int]:
     ev.assign(data["keys"], data["models"])
     run = interpreted()["evaluate"]
     ts, dev = data["ts"][:sample], data["device"][:sample]
-    o = [col.copy() for col in ev._out.cols]
+    o = [col.copy() for col in ev._out.cols]  # noqa: SLF001 - the kernel's out columns as the evaluator allocates them
     t = _clock()
     _, flips = run(ts, dev, data["metric"][:sample], data["value"][:sample], 0,
                    ev.slot_of, ev.slot_model, ev.seen, ev.st, compiled.program, ev.stack,

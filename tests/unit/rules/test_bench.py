@@ -26,7 +26,7 @@ def test_the_interpreted_kernel_source_gives_the_same_transitions_as_the_jit() -
             tr = ev.evaluate(data["ts"], data["device"], data["metric"], data["value"])
             results.append((tr.rule.tolist(), tr.ts_ms.tolist()))
             continue
-        o = [col.copy() for col in ev._out.cols]
+        o = [col.copy() for col in ev._out.cols]  # noqa: SLF001 - the out columns the kernel gets in production
         _, n = run(data["ts"], data["device"], data["metric"], data["value"], 0, ev.slot_of,
                    ev.slot_model, ev.seen, ev.st, compiled.program, ev.stack, ev.counters, *o)
         results.append((o[1][:n].tolist(), o[2][:n].tolist()))
