@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fixahead.logs import setup_logging
-from fixahead.settings import Settings, load_settings
+from fixahead.commands.common import load_cli_settings, stop_event
+from fixahead.settings import Settings
 
 app = typer.Typer(help="Fixahead: proactive service for connected appliances.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -33,16 +32,6 @@ BENCHMARKS = (
 DATA_BENCHMARKS = ("detect", "rul")
 
 
-def _settings() -> Settings:
-    """Settings from the environment, with logging set up; bad settings are a usage error."""
-    try:
-        settings = load_settings()
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    setup_logging(settings.log_level, settings.log_json)
-    return settings
-
-
 def _serve_health(settings: Settings, registry: object, ready: object) -> None:
     """/healthz, /readyz and /metrics on FIXAHEAD_METRICS_PORT, when it is set."""
     if settings.metrics_port:
@@ -59,24 +48,12 @@ def _timer(seconds: float, stop: threading.Event) -> None:
     timer.start()
 
 
-def _stop_event() -> threading.Event:
-    stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    return stop
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (idempotent) and load the appliance catalog."""
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
+    settings = load_cli_settings()
     with database(settings) as url:
         prepare_database(url)
     typer.echo("database is up to date")
@@ -92,8 +69,8 @@ def run_ingest() -> None:
     from ingest.mqttclient import MQTT311
     from ingest.worker import IngestWorker
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     with platform(settings) as ends:
         metrics = IngestMetrics()
         config = ingest_config(settings, ends.database_url, ends.mqtt_url,
@@ -119,7 +96,7 @@ def broker_config(
     from fixahead.broker_auth import write_broker_files
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
+    settings = load_cli_settings()
     with database(settings) as url:
         prepare_database(url)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -134,8 +111,8 @@ def run_rules_role() -> None:
     from fixahead.roles import RoleMetrics, run_rules
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     metrics = RoleMetrics("rules")
     with database(settings) as url:
         prepare_database(url)
@@ -153,8 +130,8 @@ def run_dispatch_role() -> None:
     from fixahead.scenario import mail
     from fixahead.services import Endpoints, database, prepare_database
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     metrics = RoleMetrics("dispatch")
     with database(settings) as url, mail(settings) as (smtp, email, _sink):
         prepare_database(url)
@@ -178,7 +155,7 @@ def run_web_role() -> None:
     from fixahead.scenario import link_secret
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
+    settings = load_cli_settings()
     with database(settings) as url:
         prepare_database(url)
         app = build_web_app(settings, url, link_secret=link_secret(settings))
@@ -200,7 +177,7 @@ def bench(
     """Run a benchmark against real services and write its JSON result."""
     import importlib
 
-    settings = _settings()
+    settings = load_cli_settings()
     if name != "all" and name not in BENCHMARKS:
         raise typer.BadParameter(f"unknown benchmark {name!r}; known: all, "
                                  f"{', '.join(BENCHMARKS)}", param_hint="NAME")
@@ -256,8 +233,8 @@ def up(
     from fixahead.webserver import WebThread, demo_login
     from simulator.timebase import max_past_age_s, window_ending_now
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     if for_seconds is not None:
         _timer(for_seconds, stop)
     spec = ScenarioSpec(households, days, seed, speed=0.0, fault_rate=4.0)

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from devices.catalog import load_catalog
+from devices.provisioning import provision_fleet
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from fixahead.demo import household_key, provision_world
@@ -89,10 +90,8 @@ def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: o
     """Register the fleet's devices (fresh secrets, returned), their households and
     customers, and technicians."""
     fleet = build_fleet(spec.households, window, spec.seed, load_catalog())  # type: ignore[arg-type]
-    from fixahead.commands.simulation import provision as register_fleet
-
-    secrets = register_fleet(ends.database_url,
-                             [(d.device_id, d.model_id) for d in fleet.devices])
+    with psycopg.connect(ends.database_url, autocommit=True) as conn:
+        secrets = provision_fleet(conn, [(d.device_id, d.model_id) for d in fleet.devices])
     by_household: dict[str, list[str]] = {}
     for d in fleet.devices:
         by_household.setdefault(household_key(fleet.tag, d.household), []).append(d.device_id)

@@ -40,10 +40,10 @@ def _conn() -> Iterator[Any]:
     import psycopg
 
     from devices.customerstore import Conflict, NotFound
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from fixahead.services import database, prepare_database
 
-    with database(_settings()) as url:
+    with database(load_cli_settings()) as url:
         prepare_database(url)
         with psycopg.connect(url, autocommit=True) as conn:
             try:
