@@ -18,10 +18,10 @@ import pytest
 from fixahead.settings import load_settings
 from fixahead.wiring import ingest_config
 from ingest.worker import CHANNELS
+from tests.support.ingest import MALFORMED
 from tests.support.mqtt import Publisher, running_worker, wait_for
 from tests.support.services import mosquitto_binary
 from tests.support.traffic import register_fleet, stored, telemetry_messages
-from tests.unit.ingest.test_batch import MALFORMED
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from devices.credentials import verify_secret
 from devices.provisioning import provision_fleet
 from fixahead.commands.simulation import register
 from simulator.groundtruth import read_ground_truth
-from tests.integration.simulator.test_publish import Collector
+from tests.support.mqtt import Collector
 
 pytestmark = pytest.mark.integration
 
