@@ -14,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import psycopg
 
 from devices import diagnostics_store as store
+from devices.brokerurl import parse_broker_url
 from devices.commands import encode_command
 from devices.diagnostics import Request, State
 from devices.diagnostics_store import store_reply
@@ -45,11 +46,12 @@ class DiagnosticsLink:
     def __init__(self, connect: Connect, *, hostname: str, port: int, username: str | None,
                  password: str | None, prefix: str = "fixahead/v1", poll_s: float = 1.0,
                  clock: Callable[[], datetime] = _now, identifier: str | None = None,
-                 listen_url: str | None = None) -> None:
+                 listen_url: str | None = None, tls: bool = False) -> None:
         self.connect = connect
         self.listen_url = listen_url  # LISTEN for new requests: publish without waiting
         self.mqtt = {"hostname": hostname, "port": port, "username": username,
-                     "password": password, "identifier": identifier}
+                     "password": password, "identifier": identifier,
+                     "tls_context": ssl.create_default_context() if tls else None}
         self.prefix = prefix
         self.poll_s = poll_s
         self.clock = clock
@@ -63,14 +65,11 @@ class DiagnosticsLink:
 
     @classmethod
     def from_url(cls, connect: Connect, url: str, **kwargs: object) -> DiagnosticsLink:
-        """A link to the broker at `mqtt://user:password@host:port` (the platform account)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-            raise ValueError(f"MQTT URL {url!r}: need mqtt://user:password@host:port")
-        return cls(connect, hostname=parts.hostname, port=parts.port or 1883,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   **kwargs)  # type: ignore[arg-type]
+        """A link to the broker at `mqtt://user:password@host:port` or `mqtts://...` (TLS),
+        as the platform account."""
+        addr = parse_broker_url(url)
+        return cls(connect, hostname=addr.host, port=addr.port, username=addr.username,
+                   password=addr.password, tls=addr.tls, **kwargs)  # type: ignore[arg-type]
 
     def _db(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
         with self.connect() as conn:

@@ -167,6 +167,21 @@ def revoke(conn: psycopg.Connection, device_id: str, *, actor: str) -> DeviceRec
     return get_device(conn, device_id)
 
 
+def provision_fleet(conn: psycopg.Connection, devices: list[tuple[str, str]]) -> dict[str, str]:
+    """Register (device id, model id) pairs with fresh secrets, re-keying the ones that exist,
+    in one transaction; the secrets by device id. For simulated fleets and demos: not audited
+    per device, unlike `register`."""
+    from devices.store import register_device, set_secret_hash
+
+    secrets = {device_id: new_secret() for device_id, _ in devices}
+    with conn.transaction():
+        for device_id, model_id in devices:
+            digest = hash_secret(secrets[device_id])
+            register_device(conn, device_id, model_id, secret_hash=digest)
+            set_secret_hash(conn, device_id, digest)
+    return secrets
+
+
 def _one_row(device_id: str, model_id: str, firmware: str, household_id: str | None) -> str:
     if not DEVICE_ID.match(device_id):
         raise ValueError(f"device_id {device_id!r} must be 1-64 of A-Z a-z 0-9 _ -")

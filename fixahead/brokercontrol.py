@@ -15,8 +15,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devices.brokerurl import parse_broker_url
 from fixahead.dynsec import CONTROL_TOPIC, RESPONSE_TOPIC
-from ingest.mqtturl import parse_mqtt_url
 
 Json = dict[str, Any]
 
@@ -25,7 +25,7 @@ class BrokerControl:
     """A connected control client; `close()` when done (or use it as a context manager)."""
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
-        addr = parse_mqtt_url(url)
+        addr = parse_broker_url(url)
         self.timeout = timeout
         self._lock = threading.Lock()
         self._answers: dict[str, list[Json]] = {}

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fixahead.logs import setup_logging
-from fixahead.settings import Settings, load_settings
+from fixahead.commands.common import load_cli_settings, stop_event
+from fixahead.settings import Settings
 
 app = typer.Typer(help="Fixahead: proactive service for connected appliances.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -31,16 +30,6 @@ BENCHMARKS = (
 )
 # these read a public data set from --data DIR and take `data` too
 DATA_BENCHMARKS = ("detect", "rul")
-
-
-def _settings() -> Settings:
-    """Settings from the environment, with logging set up; bad settings are a usage error."""
-    try:
-        settings = load_settings()
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    setup_logging(settings.log_level, settings.log_json)
-    return settings
 
 
 def _serve_health(settings: Settings, role: str, registry: object, ready: object) -> None:
@@ -66,24 +55,12 @@ def _timer(seconds: float, stop: threading.Event) -> None:
     timer.start()
 
 
-def _stop_event() -> threading.Event:
-    stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        log.info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    return stop
-
-
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (idempotent) and load the appliance catalog."""
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
+    settings = load_cli_settings()
     with database(settings) as url:
         prepare_database(url)
     typer.echo("database is up to date")
@@ -99,8 +76,8 @@ def run_ingest() -> None:
     from ingest.mqttclient import MQTT311
     from ingest.worker import IngestWorker
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     with platform(settings) as ends:
         metrics = IngestMetrics()
         config = ingest_config(settings, ends.database_url, ends.mqtt_url,
@@ -130,7 +107,7 @@ def broker_config(
 
     port = port or configured_port(out) or 1883
 
-    settings = _settings()
+    settings = load_cli_settings()
     with database(settings) as url:
         prepare_database(url)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -145,8 +122,8 @@ def run_rules_role() -> None:
     from fixahead.roles import RoleMetrics, run_rules
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     metrics = RoleMetrics("rules")
     with database(settings) as url:
         prepare_database(url)
@@ -164,8 +141,8 @@ def run_dispatch_role() -> None:
     from fixahead.scenario import mail
     from fixahead.services import Endpoints, database, prepare_database
 
-    settings = _settings()
-    stop = _stop_event()
+    settings = load_cli_settings()
+    stop = stop_event()
     metrics = RoleMetrics("dispatch")
     with database(settings) as url, mail(settings) as (smtp, email, _sink):
         prepare_database(url)
@@ -189,7 +166,7 @@ def run_web_role() -> None:
     from fixahead.scenario import link_secret
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
+    settings = load_cli_settings()
     with database(settings) as url:
         prepare_database(url)
         app = build_web_app(settings, url, link_secret=link_secret(settings))
@@ -211,7 +188,7 @@ def bench(
     """Run a benchmark against real services and write its JSON result."""
     import importlib
 
-    settings = _settings()
+    settings = load_cli_settings()
     if name != "all" and name not in BENCHMARKS:
         raise typer.BadParameter(f"unknown benchmark {name!r}; known: all, "
                                  f"{', '.join(BENCHMARKS)}", param_hint="NAME")
@@ -273,7 +250,7 @@ def up(
     from fixahead.webserver import WebThread, demo_login
     from simulator.timebase import max_past_age_s, window_ending_now
 
-    settings = _settings()
+    settings = load_cli_settings()
     if fresh:
         try:
             removed = start_fresh(settings)
@@ -285,7 +262,7 @@ def up(
         typer.echo(f"continuing the demo of an earlier run ({earlier[-1].name} in "
                    f"{earlier[-1].parent}); no new fleet is added. Pass --fresh to start over.")
         households = 0
-    stop = _stop_event()
+    stop = stop_event()
     if for_seconds is not None:
         _timer(for_seconds, stop)
     spec = ScenarioSpec(households, days, seed, speed=0.0, fault_rate=4.0)
@@ -350,8 +327,8 @@ def _where(settings: Settings, ends: object, smtp: object, login: str, password:
 
 
 def _stored(pipeline: object) -> int:
-    metrics = pipeline.worker.metrics  # type: ignore[attr-defined]
-    return int(metrics.stored_messages._value.get())
+    registry = pipeline.worker.metrics.registry  # type: ignore[attr-defined]
+    return int(registry.get_sample_value("fixahead_ingest_stored_messages_total") or 0)
 
 
 def _register_areas() -> None:

@@ -121,7 +121,8 @@ class EmbeddedPostgres:
             return False
         return probe.returncode == 0
 
-    def _running_port(self) -> int | None:
+    def running_port(self) -> int | None:
+        """The port of a server already running on this data directory, else None."""
         pidfile = self.pgdata / "postmaster.pid"
         if not pidfile.exists():
             return None
@@ -139,7 +140,7 @@ class EmbeddedPostgres:
             self._prepare_root()
         else:
             self.pgdata.mkdir(parents=True, mode=0o700, exist_ok=True)
-        running = self._running_port()
+        running = self.running_port()
         if running is None:  # the port is settled first: a taken one stops us at once
             self.port = choose_port(self.port, "FIXAHEAD_EMBEDDED_PG_PORT",
                                     explicit=self.port_fixed, what="embedded PostgreSQL")

@@ -31,7 +31,7 @@ def start_fresh(settings: Settings) -> list[Path]:
         from fixahead.embedded_pg import EmbeddedPostgres
 
         pg = EmbeddedPostgres(settings.data_dir, settings.embedded_pg_port)
-        if pg._running_port() is not None:
+        if pg.running_port() is not None:
             raise ValueError(f"the embedded PostgreSQL in {pg.pgdata} is running (another "
                              "`fixahead up`?); stop it before --fresh")
     removed = []

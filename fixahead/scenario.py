@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from devices.catalog import load_catalog
+from devices.provisioning import provision_fleet
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from fixahead.demo import household_key, provision_world
@@ -89,10 +90,8 @@ def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: o
     """Register the fleet's devices (fresh secrets, returned), their households and
     customers, and technicians."""
     fleet = build_fleet(spec.households, window, spec.seed, load_catalog())  # type: ignore[arg-type]
-    from fixahead.commands.simulation import provision as register_fleet
-
-    secrets = register_fleet(ends.database_url,
-                             [(d.device_id, d.model_id) for d in fleet.devices])
+    with psycopg.connect(ends.database_url, autocommit=True) as conn:
+        secrets = provision_fleet(conn, [(d.device_id, d.model_id) for d in fleet.devices])
     by_household: dict[str, list[str]] = {}
     for d in fleet.devices:
         by_household.setdefault(household_key(fleet.tag, d.household), []).append(d.device_id)
@@ -137,7 +136,8 @@ def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) ->
     """Wait until ingest has received everything published and the loop went quiet."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        received = pipeline.worker.metrics.received._value.get()
+        received = pipeline.worker.metrics.registry.get_sample_value(
+            "fixahead_ingest_received_messages_total") or 0
         if received >= published and pipeline.idle(quiet_s=3.0):
             return
         time.sleep(0.5)

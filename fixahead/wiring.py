@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from devices.brokerurl import BrokerAddress, parse_broker_url
 from devices.protocol import Limits
 from fixahead.settings import Settings
-from ingest.mqtturl import BrokerAddress, parse_mqtt_url
 from ingest.worker import IngestConfig
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def limits(settings: Settings) -> Limits:
 def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
                   *, protocol: int | None = None, feed: bool | None = None) -> IngestConfig:
     """An ingest worker's configuration; ingest credentials override those in the URL."""
-    addr = parse_mqtt_url(mqtt_url)
+    addr = parse_broker_url(mqtt_url)
     if settings.ingest_username:
         addr = BrokerAddress(addr.host, addr.port, addr.tls, settings.ingest_username,
                              settings.ingest_password)

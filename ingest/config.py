@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from devices.brokerurl import BrokerAddress
 from devices.protocol import Limits
-from ingest.mqtturl import BrokerAddress
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.mqtturl import BrokerAddress
+from devices.brokerurl import BrokerAddress
 
 MQTT5 = mqtt.MQTTv5
 MQTT311 = mqtt.MQTTv311
@@ -125,11 +125,13 @@ class IngestClient(mqtt.Client):
     Only the plain-TCP and TLS transports are buffered (websockets keep paho's own wrapper).
     With no per-topic callbacks (`message_callback_add`), a message goes straight to
     `on_message` instead of through paho's topic matcher, which cost a generator per message.
+    Overrides and reads paho internals (each marked "paho internal"); paho is pinned to the
+    tested minor version and tests/unit/ingest/test_paho_internals.py fails if they move.
     """
 
-    def _create_socket(self) -> Any:
+    def _create_socket(self) -> Any:  # paho internal, overridden: wrap the new socket
         sock = super()._create_socket()
-        if self._transport == "websockets":
+        if self._transport == "websockets":  # paho internal: the transport given to Client()
             return sock
         return _BufferedSocket(sock)
 
@@ -137,7 +139,7 @@ class IngestClient(mqtt.Client):
         """Read packets while the buffer holds more (paho reads one per pass otherwise)."""
         rc = super().loop_read(max_packets)
         for _ in range(DRAIN_PACKETS):
-            sock = self._sock
+            sock = self._sock  # paho internal: the connection's socket (None when closed)
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or not isinstance(sock, _BufferedSocket):
                 break
             if sock.pending() <= 0:
@@ -150,18 +152,19 @@ class IngestClient(mqtt.Client):
         write (one wake-up of the network thread and one `send`, not one of each per ack)."""
         if not mids:
             return
-        if not self._manual_ack:
+        if not self._manual_ack:  # paho internal: Client(manual_ack=...)
             return
         packet = b"".join([_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids])
-        self._packet_queue(mqtt.PUBACK, packet, 0, 1)
+        self._packet_queue(mqtt.PUBACK, packet, 0, 1)  # paho internal: queue and wake the loop
 
-    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
-        if self._on_message_filtered._root._children:
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:  # paho internal, overridden
+        # paho internal: its per-topic callback tree (tests/unit/ingest/test_paho_internals.py)
+        if self._on_message_filtered._root._children:  # noqa: SLF001 - any per-topic callback?
             super()._handle_on_message(message)
             return
         on_message = self.on_message
         if on_message is not None:
-            with self._in_callback_mutex:
+            with self._in_callback_mutex:  # paho internals: as paho's own dispatch does
                 on_message(self, self._userdata, message)
 
 

@@ -17,6 +17,8 @@ from rules.kernels.predicates import (
     THRESHOLD,
     state_size,
 )
+from rules.kernels.program import STACK_DEPTH, Program
+from rules.leaves import RuleError
 from rules.model import All, AnyOf, Condition, Not, Predicate, Rule, predicates
 
 LINE = 8  # float64 columns per 64-byte cache line
@@ -31,24 +33,10 @@ class CompiledRules:
     codes: list[str]                  # code index -> error code (for error_count)
     pred_rule: np.ndarray             # int32[P]: the rule each predicate belongs to
     pred_metric_name: list[str | None]
-    kind: np.ndarray                  # int64[P]
-    prm: np.ndarray                   # float64[P, 8]
-    pred_off: np.ndarray              # int64[P]: first state column
     pred_size: np.ndarray             # int64[P]
-    rule_off: np.ndarray              # int64[R]: the rule's own active-flag column
-    mp_start: np.ndarray              # int64[M, n_metric + 1]: CSR of (model, metric) -> preds
-    mp_preds: np.ndarray              # int64
-    mt_start: np.ndarray              # int64[M + 1]: CSR of model -> time-driven preds
-    mt_preds: np.ndarray
-    pr_start: np.ndarray              # int64[P + 1]: CSR of pred -> rules
-    pr_rules: np.ndarray
-    prog: np.ndarray                  # int64: postfix programs
-    prog_start: np.ndarray            # int64[R]
-    prog_len: np.ndarray              # int64[R]
+    program: Program                  # what the kernels run (shapes, dtypes: see Program)
     width: int                        # state columns per slot (whole cache lines)
-    model_width: np.ndarray           # int64[M + 1]: leading columns readings step (last: none)
     head: int                         # leading columns: the watermark of each metric id
-    max_rules: int                    # most rules one reading can flip
 
     def model_index(self, model_id: str) -> int:
         """Index of a model, -1 when no rule covers it."""
@@ -58,8 +46,9 @@ class CompiledRules:
         """float64[M + 1, width]: the empty state row of each model (last row: no model)."""
         rows = np.zeros((len(self.models) + 1, self.width))
         rows[:, :self.head] = -np.inf  # watermarks
+        kind, pred_off = self.program.kind, self.program.pred_off
         for p, m in enumerate(self.pred_model.tolist()):
-            o, k, size = int(self.pred_off[p]), int(self.kind[p]), int(self.pred_size[p])
+            o, k, size = int(pred_off[p]), int(kind[p]), int(self.pred_size[p])
             if k in (THRESHOLD, RATE, STUCK):
                 rows[m, o + 2] = np.nan  # "no pending start / previous sample / run yet"
             elif k == ERROR_COUNT:
@@ -88,6 +77,18 @@ def _program(cond: Condition, leaf_ids: list[int], out: list[int]) -> None:
             out.append(op)
 
 
+def stack_depth(prog: list[int]) -> int:
+    """Entries a postfix program needs on the evaluation stack."""
+    top = deepest = 0
+    for op in prog:
+        if op >= 0:
+            top += 1
+        elif op != OP_NOT:
+            top -= 1
+        deepest = max(deepest, top)
+    return deepest
+
+
 def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules:
     """Lay out predicates and rules per model; metric names become catalog metric ids."""
     models = sorted({r.model for r in rules})
@@ -114,6 +115,10 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         prog_start.append(len(prog))
         _program(rule.when, list(ids), prog)
         prog_len.append(len(prog) - prog_start[-1])
+        depth = stack_depth(prog[prog_start[-1]:])
+        if depth > STACK_DEPTH:
+            raise RuleError(f"rule {rule.id}: its condition nests {depth} deep, more than the "
+                            f"{STACK_DEPTH} the evaluation stack holds; flatten all/any groups")
     # a model's columns: the watermarks, the predicates readings step (the kernel prefetches
     # these, `model_width`), the rules' flags (touched only when a predicate flips), then the
     # time- and event-driven predicates; rows padded to whole 64-byte cache lines
@@ -159,14 +164,16 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     return CompiledRules(
         rules=list(rules), models=models, codes=codes,
         pred_rule=np.array(pred_rule, np.int32), pred_metric_name=names,
-        kind=np.array(kind, np.int64), prm=np.array(prm, np.float64).reshape(-1, 8),
-        pred_off=np.array(off, np.int64), pred_size=np.array(size, np.int64),
-        rule_off=np.array(rule_off, np.int64), mp_start=mp_start,
-        mp_preds=np.array(mp_preds, np.int64), mt_start=mt_start,
-        mt_preds=np.array(mt_preds, np.int64), pr_start=pr_start,
-        pr_rules=np.array(pred_rule, np.int64), prog=np.array(prog, np.int64),
-        prog_start=np.array(prog_start, np.int64), prog_len=np.array(prog_len, np.int64),
+        pred_size=np.array(size, np.int64),
+        program=Program(
+            kind=np.array(kind, np.int64), prm=np.array(prm, np.float64).reshape(-1, 8),
+            pred_off=np.array(off, np.int64), mp_start=mp_start,
+            mp_preds=np.array(mp_preds, np.int64), mt_start=mt_start,
+            mt_preds=np.array(mt_preds, np.int64), pr_start=pr_start,
+            pr_rules=np.array(pred_rule, np.int64), prog=np.array(prog, np.int64),
+            prog_start=np.array(prog_start, np.int64), prog_len=np.array(prog_len, np.int64),
+            rule_off=np.array(rule_off, np.int64),
+            model_width=np.array([hot[m] for m in models] + [head], np.int64),
+            max_rules=max([*per_metric, len(mt_preds), 1])),
         width=-(-max(used.values(), default=head) // LINE) * LINE, head=head,
-        model_width=np.array([hot[m] for m in models] + [head], np.int64),
-        max_rules=max([*per_metric, len(mt_preds), 1]),
     )

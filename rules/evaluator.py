@@ -17,6 +17,7 @@ import numpy as np
 from rules.compiler import CompiledRules
 from rules.kernels.batch import evaluate
 from rules.kernels.order import device_time_ordered
+from rules.kernels.program import STACK_DEPTH
 from rules.kernels.timed import events, tick
 
 NO_TIME = np.iinfo(np.int64).min
@@ -74,8 +75,7 @@ class Evaluator:
         self.slot_of = np.zeros(1024, np.int32)
         self.n_slots = 1  # slot 0: unassigned devices
         self.counters = np.zeros(2, np.int64)  # late samples, skipped (unknown/NaN)
-        self.scratch = np.empty(2 * max(compiled.width, 1))
-        self.stack = np.zeros(64, np.int64)
+        self.stack = np.zeros(STACK_DEPTH, np.int64)
         self._out = _Out(1 << 16)
 
     @property
@@ -86,7 +86,8 @@ class Evaluator:
     def fingerprint(self) -> str:
         """A digest of the compiled layout: checkpoints only restore into the same one."""
         h = hashlib.sha256()
-        for a in (self.c.kind, self.c.prm, self.c.pred_off, self.c.rule_off, self.c.prog):
+        p = self.c.program
+        for a in (p.kind, p.prm, p.pred_off, p.rule_off, p.prog):
             h.update(np.ascontiguousarray(a).tobytes())
         h.update(",".join(self.c.models).encode())
         return h.hexdigest()[:16]
@@ -162,17 +163,13 @@ class Evaluator:
         if not device_time_ordered(ts, dev, self.slot_of):
             order = np.lexsort((ts, dev))
             ts, dev, mt, val = ts[order], dev[order], mt[order], val[order]
-        c = self.c
         return self._collect(lambda start, *o: evaluate(
-            ts, dev, mt, val, start, self.slot_of, self.slot_model, c.model_width, self.seen,
-            self.st,
-            c.kind, c.prm, c.pred_off, c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog,
-            c.prog_start, c.prog_len, c.rule_off, c.max_rules, self.scratch, self.stack,
-            self.counters, *o), ts.shape[0])
+            ts, dev, mt, val, start, self.slot_of, self.slot_model, self.seen, self.st,
+            self.c.program, self.stack, self.counters, *o), ts.shape[0])
 
     def tick(self, now_ms: int) -> Transitions:
         """Advance time-driven predicates (silent, error-count expiry) to event time now_ms."""
-        c = self.c
+        c = self.c.program
         sm = self.slot_model[:self.n_slots]
         return self._collect(lambda start, *o: tick(
             now_ms, start, sm, self.seen, self.tbits, self.due, self.st, c.kind, c.prm,
@@ -181,10 +178,11 @@ class Evaluator:
 
     def errors(self, ts_ms: np.ndarray, device: np.ndarray, codes: list[str]) -> Transitions:
         """Feed error-code events to the error_count predicates."""
-        c = self.c
+        c = self.c.program
         ts = np.ascontiguousarray(ts_ms, np.int64)
         slot = self.slots(device)
-        idx = np.array([c.codes.index(k) if k in c.codes else -1 for k in codes], np.int64)
+        known = self.c.codes
+        idx = np.array([known.index(k) if k in known else -1 for k in codes], np.int64)
         return self._collect(lambda start, *o: events(
             ts, slot, idx, start, self.slot_model, self.due, self.st, c.kind, c.prm, c.pred_off,
             c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
@@ -196,8 +194,9 @@ class Evaluator:
         if not s:
             return []
         m = int(self.slot_model[s])
+        rule_off = self.c.program.rule_off
         return [r for r, rule in enumerate(self.c.rules)
-                if self.c.models[m] == rule.model and self.st[s, self.c.rule_off[r]] != 0.0]
+                if self.c.models[m] == rule.model and self.st[s, rule_off[r]] != 0.0]
 
     def export(self, devices: np.ndarray) -> list[tuple[int, bytes]]:
         """Each assigned device's state (row, last seen, timed bits, due) as bytes."""

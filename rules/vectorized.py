@@ -206,22 +206,23 @@ class NumpyEvaluator:
         self.slot_model = np.asarray(slot_model, np.int64)
         n = self.slot_model.size
         self.st = compiled.templates()[self.slot_model]
-        self.wm = np.full((n, compiled.mp_start.shape[1] - 1), NO_TIME, np.int64)
+        self.p = compiled.program
+        self.wm = np.full((n, self.p.mp_start.shape[1] - 1), NO_TIME, np.int64)
         self.transitions = 0
         pm = compiled.pred_model
-        self.preds = [(p, int(pm[p]), int(self._metric(p))) for p in range(len(compiled.kind))
-                      if int(compiled.kind[p]) in STEPS]
+        self.preds = [(p, int(pm[p]), int(self._metric(p))) for p in range(len(self.p.kind))
+                      if int(self.p.kind[p]) in STEPS]
 
     def _metric(self, p: int) -> int:
         m = self.c.pred_model[p]
-        row = self.c.mp_start[m]
+        row = self.p.mp_start[m]
         for mt in range(row.size - 1):
-            if p in self.c.mp_preds[row[mt]:row[mt + 1]]:
+            if p in self.p.mp_preds[row[mt]:row[mt + 1]]:
                 return mt
         return -1
 
     def _rule(self, r: int, rows: np.ndarray) -> np.ndarray:
-        c, stack = self.c, []
+        c, stack = self.p, []
         for op in c.prog[c.prog_start[r]:c.prog_start[r] + c.prog_len[r]]:
             if op >= 0:
                 stack.append(self.st[rows, c.pred_off[op]] != 0)
@@ -244,16 +245,16 @@ class NumpyEvaluator:
             if not sel.any():
                 continue
             idx = slot[sel]
-            flip = STEPS[int(self.c.kind[p])](self.st, idx, int(self.c.pred_off[p]),
+            flip = STEPS[int(self.p.kind[p])](self.st, idx, int(self.p.pred_off[p]),
                                               ts[sel].astype(np.float64), value[sel],
-                                              self.c.prm[p])
+                                              self.p.prm[p])
             if flip.any():
                 pending.setdefault(int(self.c.pred_rule[p]), []).append(idx[flip])
         # rules are re-run once all predicates of the step are updated, as in the kernel
         for r, parts in pending.items():
             rows = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
             new = self._rule(r, rows)
-            off = int(self.c.rule_off[r])
+            off = int(self.p.rule_off[r])
             changed = new != (self.st[rows, off] != 0)
             self.st[rows, off] = new
             self.transitions += int(changed.sum())

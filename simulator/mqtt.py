@@ -12,8 +12,8 @@ from __future__ import annotations
 import socket
 import struct
 import time
-from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+
+from devices.brokerurl import BrokerAddress, parse_broker_url
 
 CONNACK_CODES = {1: "unacceptable protocol version", 2: "identifier rejected",
                  3: "server unavailable", 4: "bad user name or password", 5: "not authorized"}
@@ -25,24 +25,14 @@ class MqttError(RuntimeError):
     """The broker refused or dropped a connection."""
 
 
-@dataclass(frozen=True)
-class BrokerUrl:
-    """Host, port and optional credentials from an `mqtt://user:pass@host:port` URL."""
-
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-
-
-def parse_url(url: str) -> BrokerUrl:
-    """Parse an mqtt:// URL (TLS is not supported by this publisher)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-        raise ValueError(f"MQTT URL {url!r}: need mqtt://host:port (no TLS in the simulator)")
-    return BrokerUrl(parts.hostname, parts.port or 1883,
-                     unquote(parts.username) if parts.username else None,
-                     unquote(parts.password) if parts.password else None)
+def parse_url(url: str) -> BrokerAddress:
+    """Parse an mqtt:// URL with the platform's parser; refuse mqtts://: this publisher has
+    no TLS."""
+    addr = parse_broker_url(url)
+    if addr.tls:
+        raise ValueError(f"MQTT URL {url!r}: the simulator publishes over plain TCP only "
+                         "(no TLS in the simulator): use mqtt://host:port")
+    return addr
 
 
 def _varint(n: int) -> bytes:
@@ -89,7 +79,7 @@ def publish_packet(topic: bytes, payload: bytes, pid: int, retain: bool = False)
 class Connection:
     """One MQTT session: queue QoS 1 publishes, flush them, count their acknowledgements."""
 
-    def __init__(self, broker: BrokerUrl, client_id: str, *, username: str | None = None,
+    def __init__(self, broker: BrokerAddress, client_id: str, *, username: str | None = None,
                  password: str | None = None, keepalive: int = 60,
                  will: tuple[str, bytes, bool] | None = None) -> None:
         self.broker = broker

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from devices import protocol
+from devices.brokerurl import BrokerAddress
 from devices.topics import topic_for
-from simulator.mqtt import BrokerUrl, Connection, MqttError, parse_url
+from simulator.mqtt import Connection, MqttError, parse_url
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class FleetPublisher:
     def __init__(self, url: str, *, connections: int = 2,
                  credentials: Mapping[str, str] | None = None, client_prefix: str = "fxsim",
                  window: int = 20000, prefix: str = "fixahead/v1") -> None:
-        self.broker: BrokerUrl = parse_url(url)
+        self.broker: BrokerAddress = parse_url(url)
         self.shared = max(1, connections)
         self.credentials = credentials
         self.client_prefix = client_prefix

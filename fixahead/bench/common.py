@@ -17,9 +17,9 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devices.brokerurl import parse_broker_url
 from fixahead.mosquitto import mosquitto_binary, running, write_config
 from fixahead.settings import Settings
-from ingest.mqtturl import parse_mqtt_url
 
 WINDOW = 30_000  # unacked QoS 1 publishes at most (packet ids are 16 bits)
 
@@ -94,7 +94,7 @@ class WindowedPublisher:
     window is kept here instead (paho's is unlimited)."""
 
     def __init__(self, url: str, client_id: str) -> None:
-        addr = parse_mqtt_url(url)
+        addr = parse_broker_url(url)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.max_inflight_messages_set(0)
         self.client.max_queued_messages_set(0)

@@ -48,6 +48,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devices.brokerurl import parse_broker_url
 from dispatch.email.sender import SmtpSettings
 from fixahead.bench.common import (
     bench_broker,
@@ -67,7 +68,6 @@ from fixahead.pipeline import Pipeline
 from fixahead.scenario import mail
 from fixahead.services import Endpoints
 from fixahead.settings import Settings
-from ingest.mqtturl import parse_mqtt_url
 from ingest.writer import Committed
 
 TARGET_P99_MS = 500.0
@@ -141,7 +141,7 @@ def _role_env(settings: Settings, db: str, url: str, prefix: str, smtp: SmtpSett
 def _wait_stored(url: str, prefix: str, db: str, device: str, alive: Any,
                  timeout: float = 120.0) -> None:
     """Publish a one-sample probe every second until ingest stores one (it has subscribed)."""
-    addr = parse_mqtt_url(url)
+    addr = parse_broker_url(url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2,
                          client_id=f"bench-inc-probe-{secrets.token_hex(4)}")
     client.connect(addr.host, addr.port)

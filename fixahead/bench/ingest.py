@@ -26,6 +26,7 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devices import protocol
+from devices.brokerurl import parse_broker_url
 from devices.protocol import Telemetry
 from devices.store import register_device
 from fixahead.bench.common import (
@@ -37,7 +38,6 @@ from fixahead.bench.common import (
 )
 from fixahead.settings import Settings
 from fixahead.wiring import ingest_config
-from ingest.mqtturl import parse_mqtt_url
 from ingest.worker import IngestConfig, IngestWorker
 from ingest.writer import Committed
 
@@ -107,7 +107,7 @@ class _Run:
 
 
 def _ceiling(url: str, prefix: str, devices: int, messages: int, samples: int) -> float:
-    addr = parse_mqtt_url(url)
+    addr = parse_broker_url(url)
     got = [0, 0.0]
     done = threading.Event()
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-ceiling")
@@ -137,7 +137,7 @@ def _ceiling(url: str, prefix: str, devices: int, messages: int, samples: int) -
 def _naive(url: str, db: str, prefix: str, devices: int, messages: int, samples: int,
            seq0: int) -> float:
     """One INSERT per message, as a simple MQTT-to-SQL bridge would do."""
-    addr = parse_mqtt_url(url)
+    addr = parse_broker_url(url)
     conn = psycopg.connect(db, autocommit=True)
     keys = dict(conn.execute("SELECT device_id, id FROM devices").fetchall())
     ids = {n: i + 1 for i, n in enumerate(NAMES)}

@@ -142,14 +142,12 @@ def _python(compiled, data: dict[str, Any], sample: int) -> tuple[float, int]:
     ev = Evaluator(compiled, capacity=len(data["keys"]) + 1)
     ev.assign(data["keys"], data["models"])
     run = interpreted()["evaluate"]
-    c = compiled
     ts, dev = data["ts"][:sample], data["device"][:sample]
-    o = [col.copy() for col in ev._out.cols]
+    o = [col.copy() for col in ev._out.cols]  # noqa: SLF001 - the kernel's out columns as the evaluator allocates them
     t = _clock()
     _, flips = run(ts, dev, data["metric"][:sample], data["value"][:sample], 0,
-                   ev.slot_of, ev.slot_model, c.model_width, ev.seen, ev.st, c.kind, c.prm,
-                   c.pred_off, c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
-                   c.prog_len, c.rule_off, c.max_rules, ev.scratch, ev.stack, ev.counters, *o)
+                   ev.slot_of, ev.slot_model, ev.seen, ev.st, compiled.program, ev.stack,
+                   ev.counters, *o)
     return _clock() - t, flips
 
 
@@ -225,7 +223,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
         {"numpy_readings_per_s": round(numpy_rps), "python_readings_per_s": round(py_rps)},
         {"vs_numpy": round(numba_rps / numpy_rps, 2), "vs_python": round(numba_rps / py_rps, 1)},
         {"readings": n, "devices": devices, "batch_readings": batch, "threads": 1,
-         "rules": len(compiled.rules), "predicates": int(compiled.kind.size),
+         "rules": len(compiled.rules), "predicates": int(compiled.program.kind.size),
          "models": compiled.models, "python_sample_readings": sample,
          "transitions_numba": flips, "transitions_numpy": np_flips, "quick": quick,
          "numba_s": round(t_numba, 3), "numpy_s": round(t_numpy, 3),

@@ -12,10 +12,10 @@ def connection() -> Iterator[Any]:
     """An autocommit connection to the configured (or embedded) database, migrated."""
     import psycopg
 
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from fixahead.services import database, prepare_database
 
-    with database(_settings()) as url:
+    with database(load_cli_settings()) as url:
         prepare_database(url)
         with psycopg.connect(url, autocommit=True) as conn:
             yield conn

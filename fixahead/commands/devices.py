@@ -43,10 +43,10 @@ def _conn() -> Iterator[Any]:
     import psycopg
 
     from devices.customerstore import Conflict, NotFound
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from fixahead.services import database, prepare_database
 
-    with database(_settings()) as url:
+    with database(load_cli_settings()) as url:
         prepare_database(url)
         with psycopg.connect(url, autocommit=True) as conn:
             try:
@@ -58,10 +58,10 @@ def _conn() -> Iterator[Any]:
 
 def _announce(secrets: dict[str, str]) -> None:
     """Tell a running broker at once (a revoked device: an empty secret removes it)."""
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from fixahead.services import running_control_url
 
-    settings = _settings()
+    settings = load_cli_settings()
     url = running_control_url(settings)
     if url is None:
         log.info("no running broker control known (FIXAHEAD_BROKER_CONTROL_URL): the broker "

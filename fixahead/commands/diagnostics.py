@@ -102,10 +102,10 @@ def link(
     import psycopg
 
     from devices.diagnostics_mqtt import DiagnosticsLink
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from fixahead.services import database, prepare_database
 
-    settings = _settings()
+    settings = load_cli_settings()
     url = mqtt_url or settings.mqtt_url
     if not url:
         raise typer.BadParameter("give --mqtt-url (the platform account) or FIXAHEAD_MQTT_URL")

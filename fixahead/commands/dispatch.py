@@ -26,9 +26,9 @@ def _setting(name: str, given: Any, default: Any = None) -> Any:
     """An option's value, else the settings field (once the lead adds it), else a default."""
     if given is not None:
         return given
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
 
-    return getattr(_settings(), name, None) or default
+    return getattr(load_cli_settings(), name, None) or default
 
 
 @dispatch_app.command("technician-add")
@@ -164,13 +164,13 @@ def run_cmd(
     from dispatch.email.sender import SmtpSettings
     from dispatch.email.sink import SmtpSink
     from dispatch.jobs import build_scheduler
-    from fixahead.cli import _settings, _stop_event
+    from fixahead.commands.common import load_cli_settings, stop_event
     from fixahead.services import database, prepare_database
 
     secret = _setting("link_secret", link_secret)
     if not secret:
         raise typer.BadParameter("a link secret is needed (--link-secret)")
-    stop = _stop_event()
+    stop = stop_event()
     if for_seconds is not None:
         threading.Timer(for_seconds, stop.set).start()
     embedded = SmtpSink().start() if sink else None
@@ -182,7 +182,7 @@ def run_cmd(
             base_url=_setting("public_base_url", base_url, "http://127.0.0.1:8000"),
             from_addr=_setting("mail_from", mail_from, "service@fixahead.local"),
             secret=str(secret).encode())
-        with database(_settings()) as url:
+        with database(load_cli_settings()) as url:
             prepare_database(url)
 
             @contextmanager

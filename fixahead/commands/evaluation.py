@@ -46,13 +46,13 @@ def evaluate(
         help="Days after a fault's end in which an incident still counts as about it")] = 1.0,
 ) -> None:
     """Compare what the platform did (incidents, emails, visits) with a run's ground truth."""
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from fixahead.evaluation.evaluate import evaluate_run, resolve_run
     from fixahead.services import database, prepare_database
 
     if (run is None) == (households is None):
         raise typer.BadParameter("give either --run ID or --households N [--days D --seed S]")
-    settings = _settings()
+    settings = load_cli_settings()
     if run is not None:
         try:
             run_dir = resolve_run(run, settings.data_dir)

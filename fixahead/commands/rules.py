@@ -45,11 +45,11 @@ def rules_check(
     catalog = load_catalog()
     try:
         rules = load_packs(catalog, directory)
+        compiled = compile_rules(rules, catalog)
     except RuleError as exc:
         typer.echo(f"fixahead rules check: {exc}", err=True)
         raise typer.Exit(2) from None
-    compiled = compile_rules(rules, catalog)
     for r in rules:
         typer.echo(f"{r.model:8} {r.id:26} {r.fault:5} {r.meaning:12} {r.severity:8} {r.action}")
-    typer.echo(f"{len(rules)} rules, {compiled.kind.size} predicates, "
+    typer.echo(f"{len(rules)} rules, {compiled.program.kind.size} predicates, "
                f"{compiled.width} state columns per device")

@@ -18,22 +18,6 @@ def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
 
 
-def provision(database_url: str, devices: list[tuple[str, str]]) -> dict[str, str]:
-    """Register the fleet's devices with fresh secrets (re-keying ones that exist)."""
-    import psycopg
-
-    from devices.credentials import hash_secret, new_secret
-    from devices.store import register_device, set_secret_hash
-
-    secrets = {device_id: new_secret() for device_id, _ in devices}
-    with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
-        for device_id, model_id in devices:
-            digest = hash_secret(secrets[device_id])
-            register_device(conn, device_id, model_id, secret_hash=digest)
-            set_secret_hash(conn, device_id, digest)
-    return secrets
-
-
 def _worker(spec: Any, shard: Any, credentials: dict[str, str] | None,
             counters: Any, out: Path, run_info: dict[str, Any]) -> None:
     """A child process: plan one shard, write its ground truth, publish it paced."""
@@ -79,13 +63,13 @@ def simulate(
     from rich.console import Console
 
     from devices.catalog import load_catalog
-    from fixahead.cli import _settings
+    from fixahead.commands.common import load_cli_settings
     from simulator.plan import Shard
     from simulator.run import RunSpec
     from simulator.timebase import max_past_age_s, window_ending_now
 
     console = Console()
-    settings = _settings()
+    settings = load_cli_settings()
     try:
         part = Shard.parse(shard)
     except ValueError as exc:
@@ -108,6 +92,9 @@ def simulate(
         _run(console, RunSpec(url="", **spec_args), part, processes, None, out, run_info)  # type: ignore[arg-type]
         _summary(console, out)
         return
+    import psycopg
+
+    from devices.provisioning import provision_fleet
     from fixahead.services import platform
     from simulator.fleet import build_fleet
 
@@ -120,7 +107,8 @@ def simulate(
                           "lives only as long as this command[/]")
         secrets = None
         if register_devices:
-            secrets = provision(ends.database_url, devices)
+            with psycopg.connect(ends.database_url, autocommit=True) as conn:
+                secrets = provision_fleet(conn, devices)
             ends.refresh_broker_accounts(settings.topic_prefix, secrets)  # live, no reload
             console.print(f"registered {len(secrets)} devices (an external Mosquitto learns of "
                           "them through FIXAHEAD_BROKER_CONTROL_URL)")

@@ -37,11 +37,25 @@ PREFETCH = 16  # runs (consecutive readings of one device)
 
 
 @njit(cache=True, error_model="numpy")
-def evaluate(ts, device, metric, value, start, slot_of, slot_model, model_width, seen, st,
-             kind, prm, pred_off, mp_start, mp_preds, pr_start, pr_rules, prog, prog_start,
-             prog_len, rule_off, max_rules, scratch, stack, counters, out_slot, out_rule, out_ts,
-             out_on, out_value, out_score, out_metric):
-    """Feed readings from `start` on; return (next reading, transitions written)."""
+def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, program, stack,
+             counters, out_slot, out_rule, out_ts, out_on, out_value, out_score, out_metric):
+    """Feed readings from `start` on; return (next reading, transitions written).
+
+    Readings (N, in time order per device): `ts` int64[N] Unix ms, `device` int32[N] device
+    key, `metric` int16[N] catalog metric id, `value` float64[N] in the metric's unit.
+    Devices: `slot_of` int32[keys] device key -> slot (0: unassigned), `slot_model` int32[S]
+    model index (-1: none), `seen` float64[S] last reading ms (updated), `st` float64[S, width]
+    the state rows (updated). `program`: the compiled rule set (`rules.kernels.program.Program`).
+    `stack` int64[STACK_DEPTH]: room for the rule programs; `counters` int64[2]: late readings,
+    skipped readings (updated). Out (capacity C, written from row 0): `out_slot` int32[C],
+    `out_rule` int64[C], `out_ts` int64[C] ms, `out_on` int8[C], `out_value` float64[C] the
+    reading, `out_score` float64[C] the flipping predicate's score, `out_metric` int16[C].
+    """
+    kind, prm, pred_off = program.kind, program.prm, program.pred_off
+    mp_start, mp_preds = program.mp_start, program.mp_preds
+    pr_start, pr_rules = program.pr_start, program.pr_rules
+    prog, prog_start, prog_len = program.prog, program.prog_start, program.prog_len
+    rule_off, model_width, max_rules = program.rule_off, program.model_width, program.max_rules
     n = ts.shape[0]
     cap = out_slot.shape[0]
     n_metric = mp_start.shape[1] - 1

@@ -7,6 +7,7 @@ from numba import njit
 
 from rules.kernels.batch import evaluate
 from rules.kernels.predicates import init_pred
+from rules.kernels.program import Program
 
 
 @njit(cache=True)
@@ -30,7 +31,8 @@ def run_series(kind, ts, x, prm_row, size):
     pred_off = np.array([head], np.int64)
     slot_of = np.array([0, 1], np.int32)
     slot_model = np.array([-1, 0], np.int32)
-    scratch = np.empty(2 * size + 2)
+    program = Program(kinds, prm, pred_off, mp_start, zero, zero, zero, pr_start, zero, zero,
+                      zero, one, rule_off, widths, 1)
     stack = np.zeros(8, np.int64)
     counters = np.zeros(2, np.int64)
     o_slot = np.empty(4, np.int32)
@@ -46,10 +48,8 @@ def run_series(kind, ts, x, prm_row, size):
     score = np.full(n, np.nan)
     for i in range(n):
         before = counters[0] + counters[1]
-        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, widths, seen, st,
-                 kinds, prm, pred_off, mp_start, zero, pr_start, zero, zero, zero,
-                 one, rule_off, 1, scratch, stack, counters, o_slot, o_rule, o_ts, o_on, o_val,
-                 o_score, o_metric)
+        evaluate(ts[i:i + 1], device, metric, x[i:i + 1], 0, slot_of, slot_model, seen, st,
+                 program, stack, counters, o_slot, o_rule, o_ts, o_on, o_val, o_score, o_metric)
         if counters[0] + counters[1] == before:
             score[i] = st[1, head + 1]
         active[i] = st[1, head] != 0.0

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from fixahead.web.board_app import create_web_app
-from tests.integration.web.board_support import PASSWORD, SECRET, add_people, now_utc, seed_job
-from tests.integration.web.board_support import serve as serve_app
+from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
+from tests.support.board import serve as serve_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"

@@ -15,9 +15,9 @@ import pytest
 from dispatch.email.sink import SmtpSink
 from fixahead.web.auth import create_token
 from fixahead.web.board_app import create_web_app
-from tests.integration.evaluation.test_command import run
-from tests.integration.web.board_support import SECRET
-from tests.integration.web.conftest import TestClient
+from tests.support.board import SECRET
+from tests.support.evaluation import run_evaluate as run
+from tests.support.web import TestClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

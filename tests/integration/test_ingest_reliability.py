@@ -18,10 +18,10 @@ import pytest
 from fixahead.settings import load_settings
 from fixahead.wiring import ingest_config
 from ingest.worker import CHANNELS
+from tests.support.ingest import MALFORMED
 from tests.support.mqtt import Publisher, running_worker, wait_for
 from tests.support.services import mosquitto_binary
 from tests.support.traffic import register_fleet, stored, telemetry_messages
-from tests.unit.ingest.test_batch import MALFORMED
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +102,8 @@ def test_two_workers_on_a_shared_subscription_split_the_load_and_store_everythin
         pub.close()
         wait_for(lambda: stored(database_url)[0] >= 10_000, what="10,000 rows")
         time.sleep(0.5)
-        r1, r2 = w1.metrics.received._value.get(), w2.metrics.received._value.get()
+        r1, r2 = (w.metrics.registry.get_sample_value("fixahead_ingest_received_messages_total")
+                  for w in (w1, w2))
     assert stored(database_url) == (10_000, 0)
     assert r1 > 500 and r2 > 500 and r1 + r2 == 2000
 
@@ -183,7 +184,7 @@ def test_database_restart_mid_stream_loses_nothing(mqtt_url, topic_prefix, tmp_p
             pub.close()
             wait_for(lambda: stored(url)[0] >= 10_000, timeout=60, what="all rows after restart")
             time.sleep(0.5)
-            assert worker.metrics.db_errors._value.get() >= 1
+            assert worker.metrics.registry.get_sample_value("fixahead_ingest_db_errors_total") >= 1
         assert stored(url) == (10_000, 0)
     finally:
         pg.destroy()

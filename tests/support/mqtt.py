@@ -1,4 +1,5 @@
-"""A synchronous QoS 1 publisher for tests, and a worker running on a thread."""
+"""A synchronous QoS 1 publisher for tests, a worker running on a thread, and a collecting
+subscriber."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ingest.mqtturl import parse_mqtt_url
+from devices.brokerurl import parse_broker_url
 from ingest.worker import IngestConfig, IngestWorker
 
 
@@ -19,7 +20,7 @@ class Publisher:
 
     def __init__(self, url: str, client_id: str = "", username: str | None = None,
                  password: str | None = None, protocol: int = mqtt.MQTTv311) -> None:
-        addr = parse_mqtt_url(url)
+        addr = parse_broker_url(url)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=protocol)
         self.client.max_inflight_messages_set(0)
@@ -88,3 +89,42 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1,  # type: i
             seen = show() if show is not None else value
             raise AssertionError(f"timed out after {timeout}s waiting for {what} ({seen!r})")
         time.sleep(interval)
+
+
+class Collector:
+    """A plain paho subscriber that keeps every (topic, payload) it receives."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        addr = parse_broker_url(url)
+        self.got: list[tuple[str, bytes]] = []
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{prefix}/#", qos=1)
+        self.client.on_subscribe = lambda c, u, mid, rc, p: self.ready.set()
+        self.client.on_message = self._on_message
+        self.client.connect(addr.host, addr.port)
+        self.client.loop_start()
+        assert self.ready.wait(10), "subscriber did not subscribe"
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.got.append((msg.topic, msg.payload))
+
+    def wait_for(self, n: int, timeout: float = 60) -> list[tuple[str, bytes]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.got) >= n:
+                    time.sleep(0.3)  # anything extra (a bug) would show up now
+                    return list(self.got)
+            time.sleep(0.05)
+        raise AssertionError(f"received {len(self.got)} of {n} messages")
+
+    def snapshot(self) -> list[tuple[str, bytes]]:
+        with self.lock:
+            return list(self.got)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

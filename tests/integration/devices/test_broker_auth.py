@@ -25,7 +25,7 @@ from fixahead.broker_auth import (
     write_auth_files,
     write_broker_files,
 )
-from tests.integration.devices.mqttclient import Client
+from tests.support.device_client import Client
 from tests.support.services import Mosquitto, mosquitto_binary
 
 pytestmark = [

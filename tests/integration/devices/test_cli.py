@@ -13,8 +13,8 @@ import pytest
 from devices.credentials import verify_secret
 from fixahead.cli import _register_areas, app
 from fixahead.mosquitto import configured_port, running
-from tests.integration.devices.mqttclient import Client
 from tests.support.cli import invoke
+from tests.support.device_client import Client
 from tests.support.services import free_port, mosquitto_binary
 
 pytestmark = pytest.mark.integration

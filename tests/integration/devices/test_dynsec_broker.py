@@ -18,7 +18,7 @@ from devices.provisioning import register, revoke, rotate
 from fixahead.services import Endpoints, local_mosquitto
 from fixahead.settings import load_settings
 from fixahead.wiring import ingest_config
-from tests.integration.devices.mqttclient import Client
+from tests.support.device_client import Client
 from tests.support.mqtt import Publisher, running_worker, wait_for
 from tests.support.services import free_port, mosquitto_binary
 from tests.support.traffic import stored, telemetry_messages

@@ -11,7 +11,7 @@ import pytest
 from dispatch.email.render import EmailSettings, render
 from dispatch.outbox import _ROW, OutboxRow
 from dispatch.service import dispatch_incident, household_away_until
-from tests.integration.dispatch.fixtures import add_customer, add_technicians
+from tests.support.dispatch import add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 

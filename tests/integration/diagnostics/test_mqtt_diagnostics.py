@@ -13,7 +13,6 @@ from devices import diagnostics_store as store
 from devices.commands import encode_reply, result
 from devices.diagnostics import State
 from simulator.commands import CommandResponder
-from tests.integration.devices.mqttclient import Client
 from tests.integration.diagnostics.support import (
     PREFIX,
     Setup,
@@ -21,6 +20,7 @@ from tests.integration.diagnostics.support import (
     request,
     wait_state,
 )
+from tests.support.device_client import Client
 from tests.support.services import mosquitto_binary
 
 pytestmark = [

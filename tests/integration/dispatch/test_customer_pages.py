@@ -14,7 +14,7 @@ from dispatch.customer_pages import PagesContext, router
 from dispatch.links import sign
 from dispatch.service import Outcome, handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.integration.dispatch.fixtures import add_customer, add_technicians
+from tests.support.dispatch import add_customer, add_technicians
 
 with warnings.catch_warnings():
     # this starlette asks for `httpx2` and warns when it finds httpx; httpx works for tests

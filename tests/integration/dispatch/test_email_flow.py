@@ -18,7 +18,7 @@ from dispatch.email.sink import SmtpSink
 from dispatch.policy import Action, Delivery
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.integration.dispatch.fixtures import add_customer, add_technicians
+from tests.support.dispatch import add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from dispatch.email.sender import SmtpSettings
 from dispatch.email.sink import SmtpSink
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.integration.dispatch.fixtures import add_customer, add_technicians
+from tests.support.dispatch import add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import pytest
 from dispatch import adapter
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.integration.dispatch.fixtures import add_customer, add_technicians
+from tests.support.dispatch import add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 

@@ -7,30 +7,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import typer
 
-from fixahead.commands import evaluation
-from tests.integration.evaluation.test_records import (
-    FRIDGE,
-    add_fleet,
-    add_incident,
-    at,
-    write_truth,
-)
-from tests.support.cli import invoke
+from tests.support.evaluation import FRIDGE, add_fleet, add_incident, at, write_truth
+from tests.support.evaluation import run_evaluate as run
 
 pytestmark = pytest.mark.integration
-
-
-def run(database_url: str, data_dir: Path, *args: str,
-        env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Invoke `evaluate` against `database_url` with `data_dir`; (exit code, output)."""
-    app = typer.Typer()
-    app.command("noop")(lambda: None)  # a second command keeps "evaluate" a sub-command
-    evaluation.register(app)
-    return invoke(app, args, {"FIXAHEAD_DATABASE_URL": database_url,
-                              "FIXAHEAD_DATA_DIR": str(data_dir),
-                              "FIXAHEAD_LOG_LEVEL": "WARNING", **(env or {})})
 
 
 def test_evaluate_a_run_by_id_writes_json_and_a_report_beside_it(

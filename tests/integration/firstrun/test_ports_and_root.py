@@ -15,12 +15,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devices.brokerurl import parse_broker_url
 from fixahead.embedded_pg import EmbeddedPostgres, _bin_dir
 from fixahead.mosquitto import mosquitto_binary
 from fixahead.ports import PortTaken
 from fixahead.services import broker, database
 from fixahead.settings import Settings, load_settings
-from ingest.mqtturl import parse_mqtt_url
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration
@@ -92,7 +92,7 @@ def test_local_mosquitto_takes_a_free_port_when_the_default_is_taken(database_ur
                                                   embedded_broker="mosquitto"),
                                     embedded_mqtt_port=port)
             with broker(settings, database_url) as ends:
-                got = parse_mqtt_url(ends.mqtt_url).port
+                got = parse_broker_url(ends.mqtt_url).port
                 assert got != port
                 with socket.create_connection(("127.0.0.1", got), timeout=2):
                     pass

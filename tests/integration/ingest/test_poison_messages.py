@@ -69,7 +69,8 @@ def test_nul_and_refused_events_from_one_device_do_not_stop_another_across_a_res
         wait_for(lambda: stored(database_url)[0] == 600, what="all 600 healthy rows")
         wait_for(lambda: len(rows(database_url, "SELECT 1 FROM dead_letters")) == 50,
                  what="50 dead letters")
-        assert worker.metrics.dead_letters.labels("write_error")._value.get() == 10
+        assert worker.metrics.registry.get_sample_value(
+            "fixahead_ingest_dead_letters_total", {"reason": "write_error"}) == 10
 
     assert stored(database_url) == (600, 0)
     dead = rows(database_url, "SELECT device_id, reason, count(*) FROM dead_letters "

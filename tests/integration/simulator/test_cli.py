@@ -11,9 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from devices.credentials import verify_secret
-from fixahead.commands.simulation import provision, register
+from devices.provisioning import provision_fleet
+from fixahead.commands.simulation import register
 from simulator.groundtruth import read_ground_truth
-from tests.integration.simulator.test_publish import Collector
+from tests.support.mqtt import Collector
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +52,11 @@ def test_simulate_publishes_every_message_and_writes_ground_truth(
     with psycopg.connect(database_url) as conn:
         registered = {r[0] for r in conn.execute("SELECT device_id FROM devices")}
     assert {d["device_id"] for d in truth["devices"]} <= registered
+
+
+def provision(database_url: str, devices: list[tuple[str, str]]) -> dict[str, str]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return provision_fleet(conn, devices)
 
 
 def test_provisioning_gives_fresh_secrets_that_match_the_stored_hashes(

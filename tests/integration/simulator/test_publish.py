@@ -2,59 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from simulator.mqtt import parse_url
 from simulator.run import RunSpec, publish_scenario, scenario_for
 from simulator.traffic import Traffic
-from tests.unit.simulator.helpers import window
+from tests.support.mqtt import Collector
+from tests.support.simulation import window
 
 pytestmark = pytest.mark.integration
-
-
-class Collector:
-    """A plain paho subscriber that keeps every (topic, payload) it receives."""
-
-    def __init__(self, url: str, prefix: str) -> None:
-        addr = parse_url(url)
-        self.got: list[tuple[str, bytes]] = []
-        self.lock = threading.Lock()
-        self.ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{prefix}/#", qos=1)
-        self.client.on_subscribe = lambda c, u, mid, rc, p: self.ready.set()
-        self.client.on_message = self._on_message
-        self.client.connect(addr.host, addr.port)
-        self.client.loop_start()
-        assert self.ready.wait(10), "subscriber did not subscribe"
-
-    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.got.append((msg.topic, msg.payload))
-
-    def wait_for(self, n: int, timeout: float = 60) -> list[tuple[str, bytes]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.got) >= n:
-                    time.sleep(0.3)  # anything extra (a bug) would show up now
-                    return list(self.got)
-            time.sleep(0.05)
-        raise AssertionError(f"received {len(self.got)} of {n} messages")
-
-    def snapshot(self) -> list[tuple[str, bytes]]:
-        with self.lock:
-            return list(self.got)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def _spec(url: str, prefix: str, **kw: object) -> RunSpec:

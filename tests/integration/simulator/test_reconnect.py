@@ -13,8 +13,8 @@ import pytest
 from simulator.mqtt import parse_url
 from simulator.publisher import FleetPublisher
 from simulator.traffic import Traffic
-from tests.integration.simulator.test_publish import Collector
-from tests.unit.simulator.helpers import scenario
+from tests.support.mqtt import Collector
+from tests.support.simulation import scenario
 
 pytestmark = pytest.mark.integration
 

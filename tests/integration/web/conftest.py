@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-with warnings.catch_warnings():
-    # this starlette asks for `httpx2` and warns when it finds httpx; httpx works for tests
-    warnings.filterwarnings("ignore", message=".*httpx2.*")
-    from fastapi.testclient import TestClient
-
 from fixahead.web.app import create_app
 from fixahead.web.auth import create_token
+from tests.support.web import TestClient
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from fixahead.web.auth import create_token
 from fixahead.web.board_app import create_web_app
-from tests.integration.web.board_support import SECRET, now_utc, seed_job, serve
+from tests.support.board import SECRET, now_utc, seed_job, serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 EXAMPLES = 6  # per operation: about 40 operations, well under a minute in all

@@ -10,8 +10,8 @@ import pytest
 
 from fixahead.web.auth import create_token
 from fixahead.web.board_app import create_web_app
-from tests.integration.web.board_support import SECRET, now_utc, seed_job
-from tests.integration.web.conftest import TestClient
+from tests.support.board import SECRET, now_utc, seed_job
+from tests.support.web import TestClient
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from fixahead.web.board_app import create_web_app
-from tests.integration.web.board_support import PASSWORD, SECRET, add_people, now_utc, seed_job
-from tests.integration.web.conftest import TestClient
+from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
+from tests.support.web import TestClient
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 
 from fixahead.web.board_app import create_web_app
 from fixahead.web.live import Hub, Listener
-from tests.integration.web.board_support import SECRET, now_utc, seed_job
-from tests.integration.web.conftest import TestClient
+from tests.support.board import SECRET, now_utc, seed_job
+from tests.support.web import TestClient
 
 pytestmark = pytest.mark.integration
 

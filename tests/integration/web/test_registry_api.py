@@ -7,7 +7,7 @@ import pytest
 
 from devices.credentials import verify_secret
 from fixahead.web.auth import revoke_token
-from tests.integration.web.conftest import TestClient
+from tests.support.web import TestClient
 
 pytestmark = pytest.mark.integration
 

@@ -54,7 +54,7 @@ def test_user_add_refuses_a_bad_role_or_a_short_password(database_url: str) -> N
 def test_build_web_app_serves_the_board_api_and_customer_pages(database_url: str,
                                                                tmp_path) -> None:
     from fixahead.settings import load_settings
-    from tests.integration.web.conftest import TestClient
+    from tests.support.web import TestClient
 
     settings = load_settings({}, database_url=database_url, data_dir=tmp_path)
     app = web.build_web_app(settings, database_url, link_secret=b"link-secret-for-tests")

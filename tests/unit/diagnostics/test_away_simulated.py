@@ -8,7 +8,7 @@ import numpy as np
 
 from dispatch.away import detect
 from simulator.timebase import DAY_MS
-from tests.unit.simulator.helpers import scenario
+from tests.support.simulation import scenario
 
 USAGE_KINDS = {"washer", "dryer", "dishwasher", "fridge", "waterheater"}  # emit usage states
 

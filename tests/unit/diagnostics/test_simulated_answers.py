@@ -103,7 +103,7 @@ def test_the_simulated_clock_follows_the_pace() -> None:
 
 def test_a_planned_scenario_gives_every_credentialed_device_a_responder() -> None:
     from simulator.commands import responder_for
-    from tests.unit.simulator.helpers import scenario
+    from tests.support.simulation import scenario
 
     sc = scenario(households=3, days=1, fault_rate=50)
     creds = {d.device_id: "x" for d in sc.devices[:2]}

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 from fixahead.evaluation.report import bar_chart, histogram, render
 from fixahead.evaluation.score import score
 from fixahead.evaluation.types import Records
-from tests.unit.evaluation.test_score import _detection_case, _visit_case
+from tests.unit.evaluation.cases import detection_case, visit_case
 
 
 def test_report_names_every_headline_figure_and_links_its_charts() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     markdown, charts = render(score(gt, rec), stem="run")
     for words in ("recall before failure", "50.0%", "false alarms", "p99 error code to email",
                   "2.5 s", "False alarms by the code the incident named: F9 1",
@@ -22,7 +22,7 @@ def test_report_names_every_headline_figure_and_links_its_charts() -> None:
 
 
 def test_charts_are_well_formed_svg() -> None:
-    gt, rec = _visit_case()
+    gt, rec = visit_case()
     _, charts = render(score(gt, rec), stem="x")
     assert "x-home.svg" in charts
     for svg in charts.values():

@@ -5,40 +5,20 @@ from __future__ import annotations
 import pytest
 
 from fixahead.evaluation.score import percentile, score
-from fixahead.evaluation.types import Email, EmailItem, ErrorArrival, Incident, Records, Visit
-from tests.unit.evaluation.cases import day, fault, truth
-
-CODES = {"M": frozenset({"E21", "F2", "F9", "E90", "I05"})}
-
-
-def _inc(key: str, device: str, code: str, opened: int, kind: str = "prediction") -> Incident:
-    return Incident(key, device, code, kind, "technician", opened)
-
-
-def _mail(i: int, kind: str, key: str, created_s: float = 0.0, item_kind: str | None = None,
-          state: str = "pending") -> Email:
-    return Email(i, kind, created_s, (EmailItem(key, item_kind or kind),), state)
-
-
-def _detection_case() -> tuple[dict, Records]:  # type: ignore[type-arg]
-    faults = [fault("g1", "d1", "gradual", "E21", day(12), day(20), True),  # found 3 days early
-              fault("g2", "d2", "gradual", "F2", day(14), day(25), False),  # missed
-              fault("s1", "d3", "sudden", "E90", day(30), day(30), False),
-              fault("s2", "d4", "sudden", "I05", day(32), day(32), True)]
-    incidents = (_inc("i-g1", "d1", "E21", day(17)),
-                 _inc("i-fa", "d2", "F9", day(18)),  # a code no fault of d2 had: false alarm
-                 _inc("i-s1", "d3", "E90", day(30), "error"),
-                 _inc("i-s2", "d4", "I05", day(32), "error"))
-    emails = (_mail(1, "self_help", "i-g1", 100.0),
-              _mail(2, "urgent", "i-s1", 5002.5))
-    errors = (ErrorArrival("d3", "E90", day(30), 5000.0),
-              ErrorArrival("d4", "I05", day(32), 6000.0))
-    return truth(faults), Records(incidents=incidents, emails=emails, errors=errors,
-                                  catalog_codes=CODES)
+from fixahead.evaluation.types import Email, EmailItem, Records, Visit
+from tests.unit.evaluation.cases import (
+    CODES,
+    day,
+    detection_case,
+    inc,
+    mail,
+    truth,
+    visit_case,
+)
 
 
 def test_a_fault_flagged_three_days_before_failure_counts_with_its_lead_time() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     d = score(gt, rec)["detection"]
     assert d["gradual_faults"] == 2
     assert d["recall_before_failure"] == 0.5
@@ -47,7 +27,7 @@ def test_a_fault_flagged_three_days_before_failure_counts_with_its_lead_time() -
 
 
 def test_an_incident_with_a_code_no_fault_had_is_a_false_alarm() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     d = score(gt, rec)["detection"]
     assert d["false_alarms"] == 1
     # 4 devices x 30 days = 120 device-days
@@ -56,7 +36,7 @@ def test_an_incident_with_a_code_no_fault_had_is_a_false_alarm() -> None:
 
 
 def test_a_sudden_fault_counts_as_acted_on_only_with_an_email_or_a_visit() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     d = score(gt, rec)["detection"]
     assert (d["sudden_faults"], d["sudden_acted"], d["sudden_acted_share"]) == (2, 1, 0.5)
     with_visit = Records(incidents=rec.incidents, emails=rec.emails, errors=rec.errors,
@@ -66,21 +46,21 @@ def test_a_sudden_fault_counts_as_acted_on_only_with_an_email_or_a_visit() -> No
 
 
 def test_a_cancelled_email_is_not_an_action() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     cancelled = Records(incidents=rec.incidents, catalog_codes=CODES,
-                        emails=(rec.emails[0], _mail(2, "urgent", "i-s1", state="cancelled")))
+                        emails=(rec.emails[0], mail(2, "urgent", "i-s1", state="cancelled")))
     assert score(gt, cancelled)["detection"]["sudden_acted"] == 0
 
 
 def test_error_to_email_latency_is_outbox_row_minus_event_arrival() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     d = score(gt, rec)["detection"]
     assert d["error_emails_timed"] == 1
     assert d["p99_error_to_email_s"] == pytest.approx(2.5)
 
 
 def test_an_error_emailed_only_in_a_digest_is_counted_but_not_timed() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     digest = Records(incidents=rec.incidents, errors=rec.errors, catalog_codes=CODES,
                      emails=(Email(3, "digest", 1.0, (EmailItem("i-s1", "urgent"),
                                                       EmailItem("i-g1", "self_help"))),))
@@ -91,7 +71,7 @@ def test_an_error_emailed_only_in_a_digest_is_counted_but_not_timed() -> None:
 
 
 def test_emails_per_incident_and_self_help_share() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     d = score(gt, rec)["dispatch"]
     assert d["emails_per_incident"] == 0.5  # 2 emails, 4 incidents
     # customer-fixable faults that failed in the run: g1 (self-help sent) and s2 (nothing)
@@ -99,48 +79,30 @@ def test_emails_per_incident_and_self_help_share() -> None:
 
 
 def test_an_incident_without_a_catalog_code_matches_by_device_and_time() -> None:
-    gt, _ = _detection_case()
-    rec = Records(incidents=(_inc("i-off", "d2", "offline", day(16)),), catalog_codes=CODES)
+    gt, _ = detection_case()
+    rec = Records(incidents=(inc("i-off", "d2", "offline", day(16)),), catalog_codes=CODES)
     d = score(gt, rec)["detection"]
     assert d["false_alarms"] == 0
     assert d["recall_before_failure"] == 0.5  # g2 now flagged 9 days early
 
 
 def test_an_incident_before_the_onset_is_a_false_alarm() -> None:
-    gt, _ = _detection_case()
-    rec = Records(incidents=(_inc("i-early", "d1", "E21", day(11)),), catalog_codes=CODES)
+    gt, _ = detection_case()
+    rec = Records(incidents=(inc("i-early", "d1", "E21", day(11)),), catalog_codes=CODES)
     d = score(gt, rec)["detection"]
     assert (d["false_alarms"], d["recall_before_failure"]) == (1, 0.0)
 
 
 def test_an_incident_at_the_hard_failure_is_detected_but_not_early() -> None:
-    gt, _ = _detection_case()
-    rec = Records(incidents=(_inc("i-late", "d1", "E21", day(20), "error"),), catalog_codes=CODES)
+    gt, _ = detection_case()
+    rec = Records(incidents=(inc("i-late", "d1", "E21", day(20), "error"),), catalog_codes=CODES)
     d = score(gt, rec)["detection"]
     assert (d["recall_before_failure"], d["recall_any"], d["false_alarms"]) == (0.0, 0.5, 0)
     assert d["median_lead_days"] is None
 
 
-def _visit_case() -> tuple[dict, Records]:  # type: ignore[type-arg]
-    faults = [fault("s1", "d3", "sudden", "E90", day(30), day(30), False),
-              fault("g1", "d1", "gradual", "E21", day(12), day(20), True)]
-    gt = truth(faults, vacation=(35, 38), away_hh2=[(day(31, 10), day(31, 12))])
-    incidents = (_inc("i-s1", "d3", "E90", day(30), "error"),
-                 _inc("i-g1", "d1", "E21", day(17)),
-                 _inc("i-late", "d4", "E90", day(39)))
-    visits = (Visit(1, "i-s1", day(31, 14), day(31, 15), "held"),  # home
-              Visit(2, "i-g1", day(36, 9), day(36, 10), "released"),  # on vacation
-              Visit(3, "i-late", day(45, 9), day(45, 10), "held"),  # after the truth ends
-              Visit(4, "i-s1", day(31, 10), day(31, 11), "booked"))  # a later move: ignored
-    baseline = {"i-s1": (day(31, 10), day(31, 11)),  # away
-                "i-g1": (day(21, 9), day(21, 10)),  # home
-                "i-late": None}
-    return gt, Records(incidents=incidents, visits=visits, baseline=baseline,
-                       catalog_codes=CODES)
-
-
 def test_home_rate_counts_windows_the_household_was_home_throughout() -> None:
-    gt, rec = _visit_case()
+    gt, rec = visit_case()
     d = score(gt, rec)["dispatch"]
     assert (d["visits"], d["visits_scored"], d["visits_beyond_truth"]) == (3, 2, 1)
     assert d["home_rate"] == 0.5
@@ -148,7 +110,7 @@ def test_home_rate_counts_windows_the_household_was_home_throughout() -> None:
 
 
 def test_baseline_home_rate_is_on_the_same_incidents() -> None:
-    gt, rec = _visit_case()
+    gt, rec = visit_case()
     d = score(gt, rec)["dispatch"]
     assert d["baseline_paired"] == 2
     assert (d["home_rate_paired"], d["home_rate_baseline"]) == (0.5, 0.5)
@@ -156,13 +118,13 @@ def test_baseline_home_rate_is_on_the_same_incidents() -> None:
 
 
 def test_a_visit_proposed_during_a_vacation_is_an_away_proposal() -> None:
-    gt, rec = _visit_case()
+    gt, rec = visit_case()
     d = score(gt, rec)["dispatch"]
     assert (d["away_proposals"], d["away_proposals_share"]) == (1, pytest.approx(1 / 3))
 
 
 def test_a_visit_window_partly_away_is_not_home() -> None:
-    gt, rec = _visit_case()
+    gt, rec = visit_case()
     part = Records(incidents=rec.incidents, catalog_codes=CODES,
                    visits=(Visit(1, "i-s1", day(31, 11, ), day(31, 13), "held"),))
     d = score(gt, part)["dispatch"]
@@ -171,7 +133,7 @@ def test_a_visit_window_partly_away_is_not_home() -> None:
 
 
 def test_counts_report_faults_by_kind_and_device_days() -> None:
-    gt, rec = _detection_case()
+    gt, rec = detection_case()
     c = score(gt, rec)["counts"]
     assert c["faults"] == {"gradual": 2, "sudden": 2}
     assert (c["incidents"], c["emails"], c["devices"], c["device_days"]) == (4, 2, 4, 120.0)
@@ -192,11 +154,11 @@ def test_percentile_interpolates_like_numpy() -> None:
 
 
 def test_false_alarms_during_a_devices_network_trouble_are_counted_apart() -> None:
-    gt, _ = _detection_case()
+    gt, _ = detection_case()
     gt["network"] = [{"device_id": "d2", "kind": "disconnect", "start_ms": day(15),
                       "end_ms": day(15, 6), "skew_ms": 0}]
-    rec = Records(incidents=(_inc("i-off", "d2", "F9", day(15, 7)),
-                             _inc("i-fa", "d1", "E90", day(33))), catalog_codes=CODES)
+    rec = Records(incidents=(inc("i-off", "d2", "F9", day(15, 7)),
+                             inc("i-fa", "d1", "E90", day(33))), catalog_codes=CODES)
     d = score(gt, rec)["detection"]
     assert (d["false_alarms"], d["false_alarms_in_network_trouble"]) == (2, 1)
 
@@ -208,8 +170,8 @@ def test_an_offline_incident_during_a_disconnect_is_a_detection_not_a_false_alar
                      {"device_id": "d2", "kind": "duplicates", "start_ms": day(12),
                       "end_ms": day(13), "skew_ms": 0}]
     codes = {"M": CODES["M"] | {"C01"}}
-    rec = Records(incidents=(_inc("i-net", "d1", "C01", day(10.2)),  # during the outage
-                             _inc("i-dup", "d2", "C01", day(12.5))),  # duplicates: not silent
+    rec = Records(incidents=(inc("i-net", "d1", "C01", day(10.2)),  # during the outage
+                             inc("i-dup", "d2", "C01", day(12.5))),  # duplicates: not silent
                   catalog_codes=codes)
     d = score(gt, rec)["detection"]
     assert (d["network_outages"], d["network_outages_flagged"]) == (1, 1)

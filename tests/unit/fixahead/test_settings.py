@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from devices.brokerurl import parse_broker_url
 from fixahead.settings import load_settings
-from ingest.mqtturl import parse_mqtt_url
 
 
 def test_settings_read_only_the_given_environment():
@@ -28,13 +28,13 @@ def test_badly_typed_setting_is_an_error():
 
 
 def test_mqtt_urls_parse_with_credentials_and_tls():
-    a = parse_mqtt_url("mqtts://ingest:p%40ss@broker.example:8883")
+    a = parse_broker_url("mqtts://ingest:p%40ss@broker.example:8883")
     assert (a.host, a.port, a.tls, a.username, a.password) == (
         "broker.example", 8883, True, "ingest", "p@ss")
-    assert parse_mqtt_url("mqtt://localhost").port == 1883
+    assert parse_broker_url("mqtt://localhost").port == 1883
 
 
 @pytest.mark.parametrize("url", ["http://x", "mqtt://", "localhost:1883"])
 def test_bad_mqtt_urls_are_rejected(url):
     with pytest.raises(ValueError, match="MQTT URL"):
-        parse_mqtt_url(url)
+        parse_broker_url(url)

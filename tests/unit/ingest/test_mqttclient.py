@@ -56,7 +56,7 @@ def test_acks_of_a_batch_are_queued_as_one_write_of_pubacks_in_order() -> None:
     client = IngestClient(CallbackAPIVersion.VERSION2, client_id="t", protocol=MQTT5,
                           manual_ack=True)
     client.ack_many([1, 258, 65535])
-    queued = [p["packet"] for p in client._out_packet]
+    queued = [p["packet"] for p in client._out_packet]  # noqa: SLF001 - paho's send queue, where ack_many writes
     assert queued == [b"\x40\x02\x00\x01" b"\x40\x02\x01\x02" b"\x40\x02\xff\xff"]
     client.ack_many([])
-    assert len(client._out_packet) == 1
+    assert len(client._out_packet) == 1  # noqa: SLF001 - paho's send queue

@@ -26,11 +26,9 @@ def test_the_interpreted_kernel_source_gives_the_same_transitions_as_the_jit() -
             tr = ev.evaluate(data["ts"], data["device"], data["metric"], data["value"])
             results.append((tr.rule.tolist(), tr.ts_ms.tolist()))
             continue
-        c, o = compiled, [col.copy() for col in ev._out.cols]
+        o = [col.copy() for col in ev._out.cols]  # noqa: SLF001 - the out columns the kernel gets in production
         _, n = run(data["ts"], data["device"], data["metric"], data["value"], 0, ev.slot_of,
-                   ev.slot_model, c.model_width, ev.seen, ev.st, c.kind, c.prm, c.pred_off,
-                   c.mp_start, c.mp_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start, c.prog_len,
-                   c.rule_off, c.max_rules, ev.scratch, ev.stack, ev.counters, *o)
+                   ev.slot_model, ev.seen, ev.st, compiled.program, ev.stack, ev.counters, *o)
         results.append((o[1][:n].tolist(), o[2][:n].tolist()))
     assert results[0] == results[1]
     assert len(results[0][0]) > 0

@@ -206,7 +206,7 @@ def test_the_silent_kernel_matches_its_reference_over_random_traffic(catalog) ->
             seen[d].append(t)
         now += int(rng.integers(0, 2 * 1_800_000))
         ev.tick(now)
-        flags = ev.st[ev.slots(keys), compiled.pred_off[0]] != 0.0
+        flags = ev.st[ev.slots(keys), compiled.program.pred_off[0]] != 0.0
         want = [naive.silent(seen[int(k)], now, 1_800_000) for k in keys]
         assert flags.tolist() == want
 

@@ -11,7 +11,7 @@ from simulator.fleet import kind_key
 from simulator.sensors import apply_sensor_faults
 from simulator.timebase import DAY_MS, MINUTE_MS, Window, rng_for
 from simulator.usage import Sessions
-from tests.unit.simulator.helpers import MONDAY, catalog, scenario
+from tests.support.simulation import MONDAY, catalog, scenario
 
 DAYS = 24
 

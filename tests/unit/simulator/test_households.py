@@ -6,7 +6,7 @@ import numpy as np
 
 from simulator.households import Household, Person, presence_minutes, slot_minutes
 from simulator.timebase import DAY_MS, SLOTS_PER_DAY, rng_for
-from tests.unit.simulator.helpers import MONDAY
+from tests.support.simulation import MONDAY
 
 DAY0 = MONDAY // DAY_MS
 

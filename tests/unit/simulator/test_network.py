@@ -9,7 +9,7 @@ from simulator.network import NetworkFault
 from simulator.plan import Scenario
 from simulator.timebase import window_ending_now
 from simulator.traffic import Traffic
-from tests.unit.simulator.helpers import scenario
+from tests.support.simulation import scenario
 
 
 def _with_network(sc: Scenario, faults: list[NetworkFault]) -> Scenario:

@@ -9,7 +9,7 @@ from simulator.groundtruth import read_ground_truth, write_ground_truth
 from simulator.timebase import SLOT_MS
 from simulator.traffic import Traffic, encode_binary, seq_base
 from simulator.usage import USAGE_STATES
-from tests.unit.simulator.helpers import decoded_events, scenario
+from tests.support.simulation import decoded_events, scenario
 
 
 def test_the_same_seed_gives_identical_messages_and_ground_truth(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +108,7 @@ def test_shards_together_publish_exactly_the_whole_run() -> None:
 
 def test_encode_run_lists_devices_and_counts_unique_messages_and_samples() -> None:
     from simulator.traffic import encode_run
-    from tests.unit.simulator.helpers import window
+    from tests.support.simulation import window
 
     run = encode_run(4, 1, 6, window=window(1), network_rate=0.5)
     assert {d for d, _ in run.devices} >= {t.split("/")[2] for t, _ in run.messages}
