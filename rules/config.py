@@ -48,3 +48,18 @@ DETECT_STUCK_MIN_RATE = 0.05   # floor of the learnt rate of exact repeats (flat
 DETECT_GATE_S = 3.0            # rows at least this surprising are not learnt from (until accepted)
 DETECT_HALF_S = 4.0            # calibrated surprise at which the score is 0.5
 DETECT_SLOPE = 1.5             # logistic slope of the score in surprise
+
+# --- changepoints of the detector (rules/kernels/changepoint.py) ------------------------
+# Two CUSUMs on the calibrated surprise s behind the score: entering an abnormal stretch
+# (sum of s - ENTER_K reaches ENTER_H) and leaving it (sum of EXIT_K - s reaches EXIT_H).
+# While abnormal, a CUSUM per column on its level against the current segment's (in units of
+# the column's row-to-row noise, re-anchored at each change) reports each further change of
+# regime (the end of a ramp, the start of the way back). All chosen on SKAB (bench detect).
+DETECT_CP_ENTER_K = 1.0
+DETECT_CP_ENTER_H = 20.0       # no changepoint in 100,000 rows of white noise
+DETECT_CP_EXIT_K = 4.0
+DETECT_CP_EXIT_H = 3.0
+DETECT_CP_SHIFT_K = 1.0        # noise sigmas of drift the level CUSUM ignores per row
+DETECT_CP_SHIFT_H = 300.0      # its threshold
+DETECT_CP_REF_ALPHA = 0.2      # EWMA weight of the level a segment re-anchors to
+DETECT_CP_SETTLE = 5           # rows after a change in which the segment's level settles
