@@ -44,7 +44,7 @@ def new_state(d: int) -> DetectorState:
 def _tails() -> np.ndarray:
     from rules.config import DETECT_TAIL_S
 
-    q = np.zeros((NK, 3))
+    q = np.zeros((NK, 4))
     q[:, 0] = 10.0 ** -DETECT_TAIL_S
     q[:, 1] = 1.0 / math.log(10.0)  # a true p-value's mean excess, as 5 pseudo-excesses
     q[:, 2] = 5.0
