@@ -33,6 +33,9 @@ DETECT_WARMUP = 400            # rows (with at least one value) before any non-z
 DETECT_FAST_ALPHA = 0.1        # EWMA weight of the fast level (the one-step prediction)
 DETECT_FAST_VAR_ALPHA = 0.01   # EWMA weight of the fast spread: rare steps keep it from collapsing
 DETECT_SLOW_ROWS = 1000        # memory (rows) of the slow baseline: mean, spread, correlations
+DETECT_REF_ROWS = 10000        # memory (rows) of the drift reference: normal, slowly refreshed
+DETECT_REF_MIN = 1500          # normal rows learnt before the drift component speaks
+DETECT_REF_SETTLE = 5000       # rows after an accepted alarm the reference follows the baseline
 DETECT_SMOOTH = 0.05           # EWMA weight of the smoothed deviation (drift, sustained shift)
 DETECT_CLIP = 4.0              # updates see deviations clipped to this many sigmas (heavy tails)
 DETECT_RIDGE = 0.05            # added to correlation diagonals: no correlation is certain
@@ -48,3 +51,18 @@ DETECT_STUCK_MIN_RATE = 0.05   # floor of the learnt rate of exact repeats (flat
 DETECT_GATE_S = 3.0            # rows at least this surprising are not learnt from (until accepted)
 DETECT_HALF_S = 4.0            # calibrated surprise at which the score is 0.5
 DETECT_SLOPE = 1.5             # logistic slope of the score in surprise
+
+# --- changepoints of the detector (rules/kernels/changepoint.py) ------------------------
+# Two CUSUMs on the calibrated surprise s behind the score: entering an abnormal stretch
+# (sum of s - ENTER_K reaches ENTER_H) and leaving it (sum of EXIT_K - s reaches EXIT_H).
+# While abnormal, a CUSUM per column on its level against the current segment's (in units of
+# the column's row-to-row noise, re-anchored at each change) reports each further change of
+# regime (the end of a ramp, the start of the way back). All chosen on SKAB (bench detect).
+DETECT_CP_ENTER_K = 1.0
+DETECT_CP_ENTER_H = 20.0       # no changepoint in 100,000 rows of white noise
+DETECT_CP_EXIT_K = 4.0
+DETECT_CP_EXIT_H = 3.0
+DETECT_CP_SHIFT_K = 1.0        # noise sigmas of drift the level CUSUM ignores per row
+DETECT_CP_SHIFT_H = 300.0      # its threshold
+DETECT_CP_REF_ALPHA = 0.2      # EWMA weight of the level a segment re-anchors to
+DETECT_CP_SETTLE = 5           # rows after a change in which the segment's level settles

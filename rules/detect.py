@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from rules.kernels.changepoint import changepoint_rows, new_changepoint_state
 from rules.kernels.detect import NCOL, NG, NK, detect_rows
 
 MISSING = {"", "nan", "na", "n/a", "null", "none"}
@@ -43,7 +44,7 @@ def new_state(d: int) -> DetectorState:
 def _tails() -> np.ndarray:
     from rules.config import DETECT_TAIL_S
 
-    q = np.zeros((NK, 3))
+    q = np.zeros((NK, 4))
     q[:, 0] = 10.0 ** -DETECT_TAIL_S
     q[:, 1] = 1.0 / math.log(10.0)  # a true p-value's mean excess, as 5 pseudo-excesses
     q[:, 2] = 5.0
@@ -63,6 +64,21 @@ def score_rows(x: np.ndarray, state: DetectorState | None = None) -> np.ndarray:
         raise ValueError(f"state is for {st[0].shape[0]} columns, rows have {arr.shape[1]}")
     out = np.zeros(arr.shape[0])
     detect_rows(arr, *st, out)
+    return out
+
+
+def changepoints(x: np.ndarray, scores: np.ndarray,
+                 state: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Rows of x (n, d) or of a series (n,) where the stream changed regime (entered or left
+    an abnormal stretch, or shifted within one), given their scores from `score_rows`."""
+    arr = np.asarray(x, dtype=np.float64)
+    arr = np.ascontiguousarray(arr[:, None] if arr.ndim == 1 else arr)
+    sc = np.ascontiguousarray(scores, dtype=np.float64)
+    if sc.shape != (arr.shape[0],):
+        raise ValueError(f"expected {arr.shape[0]} scores, got shape {sc.shape}")
+    st = new_changepoint_state(arr.shape[1]) if state is None else state
+    out = np.zeros(arr.shape[0], np.bool_)
+    changepoint_rows(arr, sc, *st, out)
     return out
 
 

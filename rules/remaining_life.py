@@ -99,3 +99,33 @@ def predict(model: LifeModel, unit: np.ndarray, settings: np.ndarray,
     pred = np.clip(_features(model, settings, sensors, unit) @ model.coef, 0.0, RUL_CAP)
     band = np.digitize(pred, BANDS[1:-1])
     return pred, np.maximum(pred + model.lo[band], 0.0), pred + model.hi[band]
+
+
+LIFE_Z = 1.2816  # the range of a trend's time to its limit: a 10-90 % interval of the slope
+
+
+def trend_life(s0: float, s_t: float, s_tt: float, s_x: float, s_tx: float, s_xx: float,
+               limit: float, sign: float, z: float = LIFE_Z) -> dict[str, float] | None:
+    """A prediction incident's `remaining_life` {days, lo, hi} from the rule's trend: the
+    weighted least-squares sums a trend predicate keeps (rules/kernels/predicates.trend_fit,
+    origin at the newest sample, time in days), its limit and direction (sign +1: rising to
+    it). days = gap / slope; lo and hi use the slope plus and minus z standard errors (hi is
+    inf when the slower slope would never reach the limit). None when no line fits or the
+    trend heads away from the limit."""
+    den = s0 * s_tt - s_t * s_t
+    if s0 <= 2.0 or not den > 1e-12 * s0 * s0:
+        return None
+    ctt = den / s0
+    slope = (s0 * s_tx - s_t * s_x) / den
+    now = (s_x - slope * s_t) / s0
+    gap = sign * (limit - now)
+    rate = sign * slope
+    if gap <= 0.0:
+        return {"days": 0.0, "lo": 0.0, "hi": 0.0}
+    if rate <= 0.0:
+        return None
+    rss = max(s_xx - s_x * s_x / s0 - slope * slope * ctt, 0.0)
+    se = float(np.sqrt(rss / (s0 - 2.0) / ctt))
+    slow = rate - z * se
+    return {"days": round(gap / rate, 1), "lo": round(gap / (rate + z * se), 1),
+            "hi": round(gap / slow, 1) if slow > 0.0 else float("inf")}

@@ -3,6 +3,13 @@
 Each row is scored from the state left by the rows before it, then learnt from. Per column:
   fast   z of the value against a fast EWMA level and spread (spikes, jumps);
   slow   z against a slow baseline (mean and spread over about DETECT_SLOW_ROWS rows);
+  drift  how far the drift mean (a slow mean, DETECT_SLOW_ROWS, that learns from every row
+         not abnormal by itself, alarm or not) has moved from a reference of normal (an
+         EWMA of it with DETECT_REF_ROWS of memory, learnt only while the gap is under
+         DETECT_CLIP sigmas), in units of the learnt spread of that gap (at least that of
+         an EWMA mean of independent rows); silent for the first DETECT_REF_MIN rows; an
+         accepted alarm re-anchors the reference for DETECT_REF_SETTLE rows; its tail
+         calibration counts one excursion once (the evidence persists by nature);
   stuck  a run of exact repeats, against the column's learnt rate of repeats (flat-lines).
 Across columns: T^2 of the slow z vector against its learnt correlation (a shift of several
 sensors together, or a broken correlation), and T^2 of that vector smoothed by an EWMA
@@ -13,8 +20,8 @@ DETECT_HALF_S. While a row is that surprising the slow state is not learnt from,
 abnormal stretch stays high; an alarm lasting DETECT_ACCEPT_ROWS becomes the new normal.
 A row with no value scores 0 and changes nothing.
 
-State (float64): col (d, NCOL), u (d,), R and U (d, d), q (NK, 3) (tail rate, mean excess,
-excesses counted), glob (NG,).
+State (float64): col (d, NCOL), u (d,), R and U (d, d), q (NK, 4) (tail rate, mean excess,
+excesses counted, current run of exceedances), glob (NG,).
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ from rules.config import (
     DETECT_FAST_VAR_ALPHA,
     DETECT_GATE_S,
     DETECT_HALF_S,
+    DETECT_REF_MIN,
+    DETECT_REF_ROWS,
+    DETECT_REF_SETTLE,
     DETECT_RIDGE,
     DETECT_SLOPE,
     DETECT_SLOW_ROWS,
@@ -46,11 +56,11 @@ from rules.config import (
     DETECT_WARMUP,
 )
 
-LEVEL, VARF, MEAN, VARS, PREV, RUN, RATE, NF, NS, QUANT = range(10)
-NCOL = 10
-NK = 4  # components: fast, slow T^2, smoothed T^2, stuck
-ROWS, ALARM, NR, NQ = range(4)
-NG = 4
+LEVEL, VARF, MEAN, VARS, PREV, RUN, RATE, NF, NS, QUANT, REFM, DVAR, DMEAN = range(13)
+NCOL = 13
+NK = 5  # components: fast, slow T^2, smoothed T^2, drift, stuck (stuck last: see tails)
+ROWS, ALARM, NR, NQ, SETTLE = range(5)
+NG = 5
 LN10 = math.log(10.0)
 ZMAX = 1e6
 
@@ -132,6 +142,14 @@ def _sd(var, mean, quant):
 
 
 @njit(cache=True)
+def _drift_z(c, a_slow):
+    """z of the drift mean's gap from the reference: against the learnt spread of that gap,
+    never below the spread of an EWMA mean of independent rows."""
+    floor = _sd(c[VARS], c[MEAN], c[QUANT]) ** 2 * a_slow / (2.0 - a_slow)
+    return min(max((c[DMEAN] - c[REFM]) / math.sqrt(max(c[DVAR], floor)), -ZMAX), ZMAX)
+
+
+@njit(cache=True)
 def detect_rows(x, col, u, rr, uu, q, glob, out):
     """Score rows of x (n, d) float64 (NaN = missing) into out (n,), updating the state."""
     n, d = x.shape
@@ -139,6 +157,7 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
     lam = DETECT_SMOOTH
     zf = np.zeros(d)
     zs = np.zeros(d)
+    zd = np.zeros(d)
     ok = np.zeros(d, np.bool_)
     lo = np.zeros((d, d))
     raw = np.zeros(NK)
@@ -153,10 +172,12 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
         # --- evidence, from the state before this row --------------------------------
         fast = 0.0
         stuck = 0.0
+        drift = 0.0
         full = m == d
         for j in range(d):
             zf[j] = 0.0
             zs[j] = 0.0
+            zd[j] = 0.0
             c = col[j]
             if not ok[j] or c[NF] < 2.0:
                 full = False
@@ -165,6 +186,9 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
             zf[j] = min(max((v - c[LEVEL]) / _sd(c[VARF], c[LEVEL], c[QUANT]), -ZMAX), ZMAX)
             zs[j] = min(max((v - c[MEAN]) / _sd(c[VARS], c[MEAN], c[QUANT]), -ZMAX), ZMAX)
             fast = max(fast, normal_s2(zf[j]))
+            if c[NS] >= DETECT_REF_MIN:  # a reference of normal needs that many rows first
+                zd[j] = _drift_z(c, a_slow)
+            drift = max(drift, normal_s2(zd[j]))
             if v == c[PREV]:
                 rate = max(c[RATE], DETECT_STUCK_MIN_RATE)
                 stuck = max(stuck, c[RUN] * -math.log10(rate))
@@ -175,7 +199,8 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
             if ok[j] and col[j, NF] >= 2.0:
                 u[j] = (1.0 - lam) * u[j] + lam * _clip(zs[j])
         raw[2] = chi2_s(quad_form(uu, DETECT_RIDGE * lam / (2.0 - lam), u, lo), d)
-        raw[3] = max(0.0, stuck - dm)
+        raw[3] = max(0.0, drift - dm)
+        raw[4] = max(0.0, stuck - dm)
         best = 0.0
         for k in range(NK):
             best = max(best, calibrated(raw[k], q[k, 0], q[k, 1]))
@@ -186,6 +211,9 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
         alarm = warm and s >= DETECT_GATE_S
         glob[ALARM] = glob[ALARM] + 1.0 if alarm else 0.0
         learn = not alarm or glob[ALARM] > DETECT_ACCEPT_ROWS
+        # an accepted alarm re-anchors the drift reference while the slow baseline converges
+        glob[SETTLE] = DETECT_REF_SETTLE if glob[ALARM] > DETECT_ACCEPT_ROWS else \
+            max(glob[SETTLE] - 1.0, 0.0)
         glob[ROWS] += 1.0
         # --- learning -----------------------------------------------------------------
         for j in range(d):
@@ -196,6 +224,8 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
             if c[NF] == 0.0:
                 c[LEVEL] = v
                 c[MEAN] = v
+                c[REFM] = v
+                c[DMEAN] = v
                 c[PREV] = v
                 c[NF] = 1.0
                 c[NS] = 1.0
@@ -213,6 +243,10 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
             step = abs(v - c[PREV])
             if step > 0.0 and (c[QUANT] == 0.0 or step < c[QUANT]):
                 c[QUANT] = step
+            # the drift mean: a slow mean that learns from every row that is not abnormal by
+            # itself (a drift never is), alarm or not
+            if abs(zs[j]) < DETECT_CLIP:
+                c[DMEAN] += max(a_slow, 1.0 / c[NF]) * (v - c[DMEAN])
             rep = 1.0 if v == c[PREV] else 0.0
             c[RUN] = c[RUN] + 1.0 if rep > 0.0 else 0.0
             c[PREV] = v
@@ -226,6 +260,14 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
                 c[VARS] = (1.0 - a) * c[VARS] + a * e * e
                 c[MEAN] += a * e
                 c[RATE] += a * (rep - c[RATE])
+            if glob[SETTLE] > 0.0:  # the new normal: re-anchor
+                c[DMEAN] = c[MEAN]
+                c[REFM] = c[MEAN]
+            elif learn and abs(zd[j]) < DETECT_CLIP:  # a drift must not drag its reference
+                ar = max(1.0 / DETECT_REF_ROWS, 1.0 / c[NS])
+                g = c[DMEAN] - c[REFM]
+                c[DVAR] += ar * (g * g - c[DVAR])
+                c[REFM] += ar * g
         if learn and full:
             glob[NR] += 1.0
             a = max(a_slow, 1.0 / (glob[NR] + DETECT_COV_PRIOR))
@@ -240,6 +282,10 @@ def detect_rows(x, col, u, rr, uu, q, glob, out):
             a = max(a_slow, 1.0 / (glob[NQ] + DETECT_TAIL_PRIOR))
             for k in range(NK if learn else NK - 1):
                 hit = raw[k] > DETECT_TAIL_S
+                if k == 3:  # drift evidence persists: one excursion is one event, not many
+                    q[k, 3] = q[k, 3] + 1.0 if hit else 0.0
+                    if q[k, 3] > DETECT_TAIL_BURST:
+                        continue
                 q[k, 0] += a * ((1.0 if hit else 0.0) - q[k, 0])
                 if hit:
                     q[k, 2] = min(q[k, 2] + 1.0, DETECT_EXCESS_MEMORY)

@@ -40,10 +40,12 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
     lam = C.DETECT_SMOOTH
     level, varf, mean, vars_, prev = [0.0] * d, [0.0] * d, [0.0] * d, [0.0] * d, [0.0] * d
     run, rate, nf, ns, quant = [0] * d, [0.0] * d, [0] * d, [0] * d, [0.0] * d
+    refm, dvar, dmean = [0.0] * d, [0.0] * d, [0.0] * d
+    a_slow = 1 / C.DETECT_SLOW_ROWS
     u = np.zeros(d)
     rr, uu = np.eye(d), np.eye(d) * lam / (2 - lam)
-    tails = [[10 ** -C.DETECT_TAIL_S, 1 / LN10, 5.0] for _ in range(4)]
-    rows = alarm_run = nr = nq = 0
+    tails = [[10 ** -C.DETECT_TAIL_S, 1 / LN10, 5.0] for _ in range(5)]
+    rows = alarm_run = nr = nq = drift_run = settle = 0
     out = np.zeros(n)
 
     def sd(var: float, m: float, qu: float) -> float:
@@ -64,7 +66,8 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
         if m == 0:
             continue
         zs, zf = np.zeros(d), np.zeros(d)
-        fast = stuck = 0.0
+        fast = stuck = drift = 0.0
+        zd = [0.0] * d
         full = m == d
         for j in range(d):
             if not ok[j] or nf[j] < 2:
@@ -74,6 +77,10 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
             zf[j] = clip((v - level[j]) / sd(varf[j], level[j], quant[j]), 1e6)
             zs[j] = clip((v - mean[j]) / sd(vars_[j], mean[j], quant[j]), 1e6)
             fast = max(fast, s2(zf[j]))
+            floor = sd(vars_[j], mean[j], quant[j]) ** 2 * a_slow / (2 - a_slow)
+            if ns[j] >= C.DETECT_REF_MIN:
+                zd[j] = clip((dmean[j] - refm[j]) / math.sqrt(max(dvar[j], floor)), 1e6)
+            drift = max(drift, s2(zd[j]))
             if v == prev[j]:
                 stuck = max(stuck, run[j] * -math.log10(max(rate[j], C.DETECT_STUCK_MIN_RATE)))
             u[j] = (1 - lam) * u[j] + lam * clip(zs[j])
@@ -81,8 +88,9 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
         raw = [max(0.0, fast - math.log10(m)),
                chi2(float(zs @ np.linalg.solve(rr + C.DETECT_RIDGE * np.eye(d), zs)), d),
                chi2(float(u @ np.linalg.solve(uu + ridge_u * np.eye(d), u)), d),
+               max(0.0, drift - math.log10(m)),
                max(0.0, stuck - math.log10(m))]
-        s = max(0.0, max(cal(raw[k], tails[k][0], tails[k][1]) for k in range(4)) - math.log10(4))
+        s = max(0.0, max(cal(raw[k], tails[k][0], tails[k][1]) for k in range(5)) - math.log10(5))
         warm = rows >= C.DETECT_WARMUP
         if warm:
             lo = 1 / (1 + math.exp(C.DETECT_SLOPE * C.DETECT_HALF_S))
@@ -91,13 +99,14 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
         alarm = warm and s >= C.DETECT_GATE_S
         alarm_run = alarm_run + 1 if alarm else 0
         learn = not alarm or alarm_run > C.DETECT_ACCEPT_ROWS
+        settle = C.DETECT_REF_SETTLE if alarm_run > C.DETECT_ACCEPT_ROWS else max(settle - 1, 0)
         rows += 1
         for j in range(d):
             if not ok[j]:
                 continue
             v = x[t, j]
             if nf[j] == 0:
-                level[j] = mean[j] = prev[j] = v
+                level[j] = mean[j] = prev[j] = refm[j] = dmean[j] = v
                 nf[j] = ns[j] = 1
                 continue
             nf[j] += 1
@@ -110,6 +119,8 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
             level[j] += max(C.DETECT_FAST_ALPHA, 1 / nf[j]) * e
             if v != prev[j] and (quant[j] == 0 or abs(v - prev[j]) < quant[j]):
                 quant[j] = abs(v - prev[j])
+            if abs(zs[j]) < C.DETECT_CLIP:
+                dmean[j] += max(a_slow, 1 / nf[j]) * (v - dmean[j])
             rep = v == prev[j]
             run[j] = run[j] + 1 if rep else 0
             prev[j] = v
@@ -122,6 +133,13 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
                 vars_[j] = (1 - a) * vars_[j] + a * e * e
                 mean[j] += a * e
                 rate[j] += a * (float(rep) - rate[j])
+            if settle > 0:
+                dmean[j] = refm[j] = mean[j]
+            elif learn and abs(zd[j]) < C.DETECT_CLIP:
+                ar = max(1 / C.DETECT_REF_ROWS, 1 / ns[j])
+                g = dmean[j] - refm[j]
+                dvar[j] += ar * (g * g - dvar[j])
+                refm[j] += ar * g
         if learn and full:
             nr += 1
             a = max(1 / C.DETECT_SLOW_ROWS, 1 / (nr + C.DETECT_COV_PRIOR))
@@ -131,8 +149,12 @@ def reference_scores(x: np.ndarray) -> np.ndarray:
         if learn or alarm_run <= C.DETECT_TAIL_BURST:
             nq += 1
             a = max(1 / C.DETECT_SLOW_ROWS, 1 / (nq + C.DETECT_TAIL_PRIOR))
-            for k in range(4 if learn else 3):
+            for k in range(5 if learn else 4):
                 hit = raw[k] > C.DETECT_TAIL_S
+                if k == 3:
+                    drift_run = drift_run + 1 if hit else 0
+                    if drift_run > C.DETECT_TAIL_BURST:
+                        continue
                 tails[k][0] += a * (float(hit) - tails[k][0])
                 if hit:
                     tails[k][2] = min(tails[k][2] + 1, C.DETECT_EXCESS_MEMORY)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from fixahead.bench import detect, rul
-from fixahead.bench.scoring import nab_scores
+from fixahead.bench.scoring import nab_scores, predicted_changepoints, windows
 
 
 def test_nab_score_is_100_for_a_perfect_detector_and_0_for_the_null_one() -> None:
@@ -18,6 +18,22 @@ def test_nab_score_is_100_for_a_perfect_detector_and_0_for_the_null_one() -> Non
     assert 0 < late["low_fp"] < late["standard"] < 100
 
 
+def test_changepoints_are_both_ends_of_each_alarm_run_as_skab_derives_them() -> None:
+    alarms = np.array([1, 1, 0, 0, 1, 1, 1, 0, 1])
+    assert predicted_changepoints(alarms).tolist() == [0, 2, 4, 7, 8]
+    assert predicted_changepoints(np.zeros(3)).tolist() == []
+
+
+def test_overlapping_windows_cut_the_right_one_and_a_late_hit_scores_less() -> None:
+    assert windows([10, 40, 200], 60) == [(10, 70), (70, 100), (200, 260)]
+    # one hit at each window start = perfect; the second window's hit 15 s in scores less
+    assert nab_scores([([10, 40], [10, 70])], 60)["standard"] == 100.0
+    assert nab_scores([([10, 40], [10, 85])], 60)["standard"] < 100.0
+    # a second detection in a window counts nothing; one outside every window costs A_fp
+    assert nab_scores([([10], [10, 20])], 60)["standard"] == 100.0
+    assert nab_scores([([10], [10, 500])], 60)["standard"] == round(100 * (2 - 0.11) / 2, 2)
+
+
 def _skab_run(path: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     x = rng.normal(0, 1, (700, 3))
@@ -26,8 +42,8 @@ def _skab_run(path: Path, seed: int) -> None:
     x[500:650] += 5
     cp = np.zeros(700)
     cp[[500, 650]] = 1
-    rows = [";".join(["2020-01-01 00:00:00", *map(str, x[i]), str(lab[i]), str(cp[i])])
-            for i in range(700)]
+    rows = [";".join([f"2020-01-01 {i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}",
+                      *map(str, x[i]), str(lab[i]), str(cp[i])]) for i in range(700)]
     path.write_text("datetime;a;b;c;anomaly;changepoint\n" + "\n".join(rows) + "\n")
 
 
