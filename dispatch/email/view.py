@@ -47,7 +47,7 @@ def visit_view(p: dict[str, Any], lang: str) -> dict[str, Any] | None:
 def item_view(p: dict[str, Any], *, created: datetime, base_url: str, secret: bytes,
               lang: str, link_days: int) -> dict[str, Any]:
     """One item of an email (the email itself, or one entry of a digest) ready to render."""
-    links: dict[str, str] = {}
+    links: dict[str, str] = dict.fromkeys(("fixed", "broken", "confirm", "choose", "cancel"), "")
     until = created + timedelta(days=link_days)
     incident = p["incident_id"]
     kind = p["kind"]
