@@ -92,7 +92,8 @@ def load_incident(conn: psycopg.Connection, incident_id: str
     customer = load_customer(conn, customer_id=customer_id)
     if customer is None:
         return None
-    fault = load_fault(conn, model_id, code, customer.language)
+    fault = load_fault(conn, model_id, code, customer.language) or _emailed_fault(
+        conn, incident_id)
     if fault is None:
         return None
     return customer, IncidentInfo(incident_id, device_id, model_id, fault, opened_at,
@@ -119,3 +120,20 @@ def customers_with_usage_consent(conn: psycopg.Connection) -> list[tuple[str, st
            JOIN customer_consents k ON k.customer_id = c.customer_id
            WHERE k.usage_for_availability ORDER BY c.customer_id""").fetchall()
     return [(r[0], r[1]) for r in rows]
+
+
+def _emailed_fault(conn: psycopg.Connection, incident_id: str) -> FaultInfo | None:
+    """The fault as the first email about the incident described it (a code the catalog no
+    longer has)."""
+    row = conn.execute(
+        """SELECT coalesce(payload -> 'fault', (SELECT i -> 'fault' FROM jsonb_array_elements(
+                  payload -> 'items') i WHERE i ->> 'incident_id' = %s LIMIT 1))
+           FROM email_outbox WHERE payload ->> 'incident_id' = %s
+              OR payload -> 'items' @> jsonb_build_array(jsonb_build_object('incident_id', %s::text))
+           ORDER BY id LIMIT 1""", (incident_id, incident_id, incident_id)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    f = row[0]
+    return FaultInfo(code=f["code"], title=f["title"], meaning=f.get("meaning", ""),
+                     severity=f.get("severity", "error"), parts=tuple(f.get("parts", ())),
+                     self_help_steps=tuple(f.get("steps", ())), safety=f.get("safety", ""))
