@@ -129,7 +129,8 @@ def _emailed_fault(conn: psycopg.Connection, incident_id: str) -> FaultInfo | No
         """SELECT coalesce(payload -> 'fault', (SELECT i -> 'fault' FROM jsonb_array_elements(
                   payload -> 'items') i WHERE i ->> 'incident_id' = %s LIMIT 1))
            FROM email_outbox WHERE payload ->> 'incident_id' = %s
-              OR payload -> 'items' @> jsonb_build_array(jsonb_build_object('incident_id', %s::text))
+              OR payload -> 'items'
+                 @> jsonb_build_array(jsonb_build_object('incident_id', %s::text))
            ORDER BY id LIMIT 1""", (incident_id, incident_id, incident_id)).fetchone()
     if row is None or row[0] is None:
         return None
