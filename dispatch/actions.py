@@ -18,7 +18,7 @@ from dispatch import appointments, booking_store
 from dispatch.links import Claim, parse_pick
 
 FINAL = {"booked", "already_booked", "cancelled", "moved", "fixed", "unsubscribed", "expired",
-         "released", "done", "unknown", "already", "gone", "still_broken", "nothing"}
+         "released", "done", "already", "gone", "still_broken", "nothing"}
 
 
 @dataclass(frozen=True)

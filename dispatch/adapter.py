@@ -92,10 +92,8 @@ def load_incident(conn: psycopg.Connection, incident_id: str
     customer = load_customer(conn, customer_id=customer_id)
     if customer is None:
         return None
-    fault = load_fault(conn, model_id, code, customer.language) or _emailed_fault(
-        conn, incident_id)
-    if fault is None:
-        return None
+    fault = (load_fault(conn, model_id, code, customer.language)
+             or _emailed_fault(conn, incident_id) or FaultInfo(code, code))
     return customer, IncidentInfo(incident_id, device_id, model_id, fault, opened_at,
                                   appliance_kind=model_kind(conn, model_id))
 
