@@ -118,3 +118,39 @@ def test_every_html_email_kind_renders_offline_in_chromium(tmp_path: Path) -> No
             browser.close()
     assert requests == []  # nothing external was fetched
     assert len(list(out.glob("email_*.png"))) == 2 * len(emails())
+
+
+def test_link_pages_name_the_appointment_and_render_in_chromium(database_url: str,
+                                                                 tmp_path: Path) -> None:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    from dispatch.links import sign
+    from tests.integration.dispatch.test_customer_pages import SECRET, Env, propose
+
+    out = shots_dir(tmp_path)
+    env = Env(database_url)
+    with env.client:
+        proposal = propose(database_url, language="de")
+        confirm = "/c/" + sign(SECRET, "confirm", str(proposal.visit_id), NOW + timedelta(days=1))
+        choose = "/c/" + sign(SECRET, "choose", "inc-1", NOW + timedelta(days=1))
+        pages = {"confirm_ask_de": env.client.get(confirm).text,
+                 "choose_de": env.client.get(choose).text}
+        env.client.post(choose, data={"rank": "2"})
+        pages["old_confirm_moved_de"] = env.client.get(confirm).text
+        pages["bad_link"] = env.client.get("/c/nonsense").text
+    assert "Dieser Termin wurde verschoben auf" in pages["old_confirm_moved_de"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            for scheme in ("light", "dark"):
+                page = browser.new_context(viewport={"width": 480, "height": 800},
+                                           color_scheme=scheme).new_page()
+                for name, html in pages.items():
+                    page.set_content(html)
+                    if name != "bad_link":
+                        assert "Gerät" in page.inner_text("body")
+                    page.screenshot(path=str(out / f"page_{name}_{scheme}.png"), full_page=True)
+        finally:
+            browser.close()
