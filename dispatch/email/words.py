@@ -92,8 +92,8 @@ WORDS: dict[str, dict[str, str]] = {
                         "ihn freigegeben. Wir rufen Sie an, um einen neuen zu vereinbaren.",
         "escalated": "Die Schritte zur Selbsthilfe haben nicht geholfen, deshalb möchten wir "
                      "einen Techniker schicken.",
-        "away": "Sie scheinen gerade verreist zu sein; wir haben den Termin nach Ihrer "
-                "Rückkehr geplant.",
+        "away": "Sie scheinen gerade verreist zu sein; wir haben den Termin für die Zeit "
+                "geplant, wenn Sie zurück sind.",
         "safety": "Zu Ihrer Sicherheit",
         "steps": "So gehen Sie vor",
         "steps.urgent": "Das ist jetzt zu tun",
