@@ -106,3 +106,36 @@ def load_registry(conn: psycopg.Connection) -> RegistrySnapshot:
         )
     }
     return RegistrySnapshot(devices, models)
+
+
+def set_secret_hash(conn: psycopg.Connection, device_id: str, secret_hash: str) -> None:
+    """Replace a device's credential hash (a re-provisioned device gets a new secret)."""
+    conn.execute("UPDATE devices SET secret_hash = %s WHERE device_id = %s",
+                 (secret_hash, device_id))
+
+
+def record_statuses(conn: psycopg.Connection | psycopg.Cursor, statuses: dict[int, tuple],
+                    last_seen: dict[int, int]) -> None:
+    """Online/offline (key -> (online, at_ms)) and last-seen times (key -> at_ms) of devices,
+    each only moving forward (ingest calls it in its batch's transaction)."""
+    from datetime import UTC, datetime
+
+    def dt(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+    if statuses:
+        keys = list(statuses)
+        conn.execute(
+            """UPDATE devices d SET online = u.online, status_at = u.at
+               FROM unnest(%s::integer[], %s::boolean[], %s::timestamptz[]) AS u(id, online, at)
+               WHERE d.id = u.id AND (d.status_at IS NULL OR d.status_at <= u.at)""",
+            (keys, [statuses[k][0] for k in keys], [dt(statuses[k][1]) for k in keys]))
+    if last_seen:
+        keys = list(last_seen)
+        # only move last_seen when it is a minute stale: keeps device rows from churning
+        conn.execute(
+            """UPDATE devices d SET last_seen = u.at
+               FROM unnest(%s::integer[], %s::timestamptz[]) AS u(id, at)
+               WHERE d.id = u.id
+                 AND (d.last_seen IS NULL OR d.last_seen < u.at - INTERVAL '60 seconds')""",
+            (keys, [dt(last_seen[k]) for k in keys]))

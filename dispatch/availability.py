@@ -1,14 +1,14 @@
-"""Predicted availability: P(someone is home) for each hour of the week, from appliance usage.
+"""Predicted availability: P(someone is home) for each local hour of the week, from usage.
 
-Usage events (cycles started, doors opened, hot water drawn) mark hours when someone was home.
-Every hour lived since data started (and within the window) is one observation of its local
-hour of week, weighed by recency; hours still to come or before the data say nothing. A whole
-day without any event is treated as a device that was not reporting (no evidence either way).
-The share of observed hours with usage, divided by the household's own activity rate (usage
-happens in only some of the hours someone is home), is shrunk toward the household's pooled
-estimate for the same hour of day and day type (weekdays, weekend), itself shrunk toward a
-population prior; a household with little data gets the prior, with low confidence.
-Only with the household's consent: without it the prior is returned with confidence 0.
+A Bayesian model that knows what it does not know. Each hour lived since data started is one
+observation of its hour of week: an hour with a usage event says "home"; an hour without one
+is weak evidence of absence, as strong as the household's chance of using an appliance in
+that hour of day when home (small for a one-person home, nearly nothing at night); a quiet
+hour between two events a short while apart reads as probably home. Recent weeks weigh more.
+The posterior is computed exactly on a grid, hour of week by hour of week, under a Beta prior
+from the household's own estimate for the same hour of day and day type (weekdays, Saturday,
+Sunday), itself under a population prior. Outcomes of visits (nobody home, a confirmed visit,
+the customer's own pick) are strong evidence. Without consent the population prior is used.
 """
 
 from __future__ import annotations
@@ -20,47 +20,60 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatch.availability_kernel import HOURS_PER_WEEK, presence_kernel
+from dispatch.availability_evidence import (
+    HOURS_PER_WEEK,
+    Outcome,
+    hour_of_week,
+    instances,
+    local_hour,
+)
+
+__all__ = [
+    "HOURS_PER_WEEK",
+    "Availability",
+    "AvailabilityConfig",
+    "Outcome",
+    "hour_of_week",
+    "local_hour",
+    "population_prior",
+    "predict",
+]
 
 WEEK_S = 7 * 86400
+GRID = np.linspace(0.005, 0.995, 100)
+# how likely a household at home uses an appliance in each local hour of day, relative to
+# its own average (meals and mornings high, nights nearly nothing)
+ACTIVITY_SHAPE = np.array([0.03, 0.02, 0.02, 0.02, 0.03, 0.1, 0.6, 1.2, 1.2, 0.8, 0.7, 0.8,
+                           1.0, 0.9, 0.7, 0.7, 0.8, 1.0, 1.3, 1.3, 1.0, 0.8, 0.5, 0.15])
 
 
 @dataclass(frozen=True)
 class AvailabilityConfig:
-    """Tunables of the availability model (strengths are pseudo-observations: hours seen)."""
+    """Tunables (strengths are pseudo-observations: hours seen)."""
 
     window_weeks: int = 8
-    half_life_weeks: float = 4.0
-    # hour of week -> household's same hour of day and day type; the simulator (no fixed-weekday
-    # routines) rewards more, real routines (part-time Fridays) need the hour's own data to win
-    pool_strength: float = 4.0
-    prior_strength: float = 2.0  # household's pooled hour -> population prior
-    weekend_pooled: bool = True  # Saturday and Sunday share one pooled day type
-    neighbour_weight: float = 0.25  # adjacent hours of day in the pooled estimate
-    spread_hours: int = 0  # hours either side of a use also counted as home (1 overstated)
-    silent_day_weight: float = 0.0  # a whole local day without any usage event
-    # usage share / the household's activity rate: the quantile of its pooled per-hour shares,
-    # floored (1.0 turns it off); a household that uses appliances in few of its home hours
-    # still reads as surely home in its surest ones
-    activity_quantile: float = 0.9
-    activity_floor: float = 0.3
+    half_life_weeks: float = 3.0
+    prior_strength: float = 6.0  # population prior -> household's pooled hour of day
+    pool_strength: float = 4.0  # household's pooled hour of day -> its hour of week
+    bridge_hours: float = 2.0  # a quiet hour at most this far from events on both sides
+    bridge_away: float = 0.2  # likelihood of such a bridged hour when away, relative to home
+    activity_floor: float = 0.02
+    activity_cap: float = 0.7  # quiet hours never read as more than fairly sure absence
+    activity_top_hours: int = 3  # hours of day whose levels are averaged: the surely-home ones
     activity_min_exposure: float = 2.0
+    activity_default: float = 0.3
+    em_rounds: int = 3
 
     def __post_init__(self) -> None:
         if self.pool_strength <= 0 or self.prior_strength <= 0:
             raise ValueError("pool_strength and prior_strength must be positive")
-        if not 0.0 <= self.activity_quantile <= 1.0 or not 0.0 < self.activity_floor <= 1.0:
-            raise ValueError("activity_quantile must be in [0, 1], activity_floor in (0, 1]")
+        if not 0.0 < self.activity_floor <= self.activity_cap <= 1.0:
+            raise ValueError("need 0 < activity_floor <= activity_cap <= 1")
 
     @property
     def decay(self) -> float:
         """Per-week weight factor."""
         return float(0.5 ** (1.0 / self.half_life_weeks))
-
-    @property
-    def day_types(self) -> tuple[int, ...]:
-        """Pooled day type of each weekday (Monday first)."""
-        return (0, 0, 0, 0, 0, 1, 1) if self.weekend_pooled else (0, 0, 0, 0, 0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -83,64 +96,71 @@ class Availability:
         return float(self.p_home[local.weekday() * 24 + local.hour])
 
 
+# population P(home) by hour of day for weekdays, Saturday, Sunday (docs/simulator.md)
+_WEEKDAY = (0.94, 0.95, 0.95, 0.95, 0.95, 0.94, 0.92, 0.85, 0.65, 0.55, 0.5, 0.5,
+            0.5, 0.5, 0.5, 0.52, 0.58, 0.66, 0.74, 0.77, 0.8, 0.85, 0.9, 0.93)
+_SATURDAY = (0.92, 0.93, 0.94, 0.94, 0.94, 0.94, 0.93, 0.92, 0.88, 0.78, 0.68, 0.62,
+             0.6, 0.6, 0.6, 0.6, 0.62, 0.66, 0.7, 0.7, 0.7, 0.75, 0.82, 0.88)
+_SUNDAY = (0.9, 0.92, 0.93, 0.94, 0.94, 0.94, 0.94, 0.93, 0.9, 0.82, 0.72, 0.66,
+           0.66, 0.64, 0.62, 0.62, 0.66, 0.72, 0.78, 0.8, 0.82, 0.86, 0.9, 0.93)
+
+
 def population_prior() -> np.ndarray:
-    """A default population P(home) per hour of week: nights high, weekday office hours low."""
-    p = np.empty(HOURS_PER_WEEK)
-    for day in range(7):
-        for hour in range(24):
-            if hour < 7 or hour >= 22:
-                v = 0.92
-            elif day < 5 and 9 <= hour < 16:
-                v = 0.35
-            elif day < 5 and (hour < 9 or hour >= 16):
-                v = 0.7
-            else:
-                v = 0.65
-            p[day * 24 + hour] = v
-    return p
+    """Population P(home) per hour of week, by day type (weekday, Saturday, Sunday)."""
+    return np.array(_WEEKDAY * 5 + _SATURDAY + _SUNDAY, dtype=np.float64)
 
 
-def _local_hour(ts_s: np.ndarray, tz: str) -> np.ndarray:
-    """Local hour index (local wall-clock seconds since the epoch // 3600), DST-aware."""
-    ts = np.asarray(ts_s, dtype=np.int64)
-    if ts.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    zone = ZoneInfo(tz)
-    hours, inverse = np.unique(ts // 3600, return_inverse=True)
-    offsets = np.fromiter(
-        (datetime.fromtimestamp(int(h) * 3600, zone).utcoffset().total_seconds()  # type: ignore[union-attr]
-         for h in hours), dtype=np.int64, count=hours.size)
-    return (ts + offsets[inverse.reshape(-1)]) // 3600
+def _day_type(how: np.ndarray) -> np.ndarray:
+    day = how // 24
+    return np.where(day < 5, 0, day - 4)  # 0 weekday, 1 Saturday, 2 Sunday
 
 
-def hour_of_week(ts_s: np.ndarray, tz: str) -> np.ndarray:
-    """Local hour of week (0 = Monday 00:00) of epoch seconds in `tz`, DST-aware."""
-    # 1970-01-01 was a Thursday: shift by three days so that Monday 00:00 is hour 0
-    return (_local_hour(ts_s, tz) + 72) % HOURS_PER_WEEK
+def _beta_log(mean: np.ndarray, strength: float) -> np.ndarray:
+    """Log Beta(strength * mean, strength * (1 - mean)) on the grid, rows = means."""
+    m = np.clip(mean, 0.01, 0.99)[:, None]
+    return (strength * m - 1) * np.log(GRID) + (strength * (1 - m) - 1) * np.log1p(-GRID)
 
 
-def _span(ts: np.ndarray, now_s: int, config: AvailabilityConfig,
-          observed_since: datetime | None) -> tuple[int, np.ndarray]:
-    """Start of the observed span (seconds) and the events inside it."""
-    ts = ts[(ts <= now_s) & (ts > now_s - config.window_weeks * WEEK_S)]
-    if observed_since is not None:
-        start = max(int(observed_since.timestamp()), now_s - config.window_weeks * WEEK_S)
-        ts = ts[ts >= start]
-    else:
-        start = int(ts.min()) if ts.size else now_s
-    return start, ts
+def _posterior(loglik: np.ndarray, logprior: np.ndarray,
+               prior_mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and standard deviation on the grid, row by row.
+
+    A Beta prior near 0 or 1 has mass beyond the grid's ends: the mean is shifted by what the
+    grid loses of the prior's own mean, so that no evidence gives back the prior exactly."""
+    w0 = np.exp(logprior - logprior.max(axis=1, keepdims=True))
+    shift = np.clip(prior_mean, 0.01, 0.99) - (w0 @ GRID) / w0.sum(axis=1)
+    lp = loglik + logprior
+    w = np.exp(lp - lp.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    mean = np.clip(w @ GRID + shift, 0.0, 1.0)
+    sd = np.sqrt(np.maximum(w @ GRID**2 - mean**2, 0.0))
+    return mean, sd
 
 
-def _exposure(start: int, now_s: int, tz: str,
-              config: AvailabilityConfig) -> tuple[np.ndarray, ...]:
-    """Hour instances of [start, now): absolute hour, hour of week, local day, weight."""
-    first, last = start // 3600, (now_s - 1) // 3600
-    hours = np.arange(first, last + 1, dtype=np.int64) if now_s > start else np.zeros(0, np.int64)
-    begin = np.maximum(hours * 3600, start)
-    lived = (np.minimum(hours * 3600 + 3600, now_s) - begin) / 3600.0
-    weight = lived * config.decay ** ((now_s - begin) // WEEK_S)
-    local = _local_hour(hours * 3600, tz)
-    return hours, (local + 72) % HOURS_PER_WEEK, local // 24, weight
+def _loglik(how: np.ndarray, weight: np.ndarray, kind: np.ndarray, rate: np.ndarray,
+            config: AvailabilityConfig, rows: np.ndarray) -> np.ndarray:
+    """Weighted log-likelihood on the grid per row (rows[j]: the row of instance j)."""
+    g = GRID[None, :]
+    r = rate[:, None]
+    seen = (kind[:, None] == 1) | (kind[:, None] == 3)
+    lik = np.where(seen, g,  # an event or a seen visit: home (an event's r is a constant)
+                   np.where(kind[:, None] == 2, g * (1 - r) + (1 - g) * config.bridge_away,
+                            1 - g * r))
+    out = np.zeros((int(rows.max()) + 1 if rows.size else 1, GRID.size))
+    np.add.at(out, rows, weight[:, None] * np.log(lik))
+    return out
+
+
+def _activity_level(hod: np.ndarray, weight: np.ndarray, active: np.ndarray,
+                    p_home: np.ndarray, config: AvailabilityConfig) -> float:
+    """Events per home hour relative to ACTIVITY_SHAPE, at the household's busiest hours."""
+    seen = np.bincount(hod, weights=weight * p_home, minlength=24)
+    used = np.bincount(hod, weights=weight * active, minlength=24)
+    ok = seen >= config.activity_min_exposure
+    if not ok.any():
+        return config.activity_default
+    ratio = np.sort(used[ok] / seen[ok] / ACTIVITY_SHAPE[ok])
+    return float(ratio[-config.activity_top_hours:].mean())
 
 
 def predict(
@@ -151,12 +171,13 @@ def predict(
     consent: bool,
     prior: np.ndarray | None = None,
     observed_since: datetime | None = None,
+    outcomes: Sequence[Outcome] = (),
     config: AvailabilityConfig = AvailabilityConfig(),
 ) -> Availability:
-    """P(home) per hour of week from usage times (epoch seconds); the prior without consent.
+    """P(home) per hour of week from usage times (epoch seconds) and visit outcomes.
 
-    Hours count as observed from `observed_since` (when data started; default: the first
-    event in the window) until `now`; hours not yet lived or before it say nothing."""
+    Hours count as observed from `observed_since` (default: the first event in the window)
+    until `now`; hours not yet lived or before it say nothing. Without consent: the prior."""
     base = population_prior() if prior is None else np.asarray(prior, dtype=np.float64)
     if base.shape != (HOURS_PER_WEEK,):
         raise ValueError(f"prior must have shape ({HOURS_PER_WEEK},), got {base.shape}")
@@ -164,86 +185,33 @@ def predict(
         raise ValueError("now must be timezone-aware")
     if not consent:
         return Availability(base.copy(), np.zeros(HOURS_PER_WEEK), tz, 0)
-    now_s = int(now.timestamp())
-    start, ts = _span(np.asarray(ts_s, dtype=np.int64), now_s, config, observed_since)
-    hours, how, day, weight = _exposure(start, now_s, tz, config)
-    first = int(hours[0]) if hours.size else 0
-    p, conf = presence_kernel(
-        ts // 3600 - first, how, day, weight, base, np.asarray(config.day_types, np.int64),
-        float(config.pool_strength), float(config.prior_strength),
-        float(config.neighbour_weight), int(config.spread_hours),
-        float(config.silent_day_weight), float(config.activity_quantile),
-        float(config.activity_floor), float(config.activity_min_exposure))
-    return Availability(p, conf, tz, int(ts.size))
-
-
-def predict_reference(
-    ts_s: Sequence[int], *, tz: str, now: datetime, prior: Sequence[float],
-    observed_since: datetime | None = None, config: AvailabilityConfig = AvailabilityConfig(),
-) -> tuple[list[float], list[float]]:
-    """Slow, obvious pure-Python version of `predict` (for tests)."""
-    zone = ZoneInfo(tz)
-    now_s = int(now.timestamp())
-    window_start = now_s - config.window_weeks * WEEK_S
-    events = [t for t in ts_s if window_start < t <= now_s]
-    if observed_since is not None:
-        start = max(int(observed_since.timestamp()), window_start)
-        events = [t for t in events if t >= start]
-    else:
-        start = min(events) if events else now_s
-    # one observation per absolute hour lived in [start, now), labelled by its local hour
-    instances = []  # (absolute hour, hour of week, local date, weight)
-    h = start // 3600
-    while h * 3600 < now_s:
-        begin = max(h * 3600, start)
-        lived = (min(h * 3600 + 3600, now_s) - begin) / 3600.0
-        local = datetime.fromtimestamp(h * 3600, zone)
-        age_weeks = (now_s - begin) // WEEK_S
-        instances.append((h, local.weekday() * 24 + local.hour, local.date(),
-                          lived * config.decay ** age_weeks))
-        h += 1
-    event_hours = [t // 3600 for t in events]
-    busy = {e + d for e in event_hours
-            for d in range(-config.spread_hours, config.spread_hours + 1)}
-    day_of_hour = {hour: date for hour, _, date, _ in instances}
-    used_days = {day_of_hour[e] for e in event_hours if e in day_of_hour}
-    today = instances[-1][2] if instances else None
-    s = [0.0] * HOURS_PER_WEEK
-    n = [0.0] * HOURS_PER_WEEK
-    for hour, how, date, w in instances:
-        if date not in used_days and date != today:
-            w *= config.silent_day_weight
-        n[how] += w
-        if hour in busy:
-            s[how] += w
-    types = config.day_types
-
-    def group(x: int) -> tuple[int, int]:
-        return types[x // 24], x % 24
-
-    gs0: dict[tuple[int, int], float] = {}
-    gn0: dict[tuple[int, int], float] = {}
-    for x in range(HOURS_PER_WEEK):
-        gs0[group(x)] = gs0.get(group(x), 0.0) + s[x]
-        gn0[group(x)] = gn0.get(group(x), 0.0) + n[x]
-
-    def pooled(d: dict[tuple[int, int], float], g: tuple[int, int]) -> float:
-        around = d[(g[0], (g[1] + 23) % 24)] + d[(g[0], (g[1] + 1) % 24)]
-        return d[g] + config.neighbour_weight * around
-
-    gs = {g: pooled(gs0, g) for g in gs0}
-    gn = {g: pooled(gn0, g) for g in gn0}
-    shares = sorted(gs[g] / gn[g] for g in sorted(gs)
-                    if gn[g] >= config.activity_min_exposure and gn[g] > 0)
-    rate = 1.0
-    if shares:
-        q = shares[int(config.activity_quantile * (len(shares) - 1))]
-        rate = min(1.0, max(config.activity_floor, q))
-    p, conf = [], []
-    kp, kq = config.pool_strength, config.prior_strength
-    for x in range(HOURS_PER_WEEK):
-        g = group(x)
-        middle = (min(gs[g] / rate, gn[g]) + kq * prior[x]) / (gn[g] + kq)
-        p.append((min(s[x] / rate, n[x]) + kp * middle) / (n[x] + kp))
-        conf.append(1.0 - kp / (n[x] + kp) * kq / (gn[g] + kq))
-    return p, conf
+    obs = instances(np.asarray(ts_s, dtype=np.int64), tz=tz, now=now,
+                    observed_since=observed_since, window_weeks=config.window_weeks,
+                    decay=config.decay, bridge_hours=config.bridge_hours, outcomes=outcomes)
+    how, hod = obs.how, obs.how % 24
+    group = _day_type(how) * 24 + hod  # 72 (day type, hour of day) groups
+    types = _day_type(np.arange(HOURS_PER_WEEK))
+    group_prior = np.array([base[types == t].reshape(-1, 24).mean(axis=0) for t in range(3)]
+                           ).ravel()
+    p_how = base.copy()
+    active = obs.kind == 1
+    sd = np.full(HOURS_PER_WEEK, 0.5)
+    for _ in range(max(1, config.em_rounds)):
+        # the household's activity level, from its busiest hours of day (where it is surely
+        # home): P(an event in an hour | home) = level * ACTIVITY_SHAPE
+        level = _activity_level(hod, obs.weight, active, p_how[how], config)
+        rate = np.clip(level * ACTIVITY_SHAPE[hod], config.activity_floor, config.activity_cap)
+        rate = np.where(obs.kind >= 3, 1.0, rate)  # outcomes: seen directly
+        ll_group = _loglik(how, obs.weight, obs.kind, rate, config, group) if how.size \
+            else np.zeros((72, GRID.size))
+        ll_group = np.vstack([ll_group, np.zeros((72 - ll_group.shape[0], GRID.size))])
+        pooled, _ = _posterior(ll_group / 2.0, _beta_log(group_prior, config.prior_strength),
+                               group_prior)
+        ll_how = _loglik(how, obs.weight, obs.kind, rate, config, how) if how.size \
+            else np.zeros((HOURS_PER_WEEK, GRID.size))
+        ll_how = np.vstack([ll_how, np.zeros((HOURS_PER_WEEK - ll_how.shape[0], GRID.size))])
+        pooled_how = pooled[types * 24 + np.arange(HOURS_PER_WEEK) % 24]
+        p_how, sd = _posterior(ll_how, _beta_log(pooled_how, config.pool_strength), pooled_how)
+    confidence = np.clip(1.0 - sd / np.sqrt(base * (1 - base) / (config.prior_strength + 1)),
+                         0.0, 1.0)
+    return Availability(p_how, confidence, tz, obs.events)

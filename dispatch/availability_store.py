@@ -10,6 +10,7 @@ import psycopg
 
 from dispatch import adapter
 from dispatch.availability import Availability, AvailabilityConfig, population_prior, predict
+from dispatch.availability_evidence import Outcome, outcome_for
 from dispatch.types import CustomerInfo
 
 DEFAULT_AVAILABILITY = AvailabilityConfig()
@@ -40,11 +41,40 @@ def load_availability(conn: psycopg.Connection, customer_id: str,
                         np.asarray(row[2], dtype=np.float64), row[0], int(row[3]))
 
 
+def record_outcome(conn: psycopg.Connection, customer_id: str, kind: str, start: datetime,
+                   end: datetime, *, chosen: tuple[datetime, datetime] | None = None,
+                   at: datetime | None = None) -> None:
+    """Record a visit outcome (nobody_home, confirmed, picked_another) and drop the stored
+    model so the next booking recomputes it with this evidence."""
+    outcome_for(kind, start, end, chosen)  # validates
+    conn.execute(
+        """INSERT INTO availability_outcomes (customer_id, kind, starts_at, ends_at,
+                                              chosen_start, chosen_end, at)
+           VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()))""",
+        (customer_id, kind, start, end, chosen[0] if chosen else None,
+         chosen[1] if chosen else None, at))
+    conn.execute("DELETE FROM household_availability WHERE customer_id = %s", (customer_id,))
+
+
+def load_outcomes(conn: psycopg.Connection, customer_id: str, *, since: datetime
+                  ) -> list[Outcome]:
+    """A household's recorded outcomes since `since`, as model evidence."""
+    rows = conn.execute(
+        """SELECT kind, starts_at, ends_at, chosen_start, chosen_end FROM availability_outcomes
+           WHERE customer_id = %s AND starts_at >= %s ORDER BY starts_at""",
+        (customer_id, since)).fetchall()
+    out: list[Outcome] = []
+    for kind, start, end, c0, c1 in rows:
+        out += outcome_for(kind, start, end, (c0, c1) if c0 is not None else None)
+    return out
+
+
 def _recompute(conn: psycopg.Connection, customer_id: str, tz: str, *, now: datetime,
                config: AvailabilityConfig) -> Availability:
     times = adapter.load_usage_times(conn, customer_id,
                                      since=now - timedelta(weeks=config.window_weeks), until=now)
-    a = predict(times, tz=tz, now=now, consent=True, config=config)
+    outcomes = load_outcomes(conn, customer_id, since=now - timedelta(weeks=config.window_weeks))
+    a = predict(times, tz=tz, now=now, consent=True, outcomes=outcomes, config=config)
     save_availability(conn, customer_id, a, now=now)
     return a
 

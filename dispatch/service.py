@@ -10,7 +10,8 @@ from typing import Any
 
 import psycopg
 
-from dispatch import adapter, appointments, diagnostics_store, outbox
+from devices import diagnostics_store
+from dispatch import adapter, appointments, outbox
 from dispatch.availability_store import p_home_for
 from dispatch.away import AwayConfig, detect
 from dispatch.booking import SearchConfig, VisitRequest, not_before

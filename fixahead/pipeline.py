@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from dispatch.diagnostics_mqtt import DiagnosticsLink
-from dispatch.diagnostics_mqtt import serve as serve_diagnostics
+from devices.diagnostics_mqtt import DiagnosticsLink
+from devices.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from dispatch.service import Outcome
@@ -126,6 +126,11 @@ class Pipeline:
                     try:
                         c = self._queue.get(timeout=0.2)
                     except queue.Empty:
+                        try:
+                            rules.apply_commands()  # people's commands, while no data comes
+                        except Exception:
+                            self.counters.errors += 1
+                            log.exception("applying incident commands failed")
                         continue
                     self._handling = True
                     try:

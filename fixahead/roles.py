@@ -20,14 +20,17 @@ import numpy as np
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
+from devices.gapguard import GapGuard
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
 from dispatch.service import DispatchConfig, Outcome, dispatch_incident
-from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
 from fixahead.services import connector
 from fixahead.settings import Settings
 from fixahead.wiring import standard_engine
+from ingest.feed import load_positions, prune_feed, read_feed, save_positions
+from rules import commandstore
+from rules.changes import read_changes
 from rules.service import RulesService
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
     with psycopg.connect(database_url, autocommit=True) as conn, \
             psycopg.connect(database_url, autocommit=True) as listen:
         listen.execute("LISTEN ingest_feed")
+        listen.execute(f"LISTEN {commandstore.NOTIFY_CHANNEL}")
         service = RulesService(conn, engine, owner=worker_name(RULES), partitions=partitions,
                                checkpoint_every_s=float("inf"))
         guard = GapGuard()
@@ -87,6 +91,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                 if not positions:
                     stop.wait(1.0)
                     continue
+                service.apply_commands()  # people's acknowledges, resolves and snoozes
                 batches = read_feed(conn, min(positions.values()), guard)
                 for b in batches:
                     part_of = b.device.astype(np.int64) % partitions
@@ -132,16 +137,7 @@ def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, 
                       config: DispatchConfig | None = None) -> tuple[int, bool]:
     """Dispatch openings after change `after_id`; the new position, and whether nothing
     visible was left behind (no gap waited on, fewer rows than `limit`)."""
-    # the first recorded change of an incident counts as its opening: an incident that opened
-    # and cleared within one batch is recorded only as "auto_cleared". A LEFT JOIN: a device
-    # the registry lacks must not look like a gap in the ids.
-    rows = conn.execute(
-        """SELECT c.id, c.change, i.key, d.device_id, d.model_id, i.fault, c.at,
-                  NOT EXISTS (SELECT 1 FROM incident_changes p
-                              WHERE p.key = c.key AND p.id < c.id) AS first
-           FROM incident_changes c JOIN incidents i ON i.key = c.key
-           LEFT JOIN devices d ON d.id = i.device
-           WHERE c.id > %s ORDER BY c.id LIMIT %s""", (after_id, limit)).fetchall()
+    rows = read_changes(conn, after_id, limit)
     take = guard.accept(after_id, [r[0] for r in rows])
     for change_id, change, key, device_id, model_id, fault, at, first in rows[:take]:
         if (change in DISPATCHED_CHANGES or first) and device_id is not None:

@@ -49,7 +49,7 @@ class WebThread:
 
 def demo_login(database_url: str, data_dir: Path) -> tuple[str, str]:
     """An admin account for the demo, created once; its password kept in data_dir (mode 600)."""
-    from dispatch.web.users import add_user
+    from fixahead.web.users import add_user
 
     path = data_dir / "demo-login"
     if path.exists():
@@ -60,7 +60,7 @@ def demo_login(database_url: str, data_dir: Path) -> tuple[str, str]:
         exists = conn.execute("SELECT 1 FROM web_users WHERE email = %s",
                               (DEMO_EMAIL,)).fetchone()
         if exists:  # the password file was lost: set a new one
-            from dispatch.web.users import hash_password
+            from fixahead.web.users import hash_password
 
             conn.execute("UPDATE web_users SET password_hash = %s WHERE email = %s",
                          (hash_password(password), DEMO_EMAIL))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devices import protocol
+from devices.contracts import EventRow
 from devices.protocol import Limits, ProtocolError, Reason
 from devices.registry import DeviceInfo, RegistrySnapshot
 from devices.topics import DeviceTopic, parse_topic
@@ -18,7 +19,6 @@ from devices.topics import DeviceTopic, parse_topic
 TOPIC_CACHE_MAX = 200_000  # parsed topics kept; cleared whole when full
 
 # (time ms, device key, seq, kind, code, state, title, severity, known)
-EventRow = tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]
 
 
 @dataclass
@@ -235,9 +235,8 @@ class BatchBuilder:
                 known = entry is not None
                 if entry:
                     title, severity = entry
-            batch.events.append(
-                (e.ts_ms, device.key, msg.seq, e.type, e.code, e.state, title, severity, known)
-            )
+            batch.events.append(EventRow(e.ts_ms, device.key, msg.seq, e.type, e.code, e.state,
+                                         title, severity, known))
         batch.key_device.append(device.key)
         batch.key_seq.append(msg.seq)
         batch.key_rows.append((len(batch.ts_ms), len(batch.ts_ms)))

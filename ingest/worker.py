@@ -305,20 +305,22 @@ class IngestWorker:
                 self.metrics.pending.set(len(self._inbox) + len(received))
                 self._writing = True
                 try:
-                    committed = self._write_with_retry(received, stop)
-                except _Abandoned:
-                    log.warning("stopping with %d messages unstored; the broker redelivers them",
-                                len(received))
-                    break
-                self._ack(received)
-                self._account(received, committed)
-                self._prune_ledger()
-                if self.on_commit is not None and (committed.rows or committed.events):
                     try:
-                        self.on_commit(committed)
-                    except Exception:
-                        log.exception("on_commit handler failed; batch is stored")
-                self._writing = False
+                        committed = self._write_with_retry(received, stop)
+                    except _Abandoned:
+                        log.warning("stopping with %d messages unstored; the broker "
+                                    "redelivers them", len(received))
+                        break
+                    self._ack(received)
+                    self._account(received, committed)
+                    self._prune_ledger()
+                    if self.on_commit is not None and (committed.rows or committed.events):
+                        try:
+                            self.on_commit(committed)
+                        except Exception:
+                            log.exception("on_commit handler failed; batch is stored")
+                finally:
+                    self._writing = False  # also when a write fails or stops
         finally:
             # whatever is still in the inbox was never acked: the broker keeps it in the
             # session and hands it to this client id (or its share group) again

@@ -9,7 +9,9 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.batch import Batch, EventRow
+from devices.contracts import FEED_DEVICE, FEED_METRIC, FEED_TS_MS, FEED_VALUE, EventRow
+from devices.store import record_statuses
+from ingest.batch import Batch
 from ingest.copyformat import telemetry_copy_bytes
 
 
@@ -99,28 +101,10 @@ def write_batch(conn: psycopg.Connection, batch: Batch, *, feed: bool = False) -
             cur.execute(
                 """INSERT INTO ingest_feed (n_rows, ts_ms, device, metric, value, events)
                    VALUES (%s, %s, %s, %s, %s, %s)""",
-                (len(ts), ts.astype("<i8").tobytes(), dev.astype("<i4").tobytes(),
-                 met.astype("<i2").tobytes(), val.astype("<f8").tobytes(),
+                (len(ts), ts.astype(FEED_TS_MS).tobytes(), dev.astype(FEED_DEVICE).tobytes(),
+                 met.astype(FEED_METRIC).tobytes(), val.astype(FEED_VALUE).tobytes(),
                  Jsonb([list(e) for e in events])),
             )
             cur.execute("NOTIFY ingest_feed")
-        if batch.statuses:
-            keys = list(batch.statuses)
-            cur.execute(
-                """UPDATE devices d SET online = u.online, status_at = u.at
-                   FROM unnest(%s::integer[], %s::boolean[], %s::timestamptz[]) AS u(id, online, at)
-                   WHERE d.id = u.id AND (d.status_at IS NULL OR d.status_at <= u.at)""",
-                (keys, [batch.statuses[k][0] for k in keys],
-                 [_dt(batch.statuses[k][1]) for k in keys]),
-            )
-        if batch.last_seen:
-            keys = list(batch.last_seen)
-            # only move last_seen when it is a minute stale: keeps device rows from churning
-            cur.execute(
-                """UPDATE devices d SET last_seen = u.at
-                   FROM unnest(%s::integer[], %s::timestamptz[]) AS u(id, at)
-                   WHERE d.id = u.id
-                     AND (d.last_seen IS NULL OR d.last_seen < u.at - INTERVAL '60 seconds')""",
-                (keys, [_dt(batch.last_seen[k]) for k in keys]),
-            )
+        record_statuses(cur, batch.statuses, batch.last_seen)
     return Committed(ts, dev, met, val, events, batch.messages, duplicates, len(batch.dead))

@@ -26,11 +26,25 @@ TICK_EVERY_MS = 60_000
 # but not fed to stateful predicates; it is counted in `Engine.late_samples`.
 LATE_POLICY = "drop-at-or-before-watermark"
 
-# --- the generic streaming detector (`fixahead detect`) ---------------------------------
-DETECT_WINDOWS = (16, 64, 256)   # windows (rows) of the value and first-difference robust z
-DETECT_MIN_POINTS = 8            # a window is used once it holds this many points
-DETECT_WARMUP = 32               # rows before any non-zero score
-DETECT_CALIBRATION = 512         # rows of each component's surprise history used to calibrate
-DETECT_CUSUM_K = 0.5             # CUSUM reference value, in robust standard deviations
-DETECT_CUSUM_RESET = 20.0        # a CUSUM sum restarts from zero once it reaches this
-DETECT_SCORE_SCALE = 6.0         # score = 1 - exp(-surprise / this); surprise is -log10(p)
+# --- the generic streaming detector (`fixahead detect`, rules/kernels/detect.py) --------
+# Everything counts rows, not seconds: a detector that never sees the sampling clock is
+# unaffected by irregular sampling.
+DETECT_WARMUP = 400            # rows (with at least one value) before any non-zero score
+DETECT_FAST_ALPHA = 0.1        # EWMA weight of the fast level (the one-step prediction)
+DETECT_FAST_VAR_ALPHA = 0.01   # EWMA weight of the fast spread: rare steps keep it from collapsing
+DETECT_SLOW_ROWS = 1000        # memory (rows) of the slow baseline: mean, spread, correlations
+DETECT_SMOOTH = 0.05           # EWMA weight of the smoothed deviation (drift, sustained shift)
+DETECT_CLIP = 4.0              # updates see deviations clipped to this many sigmas (heavy tails)
+DETECT_RIDGE = 0.05            # added to correlation diagonals: no correlation is certain
+DETECT_COV_PRIOR = 50.0       # pseudo-rows of the prior (identity) correlation of z vectors
+DETECT_ACCEPT_ROWS = 1000      # an alarm lasting this long is the new normal: learning resumes
+DETECT_TAIL_S = 2.57           # surprise (-log10 p) whose exceedance rate calibrates the tails
+DETECT_TAIL_PRIOR = 200.0      # pseudo-rows at the theoretical tail rate
+DETECT_EXCESS_MEMORY = 50.0    # excesses averaged into a tail's mean excess (5 pseudo at theory)
+DETECT_EXCESS_CAP = 10.0       # one excess counts at most this much (one freak row is not a tail)
+DETECT_EXCESS_CAP_T2 = 0.5     # the same for the smoothed T^2 (bounded input; chosen on SKAB)
+DETECT_TAIL_BURST = 3          # rows of an alarm still learnt by the tail calibration
+DETECT_STUCK_MIN_RATE = 0.05   # floor of the learnt rate of exact repeats (flat-line evidence)
+DETECT_GATE_S = 3.0            # rows at least this surprising are not learnt from (until accepted)
+DETECT_HALF_S = 4.0            # calibrated surprise at which the score is 0.5
+DETECT_SLOPE = 1.5             # logistic slope of the score in surprise

@@ -13,14 +13,15 @@ from dataclasses import replace
 import numpy as np
 
 from devices.catalog import Model
+from devices.contracts import EventRow
+from rules.commands import Command
+from rules.commands import apply as apply_command
 from rules.compiler import CompiledRules
 from rules.config import TICK_EVERY_MS
 from rules.evaluator import Evaluator, Transitions
-from rules.incidents import IncidentBook, IncidentChange, Policy, Signal
+from rules.incidents import Incident, IncidentBook, IncidentChange, Policy, Signal
 
 CLOCK_PERCENTILE = 5  # of a batch's timestamps: where the engine's event clock moves to
-# (ts_ms, device, seq, kind, code, state, title, severity, known), as ingest commits them
-EventRow = tuple[int, int, int, str, str | None, str | None, str | None, str | None, bool]
 
 
 def _title(template: str, score: float) -> str:
@@ -105,7 +106,8 @@ class Engine:
         return out
 
     def _event_signal(self, ev: EventRow) -> Signal | None:
-        ts, device, _seq, kind, code, _state, title, severity, known = ev
+        ts, device, kind, code = ev.ts_ms, ev.device, ev.kind, ev.code
+        title, severity, known = ev.title, ev.severity, ev.known
         model = self.catalog.get(self.model_of.get(device, ""))
         if not known or code is None or model is None or kind not in ("error", "cleared"):
             return None
@@ -123,9 +125,9 @@ class Engine:
     def process(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
                 value: np.ndarray, events: Iterable[EventRow] = ()) -> list[IncidentChange]:
         """Evaluate one committed batch; return the incident changes, in event-time order."""
-        events = [e for e in events if e[3] in ("error", "cleared")]
+        events = [EventRow(*e) for e in events if e[3] in ("error", "cleared")]
         if len(ts_ms) or events:
-            self.now_ms = max(self.now_ms, batch_time(ts_ms, [e[0] for e in events]))
+            self.now_ms = max(self.now_ms, batch_time(ts_ms, [e.ts_ms for e in events]))
         signals: list[Signal] = []
         # Time-driven predicates first, at the batch's clock and with what had arrived
         # before it: a device is silent when the fleet has moved on by `for_s` since its last
@@ -135,11 +137,11 @@ class Engine:
             signals += self._signals(self.evaluator.tick(self.now_ms))
             self._ticked_ms = self.now_ms
         signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
-        errors = [e for e in events if e[3] == "error" and e[4]]
+        errors = [e for e in events if e.kind == "error" and e.code]
         if errors:
             signals += self._signals(self.evaluator.errors(
-                np.array([e[0] for e in errors], np.int64),
-                np.array([e[1] for e in errors], np.int64), [str(e[4]) for e in errors]))
+                np.array([e.ts_ms for e in errors], np.int64),
+                np.array([e.device for e in errors], np.int64), [str(e.code) for e in errors]))
         signals += [s for s in map(self._event_signal, events) if s is not None]
         # a device flagged silent may have spoken in this batch: its flag clears now, not
         # once the clock next moves on
@@ -164,3 +166,43 @@ class Engine:
         for s in sorted(self._signals(self.evaluator.tick(self.now_ms)), key=lambda s: s.ts_ms):
             changes += self.book.apply(s)
         return changes + self.book.tick(self.now_ms)
+
+    def command(self, cmd: Command) -> list[IncidentChange]:
+        """Apply a person's command to the incident book (raises commands.Refused)."""
+        return apply_command(self.book, cmd)
+
+    def holds(self, key: str) -> bool:
+        """Whether an incident with this key is open in the book."""
+        return any(inc.key == key for inc in self.book.open.values())
+
+    def adopt(self, inc: Incident) -> None:
+        """Take an open incident stored by an earlier worker into the book; the evidence still
+        on is whatever rule of its fault the device's restored state says is active."""
+        rules = self.compiled.rules
+        on = frozenset(rules[r].id for r in self.evaluator.active_rules(inc.device)
+                       if rules[r].fault == inc.fault)
+        self.book.open[(inc.device, inc.fault)] = replace(
+            inc, active=on, clear_since_ms=None if on else inc.updated_ms)
+
+    def layout(self) -> str:
+        """The compiled state layout's fingerprint (a checkpoint fits only the same one)."""
+        return self.evaluator.fingerprint()
+
+    def export(self, devices: np.ndarray) -> list[tuple[int, bytes]]:
+        """Per-device rule state as bytes, for a checkpoint."""
+        return self.evaluator.export(devices)
+
+    def restore(self, states: list[tuple[int, bytes]], reached_ms: int) -> None:
+        """Load checkpointed device states (devices must be assigned) and the event time
+        they reached."""
+        self.evaluator.restore(states)
+        self.now_ms = max(self.now_ms, reached_ms)
+
+    def devices(self) -> list[int]:
+        """The devices assigned to this engine."""
+        return list(self.model_of)
+
+    def set_mutes(self, mutes: list[tuple[int, str | None, int, int]], *,
+                  add: bool = False) -> None:
+        """Snoozes and maintenance windows (device, fault or None, from_ms, until_ms)."""
+        self.book.mutes = [*self.book.mutes, *mutes] if add else list(mutes)

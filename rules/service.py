@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 
 import numpy as np
 import psycopg
 
-from rules.engine import Engine, EventRow
+from devices.contracts import EventRow
+from rules import commandstore
+from rules.commands import Command, Refused, refusal
+from rules.engine import Engine
 from rules.incidents import IncidentChange
 from rules.store import (
     LeaseLost,
@@ -62,23 +64,17 @@ class RulesService:
         return new
 
     def _restore(self, part: int) -> None:
-        states, reached = load_checkpoint(self.conn, part, self.engine.evaluator.fingerprint())
+        states, reached = load_checkpoint(self.conn, part, self.engine.layout())
         if states:
             self._ensure([d for d, _ in states])
-            self.engine.evaluator.restore(states)
-            self.engine.now_ms = max(self.engine.now_ms, reached)
-        devices = [d for d in self.engine.model_of if d % self.partitions == part]
-        rules = self.engine.compiled.rules
+            self.engine.restore(states, reached)
+        devices = [d for d in self.engine.devices() if d % self.partitions == part]
         for inc in load_open(self.conn, devices):
-            # the evidence still on is whatever rule of that fault the restored state says
-            on = frozenset(rules[r].id for r in self.engine.evaluator.active_rules(inc.device)
-                           if rules[r].fault == inc.fault)
-            self.engine.book.open[(inc.device, inc.fault)] = replace(
-                inc, active=on, clear_since_ms=None if on else inc.updated_ms)
-        self.engine.book.mutes.extend(load_mutes(self.conn, devices))
+            self.engine.adopt(inc)
+        self.engine.set_mutes(load_mutes(self.conn, devices), add=True)
 
     def _ensure(self, devices: Iterable[int]) -> None:
-        unknown = sorted({int(d) for d in devices} - set(self.engine.model_of))
+        unknown = sorted({int(d) for d in devices} - set(self.engine.devices()))
         if not unknown:
             return
         rows = self.conn.execute("SELECT id, model_id FROM devices WHERE id = ANY(%s)",
@@ -94,32 +90,66 @@ class RulesService:
     def handle(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
                value: np.ndarray, events: Iterable[EventRow] = ()) -> list[IncidentChange]:
         """Evaluate a committed batch (only this worker's devices) and store the changes."""
+        done = self.apply_commands()
         keep = self._mine(device)
         ts_ms, device, metric, value = ts_ms[keep], device[keep], metric[keep], value[keep]
-        events = [e for e in events if e[1] % self.partitions in self.epochs]
-        self._ensure(np.unique(device).tolist() + [e[1] for e in events])
+        events = [EventRow(*e) for e in events if e[1] % self.partitions in self.epochs]
+        self._ensure(np.unique(device).tolist() + [e.device for e in events])
         changes = self.engine.process(ts_ms, device, metric, value, events)
         with self.conn.transaction():
             save_changes(self.conn, changes)
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_every_s:
             self.checkpoint()
-        return changes
+        return done + changes
+
+    def apply_commands(self) -> list[IncidentChange]:
+        """Apply people's pending commands for this worker's devices to the book, and store
+        the incidents they change, each command in its own transaction."""
+        out: list[IncidentChange] = []
+        for cmd in commandstore.pending(self.conn, self.partitions, list(self.epochs)):
+            self._ensure([cmd.device])
+            with self.conn.transaction():
+                why = self._adopt_for(cmd)
+                changes: list[IncidentChange] = []
+                if why is None:
+                    try:
+                        changes = self.engine.command(cmd)
+                    except Refused as e:
+                        why = str(e)
+                save_changes(self.conn, changes)
+                commandstore.settle(self.conn, cmd, refused=why)
+            out += changes
+        return out
+
+    def _adopt_for(self, cmd: Command) -> str | None:
+        """Make sure the book holds the command's incident if the table has it open (a
+        device this worker has not seen yet); why the command is refused, if it must be."""
+        if cmd.command == "snooze" or self.engine.holds(cmd.key):
+            return None
+        state = commandstore.incident_state(self.conn, cmd.key)
+        if state is None:
+            return f"there is no incident {cmd.key!r}"
+        for inc in load_open(self.conn, [cmd.device]):
+            if inc.key == cmd.key:
+                self.engine.adopt(inc)
+                return None
+        return refusal(cmd.key, cmd.command, state) or f"incident {cmd.key} is {state}"
 
     def checkpoint(self) -> None:
         """Renew leases, save the state of every held partition's devices, and pick up
         snoozes and maintenance windows added since."""
         self._last_checkpoint = time.monotonic()
-        mine = [d for d in self.engine.model_of if d % self.partitions in self.epochs]
-        self.engine.book.mutes = load_mutes(self.conn, mine)
-        layout = self.engine.evaluator.fingerprint()
+        mine = [d for d in self.engine.devices() if d % self.partitions in self.epochs]
+        self.engine.set_mutes(load_mutes(self.conn, mine))
+        layout = self.engine.layout()
         for part, epoch in list(self.epochs.items()):
-            devices = np.array([d for d in self.engine.model_of if d % self.partitions == part],
+            devices = np.array([d for d in self.engine.devices() if d % self.partitions == part],
                                dtype=np.int64)
             try:
                 if acquire_lease(self.conn, part, self.owner, self.lease_s) != epoch:
                     raise LeaseLost(f"partition {part} changed hands")
                 save_checkpoint(self.conn, part, self.owner, epoch, layout,
-                                self.engine.evaluator.export(devices), self.engine.now_ms)
+                                self.engine.export(devices), self.engine.now_ms)
             except LeaseLost:
                 log.warning("lost partition %d; dropping it", part)
                 del self.epochs[part]

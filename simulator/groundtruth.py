@@ -43,7 +43,8 @@ def write_ground_truth(out: Path, scenario: Scenario, **run_info: Any) -> list[P
            "shard": [scenario.shard.index, scenario.shard.count], **run_info}
     owned = {h for h in scenario.presence}
     fleet = {
-        "households": [{"id": h.id, "index": h.index, "people": [asdict(p) for p in h.people],
+        "households": [{"id": h.id, "index": h.index, "kind": h.kind,
+                        "people": [asdict(p) for p in h.people],
                         "vacation_days": list(h.vacation) if h.vacation else None}
                        for h in scenario.fleet.households if h.id in owned],
         "devices": [asdict(d) for d in scenario.devices],

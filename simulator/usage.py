@@ -1,7 +1,11 @@
 """When appliances are used: sessions drawn only at minutes when someone is home and awake.
 
 A session is a wash, a dry, a dishwasher run, a fridge door opening or a hot-water draw; its
-start is always a minute of true presence, so usage carries information about presence.
+start is always a minute of true presence, so usage carries information about presence. Rates
+follow published figures (docs/simulator.md): a washer about 2 (one person) to 5 (four people)
+times a week, a dishwasher 2.5 to 5.5, the fridge opened about 6 times a day per person in a
+few kitchen visits around meals, so a one-person home logs a handful of events a day and many
+hours at home log none.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from simulator.timebase import DAY_MS, MINUTE_MS, MINUTES_PER_DAY
 # state events that a person causes; they are only ever emitted while someone is home
 USAGE_STATES = frozenset({"cycle_started", "door_opened", "hot_water_draw"})
 MEALS = ((420, 510), (720, 800), (1080, 1230))
+FRIDGE_OPENINGS_PER_PERSON = 6.0  # a day; 15-20 for a typical household (docs/simulator.md)
+OPENINGS_PER_VISIT = 2.0  # door openings per kitchen visit (mean)
 DRAW_EVENT_LITRES = 20.0  # a water heater reports a hot-water draw above this
 
 
@@ -41,9 +47,9 @@ def empty() -> Sessions:
     return Sessions(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
 
 
-def _awake(hh: Household, home: np.ndarray, lead: int = 0) -> np.ndarray:
+def _awake(hh: Household, home: np.ndarray, lead: int = 0, late: int = 0) -> np.ndarray:
     mask = home.copy()
-    mask[: hh.wake_min] = False
+    mask[: hh.wake_min + late] = False
     mask[max(hh.wake_min, hh.sleep_min - lead) :] = False
     return mask
 
@@ -66,9 +72,11 @@ def day_sessions(kind: str, hh: Household, day: int, home: np.ndarray,
                  rng: np.random.Generator, washes: Sessions | None = None) -> Sessions:
     """Sessions of a `kind` appliance on `day`, given that day's minute presence `home`."""
     n = len(hh.people)
+    # sleeping in: later on weekends, and by up to an hour or so on any day
+    late = int(max(0.0, rng.normal(60 if (day + 3) % 7 >= 5 else 0, 30)))
     if kind == "washer":
-        k = rng.poisson(0.2 + 0.17 * n)
-        mins = _pick(_awake(hh, home, 120), k, rng)
+        k = rng.poisson((1.0 + 0.9 * n) / 7)
+        mins = _pick(_awake(hh, home, 120, late), k, rng)
         return _sessions(day, mins, rng.uniform(70, 130, len(mins)) * 60,
                          rng.uniform(2.0, 7.5, len(mins)), rng)
     if kind == "dryer":
@@ -82,25 +90,35 @@ def day_sessions(kind: str, hh: Household, day: int, home: np.ndarray,
         mins, amounts = mins[keep], amounts[keep]
         return _sessions(day, mins, rng.uniform(60, 120, len(mins)) * 60, amounts, rng)
     if kind == "dishwasher":
-        k = rng.poisson(0.35 + 0.15 * n)
-        evening = _awake(hh, home, 10)
+        k = rng.poisson((1.5 + 1.0 * n) / 7)
+        evening = _awake(hh, home, 10, late)
         evening[:1110] = False
-        mins = _pick(evening if evening.any() else _awake(hh, home, 10), k, rng)
+        mins = _pick(evening if evening.any() else _awake(hh, home, 10, late), k, rng)
         return _sessions(day, mins, rng.uniform(110, 190, len(mins)) * 60,
                          rng.uniform(0.5, 1.0, len(mins)), rng)
     if kind == "fridge":
-        rate = np.full(MINUTES_PER_DAY, 0.012 * n)
+        awake = _awake(hh, home, 0, late)
+        weight = np.where(awake, 1.0, 0.0)
         for a, b in MEALS:
-            rate[a:b] *= 4
-        mins = np.flatnonzero(_awake(hh, home) & (rng.random(MINUTES_PER_DAY) < rate))
+            weight[a:b] *= 6
+        visits = rng.poisson(FRIDGE_OPENINGS_PER_PERSON * n / OPENINGS_PER_VISIT
+                             * _appetite(hh))
+        if visits == 0 or weight.sum() == 0:
+            return empty()
+        at = rng.choice(MINUTES_PER_DAY, size=visits, p=weight / weight.sum())
+        extra = rng.poisson(OPENINGS_PER_VISIT - 1, visits)
+        near = [a + rng.integers(0, 8, e) for a, e in zip(at, extra, strict=True) if e]
+        mins = np.sort(np.concatenate([at, *near]))
+        mins = mins[(mins < MINUTES_PER_DAY)]
+        mins = mins[home[mins]]
         return _sessions(day, mins, np.clip(rng.lognormal(2.7, 0.6, len(mins)), 3, 120),
                          np.zeros(len(mins)), rng)
     if kind == "waterheater":
-        awake = _awake(hh, home)
+        awake = _awake(hh, home, 0, late)
         showers = []
         for person in hh.people:
             if rng.random() < 0.75:
-                showers.append(person.wake_min + int(rng.integers(0, 40)))
+                showers.append(person.wake_min + late + int(rng.integers(0, 40)))
             if rng.random() < 0.2:
                 showers.append(person.sleep_min - int(rng.integers(30, 120)))
         shower = np.array([m for m in showers if 0 <= m < MINUTES_PER_DAY and home[m]], np.int64)
@@ -111,6 +129,11 @@ def day_sessions(kind: str, hh: Household, day: int, home: np.ndarray,
         order = np.argsort(mins, kind="stable")
         return _sessions(day, mins[order], litres[order] * 6, litres[order], rng)
     return empty()
+
+
+def _appetite(hh: Household) -> float:
+    """A household's own fridge habit: a fixed factor (mean ~1) from its id."""
+    return float(np.random.default_rng([hh.index, 77]).lognormal(-0.125, 0.5))
 
 
 def concat(parts: list[Sessions]) -> Sessions:

@@ -1,189 +1,153 @@
-"""Offline harness: how often a visit booked by the availability model finds someone home.
+"""`fixahead bench availability`: does a visit booked by the availability model find someone home?
 
-Simulator households (minute presence truth, usage drawn only while someone is home and awake)
-emit usage events as the platform would see them: every washer, dryer and dishwasher cycle
-start and fridge door opening, and water-heater draws above 20 litres. At booking moments on
-days 3..28 of the run the model learns from the usage before the moment, and the best
-90-minute window on a 30-minute grid over the next 14 days inside technician hours
-(Mon-Fri 08:00-17:00, Tue-Sat 11:00-20:00) is picked with the booking search's own weights
-(3 * P(home over the window) - 0.05 per day of waiting, at least an hour ahead). A visit
-counts as home when someone is truly home for all 90 minutes. Compared in the same run:
-first free slot (the earliest window), the population prior alone, the previous model (a
-copy kept below), the true past share per hour of week (what an unpooled weekly model would
-learn with perfect sensing) and the true future hour by hour (the ceiling). Also reported:
-the Brier score of each model's window P(home) over every candidate window.
-
-    python -m fixahead.bench.availability [--households 300] [--seed 1]
+Simulator households of each kind (minute presence truth; usage events as the platform sees
+them: cycle starts, fridge door openings, hot-water draws above 20 litres, only from the
+appliances the household owns) are booked at two moments, with 1, 2 and 4 weeks of history.
+Candidates are the 2-hour windows 08:00-20:00 on each of the next three days. A visit counts
+as home when someone is truly home for the whole window. Compared in the same run: the model's
+pick (`best_window`), the first free slot (the earliest window), the population prior's pick
+and the oracle (home if any window was fully home). Brier scores of the window P(home) over
+every candidate, for the model and for the population prior, and the model's reliability curve.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
-from dispatch.availability import AvailabilityConfig, population_prior, predict
-from dispatch.booking import SearchConfig
-from simulator.households import make_household, presence_minutes
+from dispatch.availability import population_prior, predict
+from dispatch.availability_pick import best_window, window_p
+from fixahead.bench.common import result
+from simulator.fleet import OWNERSHIP
+from simulator.households import KINDS, make_household, presence_minutes
 from simulator.timebase import rng_for
-from simulator.usage import usage_event_times
+from simulator.usage import concat, day_sessions
 
 TZ = "UTC"  # the simulator keeps its households' days in UTC
-FIRST_DAY = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp()) // 86400  # a Monday
-BOOKING_DAYS = (3, 7, 10, 14, 17, 21, 24, 28)
-HORIZON_DAYS = 14
-SIM_DAYS = max(BOOKING_DAYS) + HORIZON_DAYS + 2
-VISIT_MIN = 90
-STEP_MIN = 30
-# (weekdays, start hour, end hour): demo.py's early and late technicians
-SHIFTS = ((frozenset({0, 1, 2, 3, 4}), 8, 17), (frozenset({1, 2, 3, 4, 5}), 11, 20))
-SEARCH = SearchConfig()
+FIRST_DAY = int(datetime(2026, 10, 5, tzinfo=UTC).timestamp()) // 86400  # a Monday
+MOMENT_DAYS = (28, 31)
+HISTORIES = (1, 2, 4)
+SIM_DAYS = max(MOMENT_DAYS) + 5
+WINDOW_HOURS = tuple(range(8, 20, 2))
+KINDS_SEEN = ("washer", "dryer", "dishwasher", "fridge", "waterheater")
 
 
-@dataclass(frozen=True)
-class SimHousehold:
-    """Truth and observations of one household."""
-
-    home: np.ndarray  # bool[SIM_DAYS, 1440] from FIRST_DAY
-    usage_s: np.ndarray  # int64 sorted usage event times, epoch seconds
-
-
-def sim_households(n: int, seed: int) -> list[SimHousehold]:
-    """`n` simulator households with their presence truth and usage events."""
+def usage_times(hh: Any, home: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Epoch seconds of the usage events of the appliances this household owns."""
+    owned = {k for k in KINDS_SEEN if rng.random() < OWNERSHIP.get(k, 0.0)}
+    if "washer" not in owned:
+        owned.discard("dryer")
     out = []
-    for i in range(n):
-        rng = rng_for(seed, i)
-        hh = make_household(rng, i, FIRST_DAY, SIM_DAYS)
-        home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
-        out.append(SimHousehold(home, usage_event_times(hh, FIRST_DAY, SIM_DAYS, home, rng)))
-    return out
+    for d in range(home.shape[0]):
+        day = FIRST_DAY + d
+        washes = day_sessions("washer", hh, day, home[d], rng)
+        parts = {"washer": washes,
+                 "dryer": day_sessions("dryer", hh, day, home[d], rng, washes),
+                 "dishwasher": day_sessions("dishwasher", hh, day, home[d], rng),
+                 "fridge": day_sessions("fridge", hh, day, home[d], rng)}
+        water = day_sessions("waterheater", hh, day, home[d], rng)
+        out += [parts[k].start_ms for k in parts if k in owned]
+        if "waterheater" in owned:
+            out.append(water.start_ms[water.amount > 20.0])
+    starts = concat([]).start_ms if not out else np.concatenate(out)
+    return np.sort(starts) // 1000
 
 
-def window_starts(now_s: int, config: SearchConfig = SEARCH) -> np.ndarray:
-    """Feasible visit starts (epoch s): grid, technician hours, lead time, horizon."""
-    step = STEP_MIN * 60
-    first = -(-(now_s + config.lead_minutes * 60) // step) * step
-    grid = np.arange(first, now_s + HORIZON_DAYS * 86400, step, dtype=np.int64)
-    minute = (grid % 86400) // 60
-    weekday = (grid // 86400 + 3) % 7  # 1970-01-01 was a Thursday
-    ok = np.zeros(grid.size, dtype=bool)
-    for days, h0, h1 in SHIFTS:
-        ok |= (np.isin(weekday, list(days)) & (minute >= h0 * 60)
-               & (minute + VISIT_MIN <= h1 * 60))
-    return grid[ok]
+def candidates(now_s: int) -> np.ndarray:
+    """Window starts (epoch s): 08:00, 10:00 ... 18:00 on each of the next three days."""
+    day = now_s // 86400
+    return np.array([(day + d) * 86400 + h * 3600 for d in (1, 2, 3) for h in WINDOW_HOURS],
+                    dtype=np.int64)
 
 
-def window_p(p_how: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """P(home) over each visit: the lowest hourly value it touches (as dispatch/booking.py)."""
-    h0 = starts // 3600
-    h1 = (starts + VISIT_MIN * 60 - 1) // 3600
-    p = p_how[(h0 + 72) % 168]  # UTC hour of week, Monday 00:00 = 0
-    for k in range(1, int((h1 - h0).max()) + 1):
-        p = np.where(h0 + k <= h1, np.minimum(p, p_how[(h0 + k + 72) % 168]), p)
-    return p
+def _reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    return [{"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "n": int((idx == b).sum()),
+             "predicted": round(float(p[idx == b].mean()), 3),
+             "observed": round(float(y[idx == b].mean()), 3)}
+            for b in range(bins) if (idx == b).any()]
 
 
-def pick(p: np.ndarray, starts: np.ndarray, now_s: int, config: SearchConfig = SEARCH) -> int:
-    """Index of the start the booking search would choose from window P(home) `p`."""
-    score = config.w_home * p - config.w_delay * (starts - now_s) / 86400.0
-    return int(np.argmax(score))  # argmax takes the earliest of equal scores
-
-
-def old_model(ts_s: np.ndarray, now_s: int, prior: np.ndarray) -> np.ndarray:
-    """The model before exposure and pooling (commit d1d51de), kept here for comparison."""
-    window, decay, k, full = 8, 0.5 ** (1 / 4.0), 1.0, 10.0
-    ts = ts_s[(ts_s <= now_s) & (ts_s > now_s - window * 7 * 86400)]
-    if ts.size == 0:
-        return prior.copy()
-    n_weeks = int(min(window, (now_s - int(ts.min())) // (7 * 86400) + 1))
-    age = (now_s - ts) // (7 * 86400)
-    how = (ts // 3600 + 72) % 168
-    active = np.zeros((n_weeks, 168), dtype=bool)
-    active[age, how] = True
-    counts = np.bincount(age, minlength=n_weeks)[:n_weeks]
-    weight = decay ** np.arange(n_weeks) * np.minimum(1.0, counts / full)
-    return (prior * k + weight @ active) / (k + weight.sum())
-
-
-def past_weekly_share(home: np.ndarray, now_s: int) -> np.ndarray:
-    """The true share of each hour of week at home before `now`: the best a weekly model knows."""
-    lived = now_s // 3600 - FIRST_DAY * 24
-    hours = home.reshape(-1, 60).mean(axis=1)[:lived]
-    how = (FIRST_DAY * 24 + np.arange(lived) + 72) % 168
-    seen = np.bincount(how, minlength=168)
-    share = np.bincount(how, weights=hours, minlength=168) / np.maximum(seen, 1)
-    return np.where(seen > 0, share, population_prior())
-
-
-def run(n: int, seed: int, config: AvailabilityConfig | None = None) -> dict:
-    """Home rates per model and booking day group, Brier scores, time per prediction."""
-    config = config or AvailabilityConfig()
-    t0 = time.perf_counter()
-    households = sim_households(n, seed)
-    sim_s = time.perf_counter() - t0
+def evaluate(per_kind: int, seed: int) -> dict[str, Any]:
+    """Home rates per household kind and history, Brier scores and the reliability curve."""
     prior = population_prior()
-    since = datetime.fromtimestamp(FIRST_DAY * 86400, UTC)
-    hits: dict[str, dict[str, list[bool]]] = {}
-    brier: dict[str, list[float]] = {}
-    chosen_p: dict[str, list[float]] = {}
+    hits: dict[tuple[str, int], dict[str, list[bool]]] = {}
+    briers: dict[tuple[str, int], dict[str, list[float]]] = {}
+    all_p: list[np.ndarray] = []
+    all_y: list[np.ndarray] = []
     predict_s = 0.0
-    rng = np.random.default_rng(seed)
-    for hh in households:
-        minutes = np.concatenate([[0], np.cumsum(hh.home.ravel(), dtype=np.int64)])
-        for day in BOOKING_DAYS:
-            now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(0, 86400))
-            now = datetime.fromtimestamp(now_s, UTC)
-            seen = hh.usage_s[hh.usage_s <= now_s]
-            starts = window_starts(now_s)
-            first = starts // 60 - FIRST_DAY * 1440
-            truth = minutes[first + VISIT_MIN] - minutes[first] == VISIT_MIN
-            t1 = time.perf_counter()
-            new = predict(seen, tz=TZ, now=now, consent=True, prior=prior, config=config,
-                          observed_since=since).p_home
-            predict_s += time.perf_counter() - t1
-            hourly = {
-                "new": new,
-                "new_no_since": predict(seen, tz=TZ, now=now, consent=True, prior=prior,
-                                        config=config).p_home,
-                "old": old_model(seen, now_s, prior),
-                "prior": prior,
-                "past_weekly_truth": past_weekly_share(hh.home, now_s),
-            }
-            share = hh.home.reshape(-1, 60).mean(axis=1)
-            h0 = starts // 3600 - FIRST_DAY * 24
-            future = np.minimum(share[h0], share[(starts + VISIT_MIN * 60 - 1) // 3600
-                                                 - FIRST_DAY * 24])
-            chosen = {"first_free": 0, "future_hourly_truth": int(np.argmax(future))}
-            for m, p_how in hourly.items():
-                p = window_p(p_how, starts)
-                chosen[m] = pick(p, starts, now_s)
-                brier.setdefault(m, []).append(float(np.mean((p - truth) ** 2)))
-                chosen_p.setdefault(m, []).append(float(p[chosen[m]]))
-            group = "day 3" if day < 7 else ("days 7-13" if day < 14 else "days 14-28")
-            for m, i in chosen.items():
-                for g in (group, "all"):
-                    hits.setdefault(g, {}).setdefault(m, []).append(bool(truth[i]))
-    rates = {g: {m: round(float(np.mean(v)), 4) for m, v in by.items()} for g, by in hits.items()}
-    bookings = len(hits["all"]["new"])
-    return {"bench": "availability", "households": n, "seed": seed, "bookings": bookings,
-            "home_rate": rates,
-            "brier_all_windows": {m: round(float(np.mean(v)), 4) for m, v in brier.items()},
-            "mean_p_of_chosen": {m: round(float(np.mean(v)), 4) for m, v in chosen_p.items()},
-            "predict_ms": round(1000 * predict_s / bookings, 3), "simulate_s": round(sim_s, 1)}
+    n_predictions = 0
+    for k, kind in enumerate(KINDS):
+        for i in range(per_kind):
+            rng = rng_for(seed, k, i)
+            hh = make_household(rng, i, FIRST_DAY, SIM_DAYS, kind=kind)
+            home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
+            usage = usage_times(hh, home, rng)
+            minutes = np.concatenate([[0], np.cumsum(home.ravel(), dtype=np.int64)])
+            for day in MOMENT_DAYS:
+                now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(7 * 3600, 20 * 3600))
+                now = datetime.fromtimestamp(now_s, UTC)
+                starts = candidates(now_s)
+                first = starts // 60 - FIRST_DAY * 1440
+                truth = minutes[first + 120] - minutes[first] == 120
+                p_prior = window_p(prior, starts, TZ)
+                for weeks in HISTORIES:
+                    t0 = time.perf_counter()
+                    a = predict(usage, tz=TZ, now=now, consent=True,
+                                observed_since=now - timedelta(weeks=weeks))
+                    predict_s += time.perf_counter() - t0
+                    n_predictions += 1
+                    p = window_p(a.p_home, starts, TZ)
+                    picks = {"model": best_window(p), "first_free": 0,
+                             "prior_pick": best_window(p_prior)}
+                    h = hits.setdefault((kind, weeks), {})
+                    for name, j in picks.items():
+                        h.setdefault(name, []).append(bool(truth[j]))
+                    h.setdefault("oracle", []).append(bool(truth.any()))
+                    b = briers.setdefault((kind, weeks), {})
+                    b.setdefault("model", []).append(float(np.mean((p - truth) ** 2)))
+                    b.setdefault("prior", []).append(float(np.mean((p_prior - truth) ** 2)))
+                    all_p.append(p)
+                    all_y.append(truth)
+    table = {f"{kind}/{w}w": {**{m: round(float(np.mean(v)), 4)
+                                 for m, v in hits[(kind, w)].items()},
+                              "brier": round(float(np.mean(briers[(kind, w)]["model"])), 4),
+                              "brier_prior": round(float(np.mean(briers[(kind, w)]["prior"])), 4)}
+             for kind in KINDS for w in HISTORIES}
+    pooled = {m: float(np.mean([x for by in hits.values() for x in by[m]]))
+              for m in ("model", "first_free", "prior_pick", "oracle")}
+    p_all, y_all = np.concatenate(all_p), np.concatenate(all_y).astype(float)
+    return {"table": table, "pooled": pooled,
+            "brier": float(np.mean([x for b in briers.values() for x in b["model"]])),
+            "brier_prior": float(np.mean([x for b in briers.values() for x in b["prior"]])),
+            "reliability": _reliability(p_all, y_all),
+            "predict_ms": 1000 * predict_s / max(1, n_predictions),
+            "bookings": len(hits[(KINDS[0], 1)]["model"]) * len(KINDS)}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Print the home rates as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.households, args.seed), indent=2))
-
-
-if __name__ == "__main__":
-    main()
+def run(settings: object, *, quick: bool) -> dict[str, Any]:
+    """Run the availability benchmark (no services needed) and return the standard document."""
+    per_kind = 10 if quick else 80
+    r = evaluate(per_kind, seed=1)
+    pooled, table = r["pooled"], r["table"]
+    worst_margin = min(row["model"] - row["first_free"] for row in table.values())
+    metrics = {"home_rate": pooled["model"], "brier": r["brier"], "predict_ms": r["predict_ms"],
+               "per_kind_history": table, "reliability": r["reliability"]}
+    baselines = {"first_free_home_rate": pooled["first_free"],
+                 "prior_pick_home_rate": pooled["prior_pick"],
+                 "oracle_home_rate": pooled["oracle"], "brier_prior": r["brier_prior"]}
+    ratios = {"home_rate_vs_oracle": pooled["model"] / pooled["oracle"],
+              "worst_points_over_first_free": 100 * worst_margin,
+              "brier_vs_prior": r["brier"] / r["brier_prior"],
+              "targets_met": {"oracle_share_0_85": pooled["model"] / pooled["oracle"] >= 0.85,
+                              "never_below_first_free": worst_margin >= 0,
+                              "brier_better_than_prior": r["brier"] < r["brier_prior"]}}
+    config = {"households_per_kind": per_kind, "kinds": list(KINDS), "quick": quick,
+              "histories_weeks": list(HISTORIES), "moments_per_household": len(MOMENT_DAYS),
+              "bookings_per_history": r["bookings"],
+              "candidates": "2-hour windows 08:00-20:00 on each of the next three days",
+              "truth": "simulator minute presence; home = someone home the whole window"}
+    return result("availability", metrics, baselines, ratios, config)

@@ -17,13 +17,13 @@ from typing import Any
 
 import psycopg
 
-from dispatch.web import board
-from dispatch.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians
-from dispatch.web.routes.board_pages import board_data
-from dispatch.web.templating import templates
-from dispatch.web.users import add_user
 from fixahead.bench.common import bench_database, percentile, result
 from fixahead.settings import Settings
+from fixahead.web import board
+from fixahead.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians
+from fixahead.web.routes.pages.board_pages import board_data
+from fixahead.web.templating import templates
+from fixahead.web.users import add_user
 
 DAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -93,7 +93,7 @@ def _timed(fn: Any, n: int) -> list[float]:
 
 def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
     """Run the board benchmark and return the standard result document."""
-    from dispatch.web.board_app import create_web_app
+    from fixahead.web.board_app import create_web_app
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*httpx2.*")

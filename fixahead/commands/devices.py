@@ -353,7 +353,7 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Mint an API token (printed once; stored hashed)."""
-    from dispatch.web.auth import create_token
+    from fixahead.web.auth import create_token
 
     with _conn() as conn:
         token = create_token(conn, role=role, name=name, actor=_actor())
@@ -364,7 +364,7 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """Revoke an API token by its id."""
-    from dispatch.web.auth import revoke_token
+    from fixahead.web.auth import revoke_token
 
     with _conn() as conn:
         if not revoke_token(conn, token_id, actor=_actor()):

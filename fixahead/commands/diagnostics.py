@@ -41,8 +41,8 @@ def request(
 ) -> None:
     """Queue a diagnostics request (audited as the operator); the link sends it once the
     device is online. Prints the request as JSON."""
+    from devices import diagnostics_store as store
     from devices.commands import CommandKind
-    from dispatch import diagnostics_store as store
 
     if kind not in tuple(CommandKind):
         raise typer.BadParameter(f"kind must be one of {', '.join(CommandKind)}")
@@ -69,8 +69,8 @@ def show(
     visit: Annotated[int | None, typer.Option(help="Requests of this visit")] = None,
 ) -> None:
     """Requests of a device, an incident or a visit (newest first), and refused replies."""
-    from dispatch import diagnostics_store as store
-    from dispatch.diagnostics import waiting_reason
+    from devices import diagnostics_store as store
+    from devices.diagnostics import waiting_reason
 
     if device_id is None and incident is None and visit is None:
         raise typer.BadParameter("give a device, --incident or --visit")
@@ -101,7 +101,7 @@ def link(
 
     import psycopg
 
-    from dispatch.diagnostics_mqtt import DiagnosticsLink
+    from devices.diagnostics_mqtt import DiagnosticsLink
     from fixahead.cli import _settings
     from fixahead.services import database, prepare_database
 

@@ -23,15 +23,14 @@ def provision(database_url: str, devices: list[tuple[str, str]]) -> dict[str, st
     import psycopg
 
     from devices.credentials import hash_secret, new_secret
-    from devices.store import register_device
+    from devices.store import register_device, set_secret_hash
 
     secrets = {device_id: new_secret() for device_id, _ in devices}
     with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
         for device_id, model_id in devices:
             digest = hash_secret(secrets[device_id])
             register_device(conn, device_id, model_id, secret_hash=digest)
-            conn.execute("UPDATE devices SET secret_hash = %s WHERE device_id = %s",
-                         (digest, device_id))
+            set_secret_hash(conn, device_id, digest)
     return secrets
 
 

@@ -35,7 +35,7 @@ def user_add(
         "--password-stdin", help="Read the password from stdin instead of prompting")] = False,
 ) -> None:
     """Create a person's account; the password is asked for (never an argument)."""
-    from dispatch.web.users import add_user
+    from fixahead.web.users import add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -72,8 +72,8 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
 
     from dispatch.customer_pages import PagesContext
     from dispatch.customer_pages import router as customer_router
-    from dispatch.web.board_app import create_web_app
-    from dispatch.web.routes.diagnostics import router as diagnostics_router
+    from fixahead.web.board_app import create_web_app
+    from fixahead.web.routes.api.diagnostics import router as diagnostics_router
 
     if secure_cookies is None:
         secure_cookies = settings.public_base_url.startswith("https://")

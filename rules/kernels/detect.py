@@ -1,21 +1,20 @@
-"""The generic streaming detector: one series in, one anomaly score in [0, 1] per row out.
+"""The generic streaming detector: rows of d numeric columns in, one score in [0, 1] per row.
 
-Each row is scored only from the rows before it and itself. Components, each a tail
-probability:
-  level  robust z of the value against the median/MAD of the previous 16, 64 and 256 values,
-         taking the least extreme of the windows (a spike is extreme in all of them; after a
-         level shift the short window adapts first, so one shift raises a short burst).
-  diff   the same for first differences (sudden jumps, changes of roughness).
-  cusum  two-sided CUSUM of values standardised by the longest window (slow drift), restarted
-         once it has signalled and silent until the longest window has half renewed.
-  calm   the last 16 differences far quieter than the last 256 (a flat-lined sensor).
-Each component's surprise s = -log10(p) is then calibrated against its own recent history:
-for Gaussian noise s is exponential with mean 1/ln(10); a series whose surprises run larger
-(heavy tails, autocorrelation) has them shrunk by the ratio of the exponential mean its
-quantiles imply. The calibrated surprises combine by Bonferroni (min p times 4); a row below
-the peak of the 32 before it is an echo of that excursion and keeps half its surprise (one
-excursion, one alert); score = 1 - exp(-S / scale). Missing values score 0 and leave the
-state untouched.
+Each row is scored from the state left by the rows before it, then learnt from. Per column:
+  fast   z of the value against a fast EWMA level and spread (spikes, jumps);
+  slow   z against a slow baseline (mean and spread over about DETECT_SLOW_ROWS rows);
+  stuck  a run of exact repeats, against the column's learnt rate of repeats (flat-lines).
+Across columns: T^2 of the slow z vector against its learnt correlation (a shift of several
+sensors together, or a broken correlation), and T^2 of that vector smoothed by an EWMA
+(drift, a modest shift that lasts). Each component's surprise s = -log10(p) is divided by
+how much heavier than theory its tail has been (its rate of s > DETECT_TAIL_S), the largest
+wins (Bonferroni over components and columns) and the score is a logistic in s, 0.5 at
+DETECT_HALF_S. While a row is that surprising the slow state is not learnt from, so an
+abnormal stretch stays high; an alarm lasting DETECT_ACCEPT_ROWS becomes the new normal.
+A row with no value scores 0 and changes nothing.
+
+State (float64): col (d, NCOL), u (d,), R and U (d, d), q (NK, 3) (tail rate, mean excess,
+excesses counted), glob (NG,).
 """
 
 from __future__ import annotations
@@ -25,235 +24,224 @@ import math
 import numpy as np
 from numba import njit
 
+from rules.config import (
+    DETECT_ACCEPT_ROWS,
+    DETECT_CLIP,
+    DETECT_COV_PRIOR,
+    DETECT_EXCESS_CAP,
+    DETECT_EXCESS_CAP_T2,
+    DETECT_EXCESS_MEMORY,
+    DETECT_FAST_ALPHA,
+    DETECT_FAST_VAR_ALPHA,
+    DETECT_GATE_S,
+    DETECT_HALF_S,
+    DETECT_RIDGE,
+    DETECT_SLOPE,
+    DETECT_SLOW_ROWS,
+    DETECT_SMOOTH,
+    DETECT_STUCK_MIN_RATE,
+    DETECT_TAIL_BURST,
+    DETECT_TAIL_PRIOR,
+    DETECT_TAIL_S,
+    DETECT_WARMUP,
+)
+
+LEVEL, VARF, MEAN, VARS, PREV, RUN, RATE, NF, NS, QUANT = range(10)
+NCOL = 10
+NK = 4  # components: fast, slow T^2, smoothed T^2, stuck
+ROWS, ALARM, NR, NQ = range(4)
+NG = 4
 LN10 = math.log(10.0)
-BASE_MEAN = 1.0 / LN10  # mean of -log10(U), U uniform
-NC = 4  # components: level, diff, cusum, calm
-RECENT = 32  # rows an alert's echoes are looked for in
-ECHO = 0.5  # weight of an echo's surprise
+ZMAX = 1e6
 
 
 @njit(cache=True)
-def _insert(srt, c, v):
-    pos = np.searchsorted(srt[:c], v)
-    for k in range(c, pos, -1):
-        srt[k] = srt[k - 1]
-    srt[pos] = v
-
-
-@njit(cache=True)
-def _remove(srt, c, v):
-    pos = np.searchsorted(srt[:c], v)
-    for k in range(pos, c - 1):
-        srt[k] = srt[k + 1]
-
-
-@njit(cache=True)
-def window_push(ring, srt, meta, j, w, v):
-    """Append v to window j (capacity w): ring order in `ring[j]`, sorted copy in `srt[j]`."""
-    c = meta[j, 0]
-    head = meta[j, 1]
-    if c == w:
-        _remove(srt[j], c, ring[j, head])
-        c -= 1
-    _insert(srt[j], c, v)
-    ring[j, head] = v
-    meta[j, 0] = c + 1
-    meta[j, 1] = (head + 1) % w
-
-
-@njit(cache=True)
-def sorted_median(a, c):
-    """Median of the sorted a[:c]."""
-    h = c // 2
-    return a[h] if c % 2 == 1 else 0.5 * (a[h - 1] + a[h])
-
-
-@njit(cache=True)
-def sorted_mad(a, c, med):
-    """Median absolute deviation of the sorted a[:c] from med, by merging both sides."""
-    r = np.searchsorted(a[:c], med)
-    i = r - 1
-    j = r
-    need = c // 2 + 1
-    prev = 0.0
-    cur = 0.0
-    for _ in range(need):
-        prev = cur
-        if i >= 0 and (j >= c or med - a[i] <= a[j] - med):
-            cur = med - a[i]
-            i -= 1
-        else:
-            cur = a[j] - med
-            j += 1
-    return cur if c % 2 == 1 else 0.5 * (prev + cur)
-
-
-@njit(cache=True)
-def robust_scale(a, c, med, floor):
-    """MAD as a standard deviation; mean absolute deviation when over half the values tie."""
-    s = 1.4826 * sorted_mad(a, c, med)
-    if s <= 0.0:
-        acc = 0.0
-        for k in range(c):
-            acc += abs(a[k] - med)
-        s = 1.2533 * acc / c
-    # relative floor only: the detector must not care about the unit (1e-9 or 1e9)
-    return max(s, floor * abs(med), 1e-300)
-
-
-@njit(cache=True)
-def log10_normal_sf2(z):
-    """-log10 of the two-sided normal tail probability P(|Z| >= |z|)."""
-    z = abs(z)
+def normal_s2(z):
+    """-log10 of the two-sided normal tail P(|Z| >= |z|)."""
+    z = min(abs(z), ZMAX)
     if z < 8.0:
-        p = math.erfc(z / math.sqrt(2.0))
-        return -math.log10(max(p, 1e-300))
-    # Mills ratio: P(|Z| > z) ~ 2 phi(z) / z
+        return -math.log10(max(math.erfc(z / math.sqrt(2.0)), 1e-300))
     lnp = -0.5 * z * z - math.log(z) - 0.5 * math.log(2.0 * math.pi) + math.log(2.0)
     return -lnp / LN10
 
 
 @njit(cache=True)
-def _least_extreme(zs, m):
-    best = 0.0
-    for k in range(m):
-        z = zs[k]
-        if k == 0:
-            best = z
-        elif z * best <= 0.0:
-            return 0.0
-        elif abs(z) < abs(best):
-            best = z
-    return best
+def chi2_s(t2, k):
+    """-log10 of P(chi2_k >= t2), by the Wilson-Hilferty normal approximation."""
+    if t2 <= 0.0:
+        return 0.0
+    c = 2.0 / (9.0 * k)
+    z = ((t2 / k) ** (1.0 / 3.0) - (1.0 - c)) / math.sqrt(c)
+    if z <= 0.0:
+        return -math.log10(1.0 - 0.5 * math.erfc(-z / math.sqrt(2.0)))
+    return normal_s2(z) + math.log10(2.0)
 
 
 @njit(cache=True)
-def _calibrated(s, srt, c):
-    if c < 16:
-        return s
-    mean = BASE_MEAN
-    mean = max(mean, sorted_median(srt, c) / math.log(2.0))
-    mean = max(mean, srt[int(0.90 * (c - 1))] / math.log(10.0))
-    mean = max(mean, srt[int(0.99 * (c - 1))] / math.log(100.0))
-    return s * BASE_MEAN / mean
+def quad_form(a, ridge, v, lo):
+    """v' (a + ridge I)^-1 v for a symmetric d x d a, by Cholesky into the scratch lo."""
+    d = v.shape[0]
+    for i in range(d):
+        for j in range(i + 1):
+            s = a[i, j] + (ridge if i == j else 0.0)
+            for k in range(j):
+                s -= lo[i, k] * lo[j, k]
+            if i == j:
+                lo[i, i] = math.sqrt(max(s, 1e-12))
+            else:
+                lo[i, j] = s / lo[j, j]
+    total = 0.0
+    y = np.empty(d)
+    for i in range(d):
+        s = v[i]
+        for k in range(i):
+            s -= lo[i, k] * y[k]
+        y[i] = s / lo[i, i]
+        total += y[i] * y[i]
+    return total
 
 
 @njit(cache=True)
-def detect_scores(x, windows, min_points, warmup, calibration, cusum_k, cusum_reset,
-                  score_scale, floor):
-    """Score each row of x (float64, NaN = missing) from itself and the rows before it."""
-    n = x.shape[0]
-    nw = windows.shape[0]
-    wmax = windows.max()
-    out = np.zeros(n)
-    vring = np.zeros((nw, wmax))
-    vsrt = np.zeros((nw, wmax))
-    vmeta = np.zeros((nw, 2), np.int64)
-    dring = np.zeros((nw, wmax))
-    dsrt = np.zeros((nw, wmax))
-    dmeta = np.zeros((nw, 2), np.int64)
-    cring = np.zeros((NC, calibration))
-    csrt = np.zeros((NC, calibration))
-    cmeta = np.zeros((NC, 2), np.int64)
-    zs = np.zeros(nw)
-    surprise = np.zeros(NC)
-    delay = wmax
-    delayed = np.zeros((NC, delay))
-    prev = np.nan
-    hi = 0.0
-    lo = 0.0
-    seen = 0
-    hold = 0
-    recent = np.zeros(RECENT)
+def score_of(s):
+    """Score in [0, 1] of a calibrated surprise s: a logistic, 0 at s = 0, 0.5 near HALF_S."""
+    lo = 1.0 / (1.0 + math.exp(DETECT_SLOPE * DETECT_HALF_S))
+    hi = 1.0 / (1.0 + math.exp(-DETECT_SLOPE * (s - DETECT_HALF_S)))
+    return max(0.0, (hi - lo) / (1.0 - lo))
+
+
+@njit(cache=True)
+def calibrated(raw, rate, excess):
+    """A surprise recalibrated by its learnt tail: the rate of exceeding DETECT_TAIL_S and
+    the mean excess beyond it (for -log10 of a true p-value: 1/ln 10, exponential)."""
+    level = min(-math.log10(max(rate, 1e-300)), DETECT_TAIL_S)
+    if raw <= DETECT_TAIL_S:
+        return raw * level / DETECT_TAIL_S
+    return level + (raw - DETECT_TAIL_S) * min(1.0, (1.0 / LN10) / excess)
+
+
+@njit(cache=True)
+def _clip(z):
+    return min(max(z, -DETECT_CLIP), DETECT_CLIP)
+
+
+@njit(cache=True)
+def _sd(var, mean, quant):
+    # floors relative to the value and to the column's resolution (its smallest step), never
+    # absolute: the detector must not care about the unit (1e-9 or 1e9)
+    return math.sqrt(max(var, (1e-9 * mean) ** 2, (0.5 * quant) ** 2, 1e-300))
+
+
+@njit(cache=True)
+def detect_rows(x, col, u, rr, uu, q, glob, out):
+    """Score rows of x (n, d) float64 (NaN = missing) into out (n,), updating the state."""
+    n, d = x.shape
+    a_slow = 1.0 / DETECT_SLOW_ROWS
+    lam = DETECT_SMOOTH
+    zf = np.zeros(d)
+    zs = np.zeros(d)
+    ok = np.zeros(d, np.bool_)
+    lo = np.zeros((d, d))
+    raw = np.zeros(NK)
     for t in range(n):
-        v = x[t]
-        if math.isnan(v):
+        m = 0
+        for j in range(d):
+            ok[j] = not math.isnan(x[t, j]) and not math.isinf(x[t, j])
+            m += ok[j]
+        out[t] = 0.0
+        if m == 0:
             continue
-        seen += 1
-        d = v - prev if not math.isnan(prev) else np.nan
-        # level: least extreme robust z over the windows that have enough points
-        m = 0
-        long_med = np.nan
-        long_scale = np.nan
-        for j in range(nw):
-            c = vmeta[j, 0]
-            if c >= min_points:
-                a = vsrt[j]
-                med = sorted_median(a, c)
-                sc = robust_scale(a, c, med, floor)
-                zs[m] = (v - med) / sc
-                m += 1
-                long_med = med
-                long_scale = sc
-        surprise[0] = log10_normal_sf2(_least_extreme(zs, m)) if m > 0 else 0.0
-        # diff
-        m = 0
-        if not math.isnan(d):
-            for j in range(nw):
-                c = dmeta[j, 0]
-                if c >= min_points:
-                    a = dsrt[j]
-                    med = sorted_median(a, c)
-                    zs[m] = (d - med) / robust_scale(a, c, med, floor)
-                    m += 1
-        surprise[1] = log10_normal_sf2(_least_extreme(zs, m)) if m > 0 else 0.0
-        # calm: the short window's differences far quieter than the longest's (flat-lined
-        # or stuck sensor); ln of a 16-point MAD has a standard deviation near 0.29
-        surprise[3] = 0.0
-        cs_ = dmeta[0, 0]
-        cl_ = dmeta[nw - 1, 0]
-        # only where most differences are non-zero: a quantised series that often repeats
-        # itself is not flat-lining when it repeats
-        b = dsrt[nw - 1]
-        wide = 0.0
-        if cs_ >= windows[0] and cl_ >= 4 * windows[0]:
-            wide = 1.4826 * sorted_mad(b, cl_, sorted_median(b, cl_))
-        if wide > 0.0:
-            a = dsrt[0]
-            short = max(robust_scale(a, cs_, sorted_median(a, cs_), floor), 1e-3 * wide)
-            zc = math.log(wide / short) / 0.29
-            if zc > 0.0:
-                surprise[3] = log10_normal_sf2(zc) + math.log10(2.0)
-        # cusum against the longest usable window; P(max excursion > h) ~ exp(-2 k h)
-        surprise[2] = 0.0
-        if hold > 0:
-            hold -= 1
-        elif not math.isnan(long_med):
-            r = (v - long_med) / long_scale
-            r = min(max(r, -4.0), 4.0)  # spikes belong to `level`, not to drift
-            hi = max(0.0, hi + r - cusum_k)
-            lo = max(0.0, lo - r - cusum_k)
-            surprise[2] = 2.0 * cusum_k * max(hi, lo) / LN10
-            if max(hi, lo) >= cusum_reset:
-                # signalled: rest until the longest window has taken in the new level
-                hi = 0.0
-                lo = 0.0
-                hold = wmax // 2
+        # --- evidence, from the state before this row --------------------------------
+        fast = 0.0
+        stuck = 0.0
+        full = m == d
+        for j in range(d):
+            zf[j] = 0.0
+            zs[j] = 0.0
+            c = col[j]
+            if not ok[j] or c[NF] < 2.0:
+                full = False
+                continue
+            v = x[t, j]
+            zf[j] = min(max((v - c[LEVEL]) / _sd(c[VARF], c[LEVEL], c[QUANT]), -ZMAX), ZMAX)
+            zs[j] = min(max((v - c[MEAN]) / _sd(c[VARS], c[MEAN], c[QUANT]), -ZMAX), ZMAX)
+            fast = max(fast, normal_s2(zf[j]))
+            if v == c[PREV]:
+                rate = max(c[RATE], DETECT_STUCK_MIN_RATE)
+                stuck = max(stuck, c[RUN] * -math.log10(rate))
+        dm = math.log10(m)
+        raw[0] = max(0.0, fast - dm)
+        raw[1] = chi2_s(quad_form(rr, DETECT_RIDGE, zs, lo), d)
+        for j in range(d):
+            if ok[j] and col[j, NF] >= 2.0:
+                u[j] = (1.0 - lam) * u[j] + lam * _clip(zs[j])
+        raw[2] = chi2_s(quad_form(uu, DETECT_RIDGE * lam / (2.0 - lam), u, lo), d)
+        raw[3] = max(0.0, stuck - dm)
         best = 0.0
-        for k in range(NC):
-            cs = _calibrated(surprise[k], csrt[k], cmeta[k, 0])
-            best = max(best, cs)
-            # calibrate against history at least `delay` rows old, so that an anomaly lasting
-            # a while does not become its own yardstick
-            slot = seen % delay
-            old = delayed[k, slot]
-            delayed[k, slot] = surprise[k]
-            if seen > delay:
-                window_push(cring, csrt, cmeta, k, calibration, old)
-        total = max(0.0, best - math.log10(NC))
-        # one excursion, one alert: a row below the peak of the last RECENT rows is an echo of
-        # that peak (a level shift's following rows, a spike's return) and counts for less
-        peak = 0.0
-        for k in range(RECENT):
-            peak = max(peak, recent[k])
-        recent[seen % RECENT] = total
-        if total < peak:
-            total *= ECHO
-        if seen > warmup:
-            out[t] = 1.0 - math.exp(-total / score_scale)
-        for j in range(nw):
-            window_push(vring, vsrt, vmeta, j, windows[j], v)
-            if not math.isnan(d):
-                window_push(dring, dsrt, dmeta, j, windows[j], d)
-        prev = v
-    return out
+        for k in range(NK):
+            best = max(best, calibrated(raw[k], q[k, 0], q[k, 1]))
+        s = max(0.0, best - math.log10(NK))
+        warm = glob[ROWS] >= DETECT_WARMUP
+        if warm:
+            out[t] = score_of(s)
+        alarm = warm and s >= DETECT_GATE_S
+        glob[ALARM] = glob[ALARM] + 1.0 if alarm else 0.0
+        learn = not alarm or glob[ALARM] > DETECT_ACCEPT_ROWS
+        glob[ROWS] += 1.0
+        # --- learning -----------------------------------------------------------------
+        for j in range(d):
+            if not ok[j]:
+                continue
+            c = col[j]
+            v = x[t, j]
+            if c[NF] == 0.0:
+                c[LEVEL] = v
+                c[MEAN] = v
+                c[PREV] = v
+                c[NF] = 1.0
+                c[NS] = 1.0
+                continue
+            c[NF] += 1.0
+            af = max(DETECT_FAST_ALPHA, 1.0 / c[NF])
+            sf = _sd(c[VARF], c[LEVEL], c[QUANT])
+            e = v - c[LEVEL]
+            if c[NF] > 2.0:
+                e = min(max(e, -DETECT_CLIP * sf), DETECT_CLIP * sf)
+            if learn:  # a flat-line or a burst must not become the fast yardstick
+                av = max(DETECT_FAST_VAR_ALPHA, 1.0 / c[NF])
+                c[VARF] = (1.0 - av) * c[VARF] + av * e * e
+            c[LEVEL] += af * e
+            step = abs(v - c[PREV])
+            if step > 0.0 and (c[QUANT] == 0.0 or step < c[QUANT]):
+                c[QUANT] = step
+            rep = 1.0 if v == c[PREV] else 0.0
+            c[RUN] = c[RUN] + 1.0 if rep > 0.0 else 0.0
+            c[PREV] = v
+            if learn:
+                c[NS] += 1.0
+                a = max(a_slow, 1.0 / c[NS])
+                ss = _sd(c[VARS], c[MEAN], c[QUANT])
+                e = v - c[MEAN]
+                if c[NS] > 2.0:
+                    e = min(max(e, -DETECT_CLIP * ss), DETECT_CLIP * ss)
+                c[VARS] = (1.0 - a) * c[VARS] + a * e * e
+                c[MEAN] += a * e
+                c[RATE] += a * (rep - c[RATE])
+        if learn and full:
+            glob[NR] += 1.0
+            a = max(a_slow, 1.0 / (glob[NR] + DETECT_COV_PRIOR))
+            for i in range(d):
+                for j in range(d):
+                    rr[i, j] += a * (_clip(zs[i]) * _clip(zs[j]) - rr[i, j])
+                    uu[i, j] += a * (u[i] * u[j] - uu[i, j])
+        # tails learn from short alarms too (else a heavy tail would never be learnt), not
+        # from a long abnormal stretch
+        if learn or glob[ALARM] <= DETECT_TAIL_BURST:
+            glob[NQ] += 1.0
+            a = max(a_slow, 1.0 / (glob[NQ] + DETECT_TAIL_PRIOR))
+            for k in range(NK if learn else NK - 1):
+                hit = raw[k] > DETECT_TAIL_S
+                q[k, 0] += a * ((1.0 if hit else 0.0) - q[k, 0])
+                if hit:
+                    q[k, 2] = min(q[k, 2] + 1.0, DETECT_EXCESS_MEMORY)
+                    cap = DETECT_EXCESS_CAP_T2 if k == 2 else DETECT_EXCESS_CAP
+                    q[k, 1] += (min(raw[k] - DETECT_TAIL_S, cap) - q[k, 1]) / q[k, 2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dispatch.web.board_app import create_web_app
+from fixahead.web.board_app import create_web_app
 from tests.integration.web.board_support import PASSWORD, SECRET, add_people, now_utc, seed_job
 from tests.integration.web.board_support import serve as serve_app
 

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from dispatch.email.sink import SmtpSink
-from dispatch.web.auth import create_token
-from dispatch.web.board_app import create_web_app
+from fixahead.web.auth import create_token
+from fixahead.web.board_app import create_web_app
 from tests.integration.evaluation.test_command import run
 from tests.integration.web.board_support import SECRET
 from tests.integration.web.conftest import TestClient

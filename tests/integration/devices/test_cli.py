@@ -114,7 +114,7 @@ def test_broker_files_are_written_for_the_registry(database_url: str, tmp_path: 
 
 
 def test_token_create_mints_a_working_token_stored_hashed(database_url: str) -> None:
-    from dispatch.web.auth import authenticate
+    from fixahead.web.auth import authenticate
 
     code, out = run(database_url, "devices", "token", "create", "--role", "scheduler",
                     "--name", "board", "--json")

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import psycopg
 
+from devices import diagnostics_store as store
 from devices.catalog import load_catalog
+from devices.diagnostics import State
+from devices.diagnostics_mqtt import DiagnosticsLink, serve
 from devices.provisioning import register
-from dispatch import diagnostics_store as store
-from dispatch.diagnostics import State
-from dispatch.diagnostics_mqtt import DiagnosticsLink, serve
 from fixahead.broker_auth import ACL_FILE, PASSWORD_FILE, PLATFORM, write_broker_files
 from simulator.commands import DeviceState
 from simulator.faults import Fault

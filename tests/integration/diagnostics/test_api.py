@@ -10,9 +10,9 @@ import psycopg
 import pytest
 
 from devices.provisioning import register
-from dispatch.web.app import create_app
-from dispatch.web.auth import create_token
-from dispatch.web.routes.diagnostics import router
+from fixahead.web.app import create_app
+from fixahead.web.auth import create_token
+from fixahead.web.routes.api.diagnostics import router
 
 with warnings.catch_warnings():
     # this starlette asks for `httpx2` and warns when it finds httpx; httpx works for tests

@@ -122,7 +122,7 @@ def _customer(conn: psycopg.Connection, device_id: str):  # type: ignore[no-unty
 
 def test_a_proposed_visit_asks_the_device_for_a_snapshot_for_the_technician(
         conn: psycopg.Connection) -> None:
-    from dispatch.diagnostics_store import requests_for
+    from devices.diagnostics_store import requests_for
 
     add_customer(conn, "cus-snap", email="ed@example.org", device_id="wm-s")
     technicians(conn)

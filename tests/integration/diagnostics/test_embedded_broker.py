@@ -13,10 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devices import diagnostics_store as store
+from devices.diagnostics import State
+from devices.diagnostics_mqtt import DiagnosticsLink
 from devices.provisioning import register
-from dispatch import diagnostics_store as store
-from dispatch.diagnostics import State
-from dispatch.diagnostics_mqtt import DiagnosticsLink
 from fixahead.broker_auth import PLATFORM, prepare_embedded, service_passwords
 from fixahead.embedded_mqtt import EmbeddedBroker
 from simulator.commands import CommandResponder

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devices import diagnostics_store as store
 from devices.commands import encode_reply, result
-from dispatch import diagnostics_store as store
-from dispatch.diagnostics import State
+from devices.diagnostics import State
 from simulator.commands import CommandResponder
 from tests.integration.devices.mqttclient import Client
 from tests.integration.diagnostics.support import (

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from devices.diagnostics import State
 from devices.provisioning import register
-from dispatch.diagnostics import State
 from fixahead.broker_auth import write_broker_files
 from simulator.commands import publish_answering
 from simulator.run import RunSpec, scenario_for

@@ -92,7 +92,8 @@ def test_availability_refresh_learns_from_usage_with_consent_only(database_url: 
     with connect() as conn:
         a = load_availability(conn, "cus-1")
         assert a is not None and a.events == len(rows)
-        assert a.p_home[1 * 24 + 12] > 0.8 > a.p_home[3 * 24 + 12]
+        # quiet hours are weak evidence (issue 14): the used hour rises well above the other
+        assert a.p_home[1 * 24 + 12] > a.p_home[3 * 24 + 12] + 0.15
         assert load_availability(conn, "cus-2") is None
         c = adapter.load_customer(conn, customer_id="cus-1")
         assert c is not None
@@ -122,7 +123,7 @@ def test_a_decision_learns_availability_itself_when_the_stored_model_is_stale(
         p = p_home_for(conn, c, now=NOW)
         stored = load_availability(conn, "cus-1")
         assert stored is not None and stored.events == len(evenings)
-        assert p(NOW + timedelta(hours=10)) > 0.8 > population_prior()[19]  # the washer hour
+        assert p(NOW + timedelta(hours=10)) > population_prior()[19] + 0.05  # the washer hour
         # a day later the stored model is stale: new usage at 08:00 is taken into account
         later = NOW + timedelta(days=1)
         for k in range(7):

@@ -18,7 +18,7 @@ import psycopg
 from dispatch.booking import Technician
 from dispatch.booking_store import add_technician
 from dispatch.service import dispatch_incident
-from dispatch.web.users import add_user
+from fixahead.web.users import add_user
 from rules.incidents import Incident, IncidentChange
 from rules.store import save_changes
 

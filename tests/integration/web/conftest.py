@@ -13,8 +13,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from fastapi.testclient import TestClient
 
-from dispatch.web.app import create_app
-from dispatch.web.auth import create_token
+from fixahead.web.app import create_app
+from fixahead.web.auth import create_token
 
 
 @pytest.fixture

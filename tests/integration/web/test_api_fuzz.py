@@ -7,8 +7,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from dispatch.web.auth import create_token
-from dispatch.web.board_app import create_web_app
+from fixahead.web.auth import create_token
+from fixahead.web.board_app import create_web_app
 from tests.integration.web.board_support import SECRET, now_utc, seed_job, serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,8 +8,8 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from dispatch.web.auth import create_token
-from dispatch.web.board_app import create_web_app
+from fixahead.web.auth import create_token
+from fixahead.web.board_app import create_web_app
 from tests.integration.web.board_support import SECRET, now_utc, seed_job
 from tests.integration.web.conftest import TestClient
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from dispatch.web.board_app import create_web_app
+from fixahead.web.board_app import create_web_app
 from tests.integration.web.board_support import PASSWORD, SECRET, add_people, now_utc, seed_job
 from tests.integration.web.conftest import TestClient
 

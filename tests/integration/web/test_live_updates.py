@@ -9,8 +9,8 @@ import json
 import psycopg
 import pytest
 
-from dispatch.web.board_app import create_web_app
-from dispatch.web.live import Hub, Listener
+from fixahead.web.board_app import create_web_app
+from fixahead.web.live import Hub, Listener
 from tests.integration.web.board_support import SECRET, now_utc, seed_job
 from tests.integration.web.conftest import TestClient
 

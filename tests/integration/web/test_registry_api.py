@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from devices.credentials import verify_secret
-from dispatch.web.auth import revoke_token
+from fixahead.web.auth import revoke_token
 from tests.integration.web.conftest import TestClient
 
 pytestmark = pytest.mark.integration

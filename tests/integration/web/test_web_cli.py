@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dispatch.web.users import check_login
 from fixahead.commands import web
+from fixahead.web.users import check_login
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.web.auth import Principal
 from fixahead.broker_auth import INGEST, PLATFORM, render_acl, render_passwords, topic_allowed
+from fixahead.web.auth import Principal
 
 P = "fixahead/v1"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from devices.commands import ack, result
-from dispatch.diagnostics import (
+from devices.diagnostics import (
     Refusal,
     State,
     apply_reply,
@@ -104,7 +104,7 @@ def test_a_late_duplicate_ack_changes_nothing() -> None:
 
 
 def test_an_answer_reads_as_short_findings_for_the_job_page() -> None:
-    from dispatch.diagnostics import findings
+    from devices.diagnostics import findings
 
     req = mark_sent(pending(), now=NOW)
     snap = {"state": "fault", "firmware": "1.2", "active_errors": ["E21"],

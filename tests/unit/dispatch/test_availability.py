@@ -1,210 +1,153 @@
+"""The availability model on hand-built households, outcomes as evidence, and calibration."""
+
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 
-from dispatch.availability import (
-    AvailabilityConfig,
-    hour_of_week,
-    population_prior,
-    predict,
-    predict_reference,
-)
+from dispatch.availability import AvailabilityConfig, population_prior, predict
+from dispatch.availability_evidence import confirmed_visit, nobody_home, outcome_for
+from dispatch.availability_pick import best_window, window_p
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # a Sunday
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # a Monday morning
+Routine = Callable[[int], list[tuple[int, int]]]
 
 
-def usage(tz: str, weeks: int, weekday: int, hours: list[int], now: datetime = NOW) -> list[int]:
-    """Events at local `hours` on `weekday` of each of the last `weeks` weeks."""
-    zone = ZoneInfo(tz)
+def events(weeks: int, routine: Routine) -> list[int]:
+    """Event times over the last `weeks` weeks: routine(weekday) -> [(hour, minute)]."""
     out = []
-    local_now = now.astimezone(zone)
-    monday = (local_now - timedelta(days=local_now.weekday())).date()
-    for w in range(weeks):
-        day = monday - timedelta(weeks=w) + timedelta(days=weekday)
-        for h in hours:
-            t = datetime(day.year, day.month, day.day, h, 20, tzinfo=zone)
-            if t <= now:
-                out.append(int(t.timestamp()))
+    for d in range(weeks * 7, 0, -1):
+        day = NOW.replace(hour=0) - timedelta(days=d)
+        out += [int((day + timedelta(hours=h, minutes=m)).timestamp())
+                for h, m in routine(day.weekday())]
     return out
 
 
-CONFIGS = {
-    "default": AvailabilityConfig(),
-    "raw_weak_pool": AvailabilityConfig(activity_floor=1.0, pool_strength=2.0),
-    "spread": AvailabilityConfig(spread_hours=2, neighbour_weight=0.0),
-    "separate_weekend": AvailabilityConfig(weekend_pooled=False, silent_day_weight=0.5,
-                                           activity_quantile=0.5, activity_floor=1.0),
-}
+def pick_hour(ts: list[int], weeks: int) -> int:
+    """Start hour of the window picked among 2-hour windows 08-20 over the next three days."""
+    a = predict(ts, tz="UTC", now=NOW, consent=True, observed_since=NOW - timedelta(weeks=weeks))
+    day = int(NOW.timestamp()) // 86400
+    starts = np.array([(day + d) * 86400 + h * 3600 for d in (1, 2, 3) for h in range(8, 20, 2)])
+    return int(starts[best_window(window_p(a.p_home, starts, "UTC"))] % 86400 // 3600)
 
 
-@pytest.mark.parametrize("since", [None, 10, 40])
-@pytest.mark.parametrize("cfg_name", list(CONFIGS))
-@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "Asia/Tokyo"])
-@pytest.mark.parametrize("case", ["fixed", "random", "empty", "single", "out_of_order", "dst"])
-def test_kernel_matches_the_reference(tz: str, case: str, cfg_name: str,
-                                      since: int | None) -> None:
-    cfg = CONFIGS[cfg_name]
-    rng = np.random.default_rng(7)
-    now = NOW
-    if case == "fixed":
-        ts = usage(tz, 6, 1, [7, 19, 20]) + usage(tz, 3, 5, [10])
-    elif case == "random":
-        ts = [int(NOW.timestamp()) - int(x) for x in rng.integers(0, 9 * 7 * 86400, 500)]
-    elif case == "empty":
-        ts = []
-    elif case == "single":
-        ts = [int(NOW.timestamp()) - 3600]
-    elif case == "out_of_order":
-        ts = usage(tz, 5, 2, [8, 18])
-        rng.shuffle(ts)
-    else:  # spans the late-October DST change in Europe and the early-November one in the US
-        now = datetime(2026, 11, 10, 12, tzinfo=UTC)
-        ts = usage(tz, 4, 6, [1, 2, 3, 9], now=now)
-    prior = population_prior()
-    # data since `since` days before now (at an odd minute, so the first hour is partial)
-    observed = None if since is None else now - timedelta(days=since, minutes=17)
-    got = predict(np.array(ts, dtype=np.int64), tz=tz, now=now, consent=True, prior=prior,
-                  observed_since=observed, config=cfg)
-    want_p, want_c = predict_reference(ts, tz=tz, now=now, prior=list(prior),
-                                       observed_since=observed, config=cfg)
-    assert_allclose(got.p_home, want_p, rtol=1e-12, atol=1e-15)
-    assert_allclose(got.confidence, want_c, rtol=1e-12, atol=1e-15)
-    assert np.all((got.p_home >= 0) & (got.p_home <= 1))
+def nine_to_five(wd: int) -> list[tuple[int, int]]:
+    if wd < 5:
+        return [(6, 40), (7, 5), (7, 20), (17, 50), (18, 30), (19, 10), (19, 40), (21, 0)]
+    return [(9, 0), (11, 30), (13, 0), (15, 0), (18, 0), (19, 0)]
 
 
-def test_hour_of_week_is_local_and_monday_based() -> None:
-    berlin = ZoneInfo("Europe/Berlin")
-    monday_midnight = datetime(2026, 11, 23, 0, 30, tzinfo=berlin)
-    sunday_late = datetime(2026, 3, 29, 23, 10, tzinfo=berlin)  # after spring forward
-    got = hour_of_week(np.array([monday_midnight.timestamp(), sunday_late.timestamp()],
-                                dtype=np.int64), "Europe/Berlin")
-    assert list(got) == [0, 167]
+def night_shift(wd: int) -> list[tuple[int, int]]:  # out 21:00-07:00, sleeps 08:30-14:00
+    return [(7, 20), (7, 50), (14, 20), (15, 10), (16, 30), (17, 40), (18, 50), (19, 30)]
 
 
-def test_regular_usage_raises_p_home_above_the_prior() -> None:
-    tz = "Europe/Berlin"
-    ts = usage(tz, 8, 2, [11, 12, 13])  # Wednesdays around noon, for eight weeks
-    for day in range(7):
-        ts += usage(tz, 8, day, [7, 19, 21])  # mornings and evenings every day
-    a = predict(ts, tz=tz, now=NOW, consent=True)
-    wednesday_noon = 2 * 24 + 12
-    # a once-a-week routine is pooled with four quiet weekdays, yet stands out after 8 weeks
-    assert a.p_home[wednesday_noon] > 0.6 > 1.5 * population_prior()[wednesday_noon]
-    thursday_noon = 3 * 24 + 12  # never seen: below the prior, far below Wednesday
-    assert a.p_home[thursday_noon] < population_prior()[thursday_noon] / 2
-    assert a.overall_confidence > 0.7
+def retiree(wd: int) -> list[tuple[int, int]]:
+    return [(7, 30), (8, 10), (9, 40), (11, 50), (12, 30), (15, 0), (17, 30), (18, 40), (19, 20)]
 
 
-def test_thin_data_stays_near_the_prior_with_low_confidence() -> None:
-    ts = [int(NOW.timestamp()) - 3600]
-    a = predict(ts, tz="Asia/Tokyo", now=NOW, consent=True)
-    assert a.overall_confidence <= 0.5
-    assert np.abs(a.p_home - population_prior()).max() < 0.4
+@pytest.mark.parametrize("weeks", [1, 2, 4])
+def test_a_strict_nine_to_five_worker_is_booked_in_the_evening(weeks: int) -> None:
+    assert pick_hour(events(weeks, nine_to_five), weeks) == 18
+
+
+@pytest.mark.parametrize("weeks", [2, 4])
+def test_a_night_shift_worker_is_booked_in_the_afternoon(weeks: int) -> None:
+    assert pick_hour(events(weeks, night_shift), weeks) in (14, 16, 18)
+
+
+@pytest.mark.parametrize("weeks", [2, 4])
+def test_a_retiree_home_all_day_keeps_the_first_free_window(weeks: int) -> None:
+    assert pick_hour(events(weeks, retiree), weeks) == 8
+
+
+def test_two_events_a_day_stay_close_to_the_prior() -> None:
+    a = predict(events(2, lambda wd: [(7, 30), (19, 30)]), tz="UTC", now=NOW, consent=True)
+    office = slice(24 + 10, 24 + 16)  # Tuesday 10:00-16:00: no events, but no proof either
+    assert np.all(np.abs(a.p_home[office] - population_prior()[office]) < 0.2)
+    assert a.p_home[24 + 19] > population_prior()[24 + 19]
+
+
+def test_quiet_hours_are_weak_evidence_and_events_strong() -> None:
+    a = predict(events(1, nine_to_five), tz="UTC", now=NOW, consent=True)
+    assert 0.2 < a.p_home[24 + 12] < population_prior()[24 + 12]  # Tuesday noon: quiet
+    assert a.p_home[24 + 19] > 0.85  # Tuesday 19:00: used every day
 
 
 def test_recent_weeks_weigh_more_than_old_weeks() -> None:
-    tz = "America/New_York"
-    old = usage(tz, 8, 0, [10] * 10)[40:]  # Mondays at 10, weeks 4..7 ago
-    recent = usage(tz, 4, 0, [15] * 10)  # Mondays at 15, the last four weeks
-    a = predict(old + recent, tz=tz, now=NOW, consent=True,
-                config=AvailabilityConfig(spread_hours=0))
-    assert a.p_home[15] > a.p_home[10]
+    old = [t for t in events(8, lambda wd: [(10, 15)]) if t < NOW.timestamp() - 4 * 7 * 86400]
+    recent = events(4, lambda wd: [(10, 15)])
+    since = NOW - timedelta(weeks=8)
+    a_old = predict(old, tz="UTC", now=NOW, consent=True, observed_since=since)
+    a_new = predict(recent, tz="UTC", now=NOW, consent=True, observed_since=since)
+    assert a_new.p_home[24 + 10] > a_old.p_home[24 + 10]
+
+
+def test_nobody_home_outcomes_lower_and_confirmed_visits_raise_p_home() -> None:
+    ts = events(2, retiree)
+    base = predict(ts, tz="UTC", now=NOW, consent=True)
+    tue = (NOW - timedelta(days=6)).replace(hour=10)
+    away = predict(ts, tz="UTC", now=NOW, consent=True,
+                   outcomes=nobody_home(tue, tue + timedelta(hours=2)))
+    assert away.p_home[24 + 10] < base.p_home[24 + 10] - 0.15
+    quiet = predict(events(2, nine_to_five), tz="UTC", now=NOW, consent=True)
+    seen = predict(events(2, nine_to_five), tz="UTC", now=NOW, consent=True,
+                   outcomes=confirmed_visit(tue, tue + timedelta(hours=2)))
+    assert seen.p_home[24 + 10] > quiet.p_home[24 + 10] + 0.1
+
+
+def test_a_customer_picking_another_time_moves_both_windows() -> None:
+    ts = events(2, retiree)
+    base = predict(ts, tz="UTC", now=NOW, consent=True)
+    tue = (NOW - timedelta(days=6)).replace(hour=10)
+    thu = (NOW - timedelta(days=4)).replace(hour=16)
+    got = predict(ts, tz="UTC", now=NOW, consent=True, outcomes=outcome_for(
+        "picked_another", tue, tue + timedelta(hours=2),
+        (thu, thu + timedelta(hours=2))))
+    assert got.p_home[24 + 10] < base.p_home[24 + 10]
+    assert got.p_home[72 + 16] >= base.p_home[72 + 16]
+
+
+def test_unknown_outcome_kinds_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown outcome kind"):
+        outcome_for("maybe", NOW, NOW + timedelta(hours=1))
 
 
 def test_without_consent_the_prior_is_used_with_zero_confidence() -> None:
-    ts = usage("Europe/Berlin", 8, 2, [12])
-    a = predict(ts, tz="Europe/Berlin", now=NOW, consent=False)
-    assert_allclose(a.p_home, population_prior())
-    assert a.overall_confidence == 0.0 and a.events == 0
+    a = predict(events(4, retiree), tz="UTC", now=NOW, consent=False)
+    assert np.array_equal(a.p_home, population_prior()) and a.overall_confidence == 0.0
 
 
-def test_at_reads_the_hour_in_the_households_zone() -> None:
-    a = predict([], tz="Asia/Tokyo", now=NOW, consent=True)
-    # 03:00Z on a Monday is 12:00 JST Monday: weekday office hours in the prior
-    assert a.at(datetime(2026, 11, 23, 3, tzinfo=UTC)) == pytest.approx(0.35)
+def test_without_events_the_prior_is_returned() -> None:
+    a = predict([], tz="Europe/Berlin", now=NOW, consent=True)
+    assert np.allclose(a.p_home, population_prior(), atol=0.01)
 
 
-def test_hours_not_yet_lived_say_nothing() -> None:
-    tz = "Europe/Berlin"
-    now = datetime(2026, 11, 17, 12, 0, tzinfo=UTC)  # Tuesday; data since Monday 00:00
-    since = datetime(2026, 11, 16, 0, 0, tzinfo=ZoneInfo(tz))
-    ts = usage(tz, 1, 0, [7, 8, 19, 21], now=now) + usage(tz, 1, 1, [7, 8], now=now)
-    a = predict(ts, tz=tz, now=now, consent=True, observed_since=since)
-    saturday_10 = 5 * 24 + 10
-    assert a.p_home[saturday_10] == pytest.approx(population_prior()[saturday_10])
-    assert a.confidence[saturday_10] == 0.0
-    # Wednesday 10:00 has not happened: only the pooled Monday and Tuesday 10:00 (no usage)
-    # speak for it, so it stays above Monday 10:00, which was lived without usage
-    monday_10, wednesday_10 = 10, 2 * 24 + 10
-    assert a.p_home[wednesday_10] > a.p_home[monday_10]
-    assert a.confidence[wednesday_10] < a.confidence[monday_10]
+def test_hours_are_local_to_the_households_zone() -> None:
+    ts = events(3, lambda wd: [(h, 30) for h in range(6, 22)] if wd == 1 else [])
+    a = predict(ts, tz="Asia/Tokyo", now=NOW, consent=True)  # UTC 06-21 is Tokyo 15-06
+    assert a.p_home[24 + 16] > a.p_home[24 + 10]
 
 
-def test_hours_before_data_started_say_nothing() -> None:
-    tz = "Asia/Tokyo"
-    ts = usage(tz, 1, 5, [9, 12, 18])  # Saturday only
-    since = datetime(2026, 11, 21, 0, 0, tzinfo=ZoneInfo(tz))
-    a = predict(ts, tz=tz, now=NOW, consent=True, observed_since=since)
-    monday_10 = 10
-    assert a.p_home[monday_10] == pytest.approx(population_prior()[monday_10])
-    assert a.confidence[monday_10] == 0.0
-
-
-def test_a_silent_day_counts_as_not_observed_unless_configured() -> None:
-    tz = "America/New_York"
-    zone = ZoneInfo(tz)
-    ts = []
-    for day in range(7):
-        ts += usage(tz, 1, day, [7, 12, 19])
-    monday = datetime(2026, 11, 16, 0, 0, tzinfo=zone)
-    earlier = datetime(2026, 11, 13, 0, 0, tzinfo=zone)  # three silent days before the data
-    raw = AvailabilityConfig(activity_floor=1.0)  # no activity-rate normalisation
-    p_from_monday = predict(ts, tz=tz, now=NOW, consent=True, observed_since=monday,
-                            config=raw).p_home
-    p_from_friday = predict(ts, tz=tz, now=NOW, consent=True, observed_since=earlier,
-                            config=raw).p_home
-    assert_allclose(p_from_friday, p_from_monday, rtol=1e-12)
-    counted = predict(ts, tz=tz, now=NOW, consent=True, observed_since=earlier,
-                      config=replace(raw, silent_day_weight=1.0)).p_home
-    assert counted[4 * 24 + 12] < p_from_friday[4 * 24 + 12]  # Friday noon: absence counted
-
-
-def test_pooling_lets_other_weekdays_speak_for_an_unseen_weekday_hour() -> None:
-    tz = "Europe/Berlin"
-    now = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # Friday morning, data since Monday
-    since = datetime(2026, 11, 16, 0, 0, tzinfo=ZoneInfo(tz))
-    ts = []
-    for day in range(4):
-        ts += usage(tz, 1, day, [7, 10, 19], now=now)
-    a = predict(ts, tz=tz, now=now, consent=True, observed_since=since)
-    friday_10 = 4 * 24 + 10
-    assert a.p_home[friday_10] > 0.55 > population_prior()[friday_10] + 0.15
-    assert 0 < a.confidence[friday_10] < 1
-
-
-def test_a_household_that_uses_appliances_in_half_its_home_hours_is_still_sure() -> None:
-    tz = "Europe/Berlin"
-    ts = []
-    for day in range(7):
-        ts += usage(tz, 8, day, [7, 19, 21])[::2]  # every other week only
-    since = NOW - timedelta(weeks=8)
-    normalised = predict(ts, tz=tz, now=NOW, consent=True, observed_since=since)
-    raw = predict(ts, tz=tz, now=NOW, consent=True, observed_since=since,
-                  config=AvailabilityConfig(activity_floor=1.0))
-    tuesday_19 = 24 + 19
-    assert raw.p_home[tuesday_19] < 0.7
-    assert normalised.p_home[tuesday_19] > 0.85
-    assert normalised.p_home[24 + 12] < 0.2  # Tuesday noon: never used
+def test_the_first_window_is_kept_unless_another_is_clearly_likelier() -> None:
+    assert best_window(np.array([0.6, 0.65, 0.62])) == 0
+    assert best_window(np.array([0.3, 0.8, 0.8])) == 1
+    with pytest.raises(ValueError):
+        best_window(np.array([]))
 
 
 def test_invalid_strengths_are_refused() -> None:
     with pytest.raises(ValueError):
-        AvailabilityConfig(pool_strength=0.0)
-    with pytest.raises(ValueError):
-        AvailabilityConfig(activity_quantile=1.5)
+        AvailabilityConfig(pool_strength=0)
+
+
+def test_calibrated_on_simulated_households_better_than_the_prior() -> None:
+    from fixahead.bench.availability import evaluate
+
+    r = evaluate(per_kind=6, seed=1)
+    assert r["brier"] < r["brier_prior"]
+    for b in r["reliability"]:
+        if b["n"] >= 100:
+            assert abs(b["predicted"] - b["observed"]) < 0.15, b

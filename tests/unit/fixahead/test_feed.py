@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fixahead.feed import GapGuard
+from devices.gapguard import GapGuard
 
 
 class FakeClock:

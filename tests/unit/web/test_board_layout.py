@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from dispatch.web import board
-from dispatch.web.chart import Series, svg, thin
-from dispatch.web.cookies import sign, unsign
-from dispatch.web.users import hash_password, verify_password
+from fixahead.web import board
+from fixahead.web.chart import Series, svg, thin
+from fixahead.web.cookies import sign, unsign
+from fixahead.web.users import hash_password, verify_password
 
 DAY = date(2026, 11, 24)
 

@@ -1,0 +1,39 @@
+"""What the people-facing pages need, kept on `app.state.web` (set when the app starts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from fastapi import Request
+
+
+class MailSink(Protocol):
+    """Anything with the embedded SMTP sink's `messages()` (the outbox page shows them)."""
+
+    def messages(self) -> list[Any]:
+        """Distinct received messages."""
+        ...
+
+
+@dataclass
+class WebContext:
+    """Cookie secret and policy, a clock, the optional SMTP sink, the live-update hub."""
+
+    secret: bytes
+    secure_cookies: bool = True
+    tz: str = "UTC"  # the time zone pages show times in
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sink: MailSink | None = None
+    hub: Any = None  # fixahead.web.live.Hub once started
+
+
+def web_context(request: Request) -> WebContext:
+    """The app's WebContext (a clear error when the app was built without one)."""
+    ctx = getattr(request.app.state, "web", None)
+    if not isinstance(ctx, WebContext):
+        raise RuntimeError("app.state.web must be a WebContext: build the app with "
+                           "fixahead.web.board_app.create_web_app")
+    return ctx

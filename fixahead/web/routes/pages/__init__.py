@@ -1,0 +1,1 @@
+"""Server-rendered pages for people: sign-in, the board, job pages, incidents, outbox, fleet."""

@@ -1,0 +1,103 @@
+"""The architecture, checked: the import layering (import-linter contracts in pyproject.toml),
+one writer per table (each package's docstring names the tables it owns), ruff with its
+complexity limit, and mypy --strict on the pure core."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("devices", "ingest", "rules", "dispatch", "simulator", "fixahead")
+# Pure modules (values in, values out; no I/O): held to mypy --strict.
+PURE_CORE = ("devices/contracts.py", "devices/gapguard.py", "devices/topics.py",
+             "devices/commands.py", "devices/diagnostics.py", "rules/commands.py",
+             "rules/config.py", "dispatch/types.py", "dispatch/policy.py")
+WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)"
+                   r"\s+([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+CREATE = re.compile(r"CREATE\s+(?:TABLE|MATERIALIZED\s+VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                    r"([a-z_][a-z0-9_]*)", re.IGNORECASE)
+# The lab writes whatever it sets up or measures; the lead moves it out of fixahead/ later.
+LAB = ("fixahead/bench/", "fixahead/evaluation/", "fixahead/scenario.py", "fixahead/demo.py",
+       "fixahead/migrate.py", "fixahead/migrations/")
+
+
+def _tool(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        pytest.fail(f"{name} is missing: install the test extra (pip install -e '.[test]')")
+    return str(path)
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_imports_follow_the_layering_in_the_readme() -> None:
+    done = _run(_tool("lint-imports"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_ruff_is_clean_with_the_complexity_limit() -> None:
+    done = _run(_tool("ruff"), "check", ".")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def test_the_pure_core_passes_mypy_strict() -> None:
+    done = _run(_tool("mypy"), "--strict", "--follow-imports=silent", *PURE_CORE)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+
+
+def owners() -> dict[str, str]:
+    """Table -> the package whose docstring says it owns it."""
+    out: dict[str, str] = {}
+    for pkg in PACKAGES:
+        doc = ast.get_docstring(ast.parse((ROOT / pkg / "__init__.py").read_text())) or ""
+        match = re.search(r"Tables it owns:\s*(.*?)\.(?:\s|$)", doc, re.DOTALL)
+        for table in (match.group(1).replace("\n", " ").split(",") if match else []):
+            if table.strip() and table.strip() != "none":
+                assert table.strip() not in out, f"{table.strip()} has two owners"
+                out[table.strip()] = pkg
+    return out
+
+
+def _sql_strings(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text())
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_every_table_has_one_owner_named_in_its_package_docstring() -> None:
+    tables = {t.lower() for f in (ROOT / "fixahead" / "migrations").glob("*.sql")
+              for t in CREATE.findall(f.read_text())}
+    named = owners()
+    assert sorted(tables - set(named)) == [], "tables no package docstring claims"
+    assert sorted(set(named) - tables - {"schema_migrations"}) == [], "claimed, not created"
+
+
+def test_only_the_owner_package_writes_each_table() -> None:
+    named = owners()
+    wrong = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith(LAB):
+                continue
+            for line, text in _sql_strings(path):
+                for table in WRITE.findall(text):
+                    owner = named.get(table.lower())
+                    if owner is not None and owner != pkg:
+                        wrong.append(f"{rel}:{line} writes {table} (owned by {owner}/)")
+    assert wrong == []
+
+
+def test_the_write_scan_finds_writes() -> None:
+    found = WRITE.findall("INSERT INTO incidents (key) VALUES (1); UPDATE visits SET x = 1; "
+                          "COPY telemetry FROM STDIN; DELETE FROM web_sessions")
+    assert found == ["incidents", "visits", "telemetry", "web_sessions"]
