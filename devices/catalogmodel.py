@@ -38,11 +38,12 @@ class Metric:
 
 @dataclass(frozen=True)
 class CodeText:
-    """An error code's texts in one language; `steps` are numbered self-help steps, in order."""
+    """An error code's texts in one language: numbered self-help `steps`, `safety` advice."""
 
     title: str
     meaning: str
     steps: tuple[str, ...] = ()
+    safety: str = ""
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,8 @@ def _catalogs(c: _Checker, doc: dict[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def _texts(c: _Checker, where: str, raw: Any, fixable: bool) -> dict[str, CodeText]:
+def _texts(c: _Checker, where: str, raw: Any, fixable: bool,
+           urgent: bool = False) -> dict[str, CodeText]:
     texts: dict[str, CodeText] = {}
     table = c.get(where, raw, "text", dict)
     if table is None:
@@ -163,8 +164,12 @@ def _texts(c: _Checker, where: str, raw: Any, fixable: bool) -> dict[str, CodeTe
         steps = c.strings(f"{where}: text.{lang}", t, "steps", required=fixable)
         if fixable and not steps and len(c.problems) == before:
             c.fail(f"{where}: text.{lang}", "steps", "a customer-fixable code needs steps")
+        # an urgent email tells the customer how to stay safe: that advice is the catalog's
+        safety = c.get(f"{where}: text.{lang}", t, "safety", str, "")
+        if urgent and not (safety or "").strip() and len(c.problems) == before:
+            c.fail(f"{where}: text.{lang}", "safety", "an urgent code needs safety advice")
         if len(c.problems) == before:
-            texts[lang] = CodeText(title, meaning, steps)
+            texts[lang] = CodeText(title, meaning, steps, (safety or "").strip())
     return texts
 
 
@@ -183,7 +188,7 @@ def _codes(c: _Checker, doc: dict[str, Any], versions: list[str]) -> list[ErrorC
         minutes = c.get(where, raw, "visit_minutes", int)
         since = c.get(where, raw, "since", str, "")
         until = c.get(where, raw, "until", str, "")
-        texts = _texts(c, where, raw, bool(fixable))
+        texts = _texts(c, where, raw, bool(fixable), bool(urgent))
         if severity is not None and severity not in SEVERITIES:
             c.fail(where, "severity", f"must be one of {', '.join(SEVERITIES)}")
         if skill is not None and skill not in SKILLS:

@@ -51,11 +51,11 @@ def sync_catalog(conn: psycopg.Connection, models: dict[str, Model]) -> None:
                 )
                 cur.executemany(
                     """INSERT INTO error_code_texts (model_id, code, language, title, meaning,
-                         steps) VALUES (%s, %s, %s, %s, %s, %s)
+                         steps, safety) VALUES (%s, %s, %s, %s, %s, %s, %s)
                        ON CONFLICT (model_id, code, language) DO UPDATE SET
                          title = EXCLUDED.title, meaning = EXCLUDED.meaning,
-                         steps = EXCLUDED.steps""",
-                    [(m.id, c.code, lang, t.title, t.meaning, list(t.steps))
+                         steps = EXCLUDED.steps, safety = EXCLUDED.safety""",
+                    [(m.id, c.code, lang, t.title, t.meaning, list(t.steps), t.safety)
                      for c in m.codes for lang, t in c.texts],
                 )
                 cur.executemany(

@@ -6,20 +6,19 @@ wiring decides where connections come from.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from dispatch import adapter, booking_store, outbox
+from dispatch import adapter, appointments, outbox
 from dispatch.availability_store import refresh_availability
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import Report, SmtpSettings, deliver_due
+from dispatch.payload import incident_payload, visit_payload
 
 log = logging.getLogger(__name__)
 
@@ -32,52 +31,38 @@ def _utc_now() -> datetime:
 
 
 def expire_holds(connect: Connect, clock: Clock = _utc_now) -> int:
-    """Release holds that expired unconfirmed."""
+    """Release holds that expired unconfirmed and tell each customer (calendar CANCEL)."""
     with connect() as conn:
-        return booking_store.expire_holds(conn, now=clock())
-
-
-def _original_item(conn: psycopg.Connection, incident_id: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        """SELECT payload FROM email_outbox
-           WHERE payload ->> 'incident_id' = %s
-              OR payload -> 'items'
-                 @> jsonb_build_array(jsonb_build_object('incident_id', %s::text))
-           ORDER BY id LIMIT 1""", (incident_id, incident_id)).fetchone()
-    if row is None:
-        return None
-    payload: dict[str, Any] = row[0]
-    for item in payload.get("items", [payload]):
-        if item.get("incident_id") == incident_id:
-            return item
-    return None
+        return appointments.expire_holds(conn, now=clock())
 
 
 def send_reminders(connect: Connect, clock: Clock = _utc_now) -> int:
-    """Queue a reminder for each booked visit starting within the next 24-48 hours, once."""
+    """Queue a reminder for each booked visit starting within the next 12-36 hours, once."""
     now = clock()
     queued = 0
     with connect() as conn:
         visits = conn.execute(
-            """SELECT id, incident_id, customer_id, starts_at, ends_at FROM visits
-               WHERE state = 'booked' AND reminded_at IS NULL
-                 AND starts_at > %s AND starts_at <= %s ORDER BY starts_at""",
+            """SELECT v.id, v.incident_id, coalesce(a.sequence, 0) FROM visits v
+               LEFT JOIN appointments a ON a.incident_id = v.incident_id
+               WHERE v.state = 'booked' AND v.reminded_at IS NULL
+                 AND v.starts_at > %s AND v.starts_at <= %s ORDER BY v.starts_at""",
             (now + timedelta(hours=12), now + timedelta(hours=36))).fetchall()
-        for vid, incident_id, customer_id, start, end in visits:
-            customer = adapter.load_customer(conn, customer_id=customer_id)
-            item = _original_item(conn, incident_id)
+        for vid, incident_id, sequence in visits:
             with conn.transaction():
                 conn.execute("UPDATE visits SET reminded_at = %s WHERE id = %s", (now, vid))
-                if customer is None or item is None or customer.unsubscribed:
+                found = adapter.load_incident(conn, incident_id)
+                v = appointments.visit(conn, vid)
+                if found is None or v is None:
                     continue
-                payload = dict(item, kind="reminder", urgent=False, escalated=False,
-                               visit=dict(item.get("visit") or {}, visit_id=vid,
-                                          start=start.isoformat(), end=end.isoformat(),
-                                          hold_expires_at=None))
+                customer, incident = found
+                if not customer.email or not customer.consent_email or customer.unsubscribed:
+                    continue
+                payload = incident_payload("reminder", incident, customer)
+                payload["visit"] = visit_payload(vid, v.technician_id, v.technician,
+                                                 v.starts_at, v.ends_at, sequence=sequence)
                 outbox.enqueue(conn, key=f"reminder:{vid}", kind="reminder",
-                               customer_id=customer_id, to_addr=customer.email,
-                               language=customer.language,
-                               payload=json.loads(json.dumps(payload)), send_at=now)
+                               customer_id=customer.customer_id, to_addr=customer.email,
+                               language=customer.language, payload=payload, send_at=now)
                 queued += 1
     return queued
 

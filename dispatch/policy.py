@@ -116,6 +116,8 @@ def choose_action(incident: IncidentInfo) -> tuple[Action, bool, str]:
     fault = incident.fault
     if fault.urgent:
         return Action.URGENT, False, f"{fault.code} is urgent"
+    if fault.customer_fixable and incident.still_broken:
+        return Action.VISIT, True, "the customer says the self-help did not fix it"
     if fault.customer_fixable and not incident.self_help_tried:
         return Action.SELF_HELP, False, f"{fault.code} can be fixed by the customer"
     if fault.customer_fixable:
@@ -152,8 +154,10 @@ def decide(
                         later if act is Action.VISIT else None)
 
     if not customer.consent_email or customer.unsubscribed or not customer.email:
-        why = "no consent to proactive email" if customer.email else "no email address"
-        return made(Action.WAIT, Delivery.NONE, None, f"{reason}; {why}")
+        why = ("no email address" if not customer.email else "unsubscribed"
+               if customer.unsubscribed else "no consent to proactive email")
+        return made(Action.WAIT, Delivery.NONE, None,
+                    f"{reason}; {why}: no email, call the customer")
     now_utc = now.astimezone(UTC)
     if urgent:
         return made(action, Delivery.NOW, now_utc, f"{reason}; call-out now")
@@ -162,7 +166,9 @@ def decide(
     delivery = Delivery.NOW if send_at == now_utc else Delivery.DEFER
     day = send_at.astimezone(zone).date()
     counts = emails_by_day or {}
-    if counts.get(day, 0) >= config.emails_per_day:
+    if counts.get(day, 0) >= config.emails_per_day and action is Action.VISIT:
+        reason += "; daily budget used, but a visit proposal gets its own email"
+    elif counts.get(day, 0) >= config.emails_per_day:
         digest_at = digest_time(send_at, customer, config)
         return made(action, Delivery.DIGEST, digest_at,
                     f"{reason}; daily budget used, merged into the digest",

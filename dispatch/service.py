@@ -11,12 +11,14 @@ from typing import Any
 import psycopg
 
 from devices import diagnostics_store
-from dispatch import adapter, outbox
+from dispatch import adapter, appointments, outbox
 from dispatch.availability_store import p_home_for
 from dispatch.away import AwayConfig, detect
 from dispatch.booking import SearchConfig, VisitRequest, not_before
 from dispatch.booking_store import Proposal, propose_visit
+from dispatch.payload import incident_payload, slot, visit_payload
 from dispatch.policy import Action, Decision, Delivery, PolicyConfig, decide
+from dispatch.proposals import alternatives
 from dispatch.types import CustomerInfo, IncidentInfo
 
 PHome = Callable[[datetime], float]
@@ -27,8 +29,9 @@ class DispatchConfig:
     """Tunables of dispatch as a whole."""
 
     policy: PolicyConfig = field(default_factory=PolicyConfig)
-    search: SearchConfig = field(default_factory=SearchConfig)
-    hold_minutes: int = 48 * 60
+    # more kept offers, so two alternatives on other days or times of day can be found
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(alternatives=8))
+    hold_minutes: int = 48 * 60  # after the email can first be read
     urgent_hold_minutes: int = 4 * 60
     persist_after: timedelta = timedelta(hours=48)  # self-help this long ago and still open
     recur_within: timedelta = timedelta(days=30)  # a new episode this soon after self-help
@@ -47,28 +50,27 @@ class Outcome:
 
 def _visit_payload(conn: psycopg.Connection, p: Proposal, customer: CustomerInfo,
                    incident: IncidentInfo) -> dict[str, Any]:
-    row = conn.execute("SELECT name FROM technicians WHERE id = %s",
-                       (p.offer.technician_id,)).fetchone()
-    return {"visit_id": p.visit_id, "incident_id": incident.incident_id,
-            "start": p.offer.start.isoformat(), "end": p.offer.end.isoformat(),
-            "technician": row[0] if row else "", "alternatives": len(p.offers) - 1,
-            "hold_expires_at": p.hold_expires_at.isoformat(), "p_home": p.offer.p_home,
-            "lat": customer.lat, "lon": customer.lon}
+    names = dict(conn.execute("SELECT id, name FROM technicians WHERE id = ANY (%s)",
+                              ([o.technician_id for o in p.offers],)).fetchall())
+    others = alternatives(p.offer, p.offers, customer.tz)
+    appointments.proposed(conn, incident.incident_id,
+                          appointments.visit(conn, p.visit_id))  # type: ignore[arg-type]
+    return visit_payload(p.visit_id, p.offer.technician_id, names.get(p.offer.technician_id, ""),
+                         p.offer.start, p.offer.end, sequence=0,
+                         hold_expires_at=p.hold_expires_at, p_home=p.offer.p_home,
+                         alternatives=[slot(o.technician_id, names.get(o.technician_id, ""),
+                                            o.start, o.end) for o in others])
 
 
 def email_payload(d: Decision, incident: IncidentInfo, customer: CustomerInfo,
                   visit: dict[str, Any] | None) -> dict[str, Any]:
     """What the renderer needs, stored with the outbox row."""
-    f = incident.fault
-    return {"kind": d.action.value, "incident_id": incident.incident_id,
-            "device_id": incident.device_id, "model_id": incident.model_id,
-            "customer_id": customer.customer_id, "customer_name": customer.name,
-            "tz": customer.tz, "urgent": d.urgent, "escalated": d.escalated,
-            "fault": {"code": f.code, "title": f.title, "meaning": f.meaning,
-                      "severity": f.severity, "steps": list(f.self_help_steps),
-                      "parts": list(f.parts)},
-            "visit": visit,
-            "away": None if d.away_until is None else {"until": d.away_until.isoformat()}}
+    payload = incident_payload(d.action.value, incident, customer, urgent=d.urgent,
+                               escalated=d.escalated)
+    payload["visit"] = visit
+    if d.away_until is not None:
+        payload["away"] = {"until": d.away_until.isoformat()}
+    return payload
 
 
 def _with_history(conn: psycopg.Connection, incident: IncidentInfo, *, now: datetime,
@@ -81,7 +83,7 @@ def _with_history(conn: psycopg.Connection, incident: IncidentInfo, *, now: date
                                  device_id=incident.device_id, fault_code=incident.fault.code,
                                  since=now - config.recur_within)
     if h.same_incident_at is not None and now - h.same_incident_at < config.persist_after \
-            and not incident.recurred:
+            and not incident.recurred and not incident.still_broken:
         return None
     tried = incident.self_help_tried or h.same_incident_at is not None or h.other_incident
     recurred = incident.recurred or h.other_incident
@@ -141,12 +143,15 @@ def handle_incident(
             req = VisitRequest(skill=f.skill, minutes=f.visit_minutes, lat=customer.lat,
                                lon=customer.lon, urgent=d.urgent, territory=customer.territory,
                                parts=f.parts)
-            hold = config.urgent_hold_minutes if d.urgent else config.hold_minutes
+            # the hold runs from when the email can first be read (after quiet hours)
+            readable = max(d.send_at or now, now)
+            hold = (config.urgent_hold_minutes if d.urgent else config.hold_minutes) \
+                + int((readable - now).total_seconds()) // 60
+            after = max(filter(None, (d.away_until, readable)))
             proposal = propose_visit(conn, incident_id=incident.incident_id,
                                      customer_id=customer.customer_id, req=req, p_home=p_home,
                                      now=now, hold_minutes=hold,
-                                     config=not_before(config.search, now=now,
-                                                       start=d.away_until))
+                                     config=not_before(config.search, now=now, start=after))
             if proposal is not None:
                 visit_id = proposal.visit_id
                 visit = _visit_payload(conn, proposal, customer, incident)
@@ -173,7 +178,8 @@ def incident_info(conn: psycopg.Connection, *, incident_id: str, device_id: str,
     fault = adapter.load_fault(conn, model_id, code, language)
     if fault is None:
         return None
-    return IncidentInfo(incident_id, device_id, model_id, fault, opened_at)
+    return IncidentInfo(incident_id, device_id, model_id, fault, opened_at,
+                        appliance_kind=adapter.model_kind(conn, model_id))
 
 
 def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: str,
@@ -204,3 +210,18 @@ def household_away_until(conn: psycopg.Connection, customer: CustomerInfo, *, no
     times = adapter.load_usage_times(conn, customer.customer_id, since=now - config.history,
                                      until=now)
     return detect(times, now=now, config=config).visit_after
+
+
+def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime,
+                 config: DispatchConfig = DispatchConfig()) -> int | None:
+    """The customer says self-help did not fix it: propose a visit (its own email, or a job
+    for the scheduler when they cannot be emailed); the held visit's id, if any."""
+    found = adapter.load_incident(conn, incident_id)
+    if found is None:
+        return None
+    customer, incident = found
+    incident = replace(incident, self_help_tried=True, still_broken=True)
+    out = handle_incident(conn, incident, customer, now=now,
+                          p_home=p_home_for(conn, customer, now=now), config=config,
+                          away_until=household_away_until(conn, customer, now=now))
+    return out.visit_id

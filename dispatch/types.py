@@ -23,6 +23,7 @@ class FaultInfo:
     parts: tuple[str, ...] = ()
     visit_minutes: int = 60
     self_help_steps: tuple[str, ...] = ()
+    safety: str = ""  # the catalog's safety advice for this fault, in the customer's language
 
     def __post_init__(self) -> None:
         if self.visit_minutes <= 0:
@@ -40,6 +41,8 @@ class IncidentInfo:
     opened_at: datetime
     self_help_tried: bool = False
     recurred: bool = False
+    still_broken: bool = False  # the customer said the self-help did not fix it
+    appliance_kind: str = ""  # washer, fridge, ... (the catalog's model kind)
 
     def __post_init__(self) -> None:
         if self.opened_at.tzinfo is None:

@@ -137,7 +137,7 @@ def run_dispatch_role() -> None:
     from devices.diagnostics_mqtt import serve as serve_diagnostics
     from fixahead.health import database_ready
     from fixahead.pipeline import diagnostics_link
-    from fixahead.roles import RoleMetrics, run_dispatch
+    from fixahead.roles import IncidentFollower, RoleMetrics, dispatch_config, run_dispatch
     from fixahead.scenario import mail
     from fixahead.services import Endpoints, database, prepare_database
 
@@ -151,7 +151,8 @@ def run_dispatch_role() -> None:
             link = diagnostics_link(Endpoints(url, settings.mqtt_url, settings.mqtt_url),
                                     settings.topic_prefix)
             threading.Thread(target=serve_diagnostics, args=(link, stop), daemon=True).start()
-        run_dispatch(url, stop, smtp=smtp, email=email, metrics=metrics)
+        run_dispatch(url, stop, smtp=smtp, email=email, metrics=metrics,
+                     follower=IncidentFollower(config=dispatch_config(settings)))
 
 
 @run_app.command("web")

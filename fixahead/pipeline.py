@@ -27,7 +27,7 @@ from devices.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from dispatch.service import Outcome
-from fixahead.roles import IncidentFollower, run_dispatch
+from fixahead.roles import IncidentFollower, dispatch_config, run_dispatch
 from fixahead.services import Endpoints
 from fixahead.settings import Settings
 from fixahead.wiring import ingest_config, standard_engine
@@ -101,7 +101,8 @@ class Pipeline:
             ingest_config(settings, ends.database_url, ends.mqtt_url,
                           protocol=MQTT311 if ends.embedded_broker else None, feed=False),
             on_commit=self._on_commit)
-        self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed)
+        self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed,
+                                         config=dispatch_config(settings))
         self._dispatcher: threading.Thread | None = None
 
     # --- ingest's thread --------------------------------------------------------------

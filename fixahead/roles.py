@@ -24,8 +24,9 @@ from devices.gapguard import GapGuard
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
-from dispatch.service import Outcome, dispatch_incident
+from dispatch.service import DispatchConfig, Outcome, dispatch_incident
 from fixahead.services import connector
+from fixahead.settings import Settings
 from fixahead.wiring import standard_engine
 from ingest.feed import load_positions, prune_feed, read_feed, save_positions
 from rules import commandstore
@@ -132,7 +133,8 @@ def _wall_clock() -> datetime:
 def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, limit: int,
                       metrics: RoleMetrics | None,
                       on_outcome: Callable[[Outcome | None], None] | None,
-                      on_error: Callable[[Exception], None] | None) -> tuple[int, bool]:
+                      on_error: Callable[[Exception], None] | None,
+                      config: DispatchConfig | None = None) -> tuple[int, bool]:
     """Dispatch openings after change `after_id`; the new position, and whether nothing
     visible was left behind (no gap waited on, fewer rows than `limit`)."""
     rows = read_changes(conn, after_id, limit)
@@ -141,7 +143,8 @@ def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, 
         if (change in DISPATCHED_CHANGES or first) and device_id is not None:
             try:
                 outcome = dispatch_incident(conn, incident_id=key, device_id=device_id,
-                                            model_id=model_id, code=fault, now=at)
+                                            model_id=model_id, code=fault, now=at,
+                                            config=config or DispatchConfig())
             except psycopg.OperationalError:
                 raise  # the database went away: retry from this position, skip nothing
             except Exception as e:
@@ -164,6 +167,11 @@ def dispatch_new_incidents(conn: psycopg.Connection, after_id: int, guard: GapGu
     return _dispatch_changes(conn, after_id, guard, limit, metrics, None, None)[0]
 
 
+def dispatch_config(settings: Settings) -> DispatchConfig:
+    """Dispatch's tunables that the settings set."""
+    return DispatchConfig(hold_minutes=settings.proposal_hold_hours * 60)
+
+
 class IncidentFollower:
     """Dispatch's reader of `incident_changes`: from the saved position, through a GapGuard,
     each opening dispatched once, the position saved after each step. It also tells a
@@ -171,7 +179,8 @@ class IncidentFollower:
 
     def __init__(self, *, on_outcome: Callable[[Outcome | None], None] | None = None,
                  on_error: Callable[[Exception], None] | None = None, limit: int = 100,
-                 guard: GapGuard | None = None) -> None:
+                 guard: GapGuard | None = None, config: DispatchConfig | None = None) -> None:
+        self.config = config or DispatchConfig()
         self.on_outcome = on_outcome
         self.on_error = on_error
         self.limit = limit
@@ -185,7 +194,8 @@ class IncidentFollower:
             self.position = load_positions(conn, DISPATCH).get(0, 0)
         started = time.monotonic()
         moved, complete = _dispatch_changes(conn, self.position, self.guard, self.limit,
-                                            metrics, self.on_outcome, self.on_error)
+                                            metrics, self.on_outcome, self.on_error,
+                                            self.config)
         busy = moved != self.position
         if busy:
             self.position = moved

@@ -76,8 +76,9 @@ def mail(settings: Settings) -> Iterator[tuple[SmtpSettings, EmailSettings, obje
                         settings.embedded_smtp_port)
             sink = SmtpSink(0).start()
         smtp = SmtpSettings(host="127.0.0.1", port=sink.port)
-    email = EmailSettings(base_url=settings.public_base_url, from_addr=settings.mail_from,
-                          secret=link_secret(settings))
+    email = EmailSettings(base_url=settings.public_base_url,
+                          from_addr=settings.mail_from_address,
+                          from_name=settings.mail_from_name, secret=link_secret(settings))
     try:
         yield smtp, email, sink
     finally:

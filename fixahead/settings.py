@@ -83,7 +83,12 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_tls: bool = False
-    mail_from: str = "Fixahead Service <service@fixahead.example>"
+    mail_from_name: str = Field(default="Fixahead Service", description="Sender name")
+    mail_from_address: str = Field(default="service@fixahead.example",
+                                   description="Sender address alone (no name, no <>)")
+    proposal_hold_hours: int = Field(
+        default=48, ge=1, description="A proposed visit is held this long after its email "
+        "can first be read (after quiet hours)")
     link_secret: str | None = Field(
         default=None, description="Signs customer links; unset: a random one kept in data_dir"
     )

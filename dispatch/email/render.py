@@ -1,7 +1,8 @@
-"""Render an outbox row into a multipart email: text + HTML, an .ics for a visit, signed links.
+"""Render an outbox row into an email: text + HTML alternatives, the calendar entry, signed links.
 
 Rendering is deterministic in the row (links, Message-ID, Date and the .ics all derive from
-it), so a retried email is byte-for-byte the same message.
+it), so a retried email is byte-for-byte the same message. The sender's name and address are
+separate settings, joined once by `formataddr`.
 """
 
 from __future__ import annotations
@@ -11,37 +12,23 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import icalendar
 import jinja2
 
-from dispatch.links import sign
+from dispatch.email.calendar import appointment_ics, ics_status
+from dispatch.email.view import appliance_name, item_view, link, subject
+from dispatch.email.words import WORDS, words
 from dispatch.outbox import OutboxRow
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 
-SUBJECTS = {
-    "en": {"self_help": "{title}: you can fix this yourself",
-           "visit": "{title}: we reserved a technician visit",
-           "urgent": "Urgent: {title}", "digest": "Today's summary of your appliances",
-           "reminder": "Reminder: technician visit tomorrow"},
-    "de": {"self_help": "{title}: Das können Sie selbst beheben",
-           "visit": "{title}: Wir haben einen Technikertermin reserviert",
-           "urgent": "Dringend: {title}", "digest": "Die heutige Übersicht zu Ihren Geräten",
-           "reminder": "Erinnerung: Technikertermin morgen"},
-}
-WINDOW = {"en": "{day}, {start}–{end}", "de": "{day}, {start}–{end} Uhr"}
-DAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")}
-
 
 @dataclass(frozen=True)
 class EmailSettings:
-    """Where links point, who sends, and the secret that signs the links."""
+    """Where links point, who sends (name and bare address apart), and the link secret."""
 
     base_url: str
     from_addr: str
@@ -51,11 +38,23 @@ class EmailSettings:
     link_days: int = 14
     unsubscribe_days: int = 365
 
+    def __post_init__(self) -> None:
+        name, addr = parseaddr(self.from_addr)
+        if name or addr != self.from_addr or "@" not in addr:
+            raise ValueError(f"from_addr must be a bare address like service@example.org, "
+                             f"not {self.from_addr!r}; the name goes in from_name")
+
+    @property
+    def sender(self) -> str:
+        """The From header: the name and the address, joined once."""
+        return formataddr((self.from_name, self.from_addr))
+
 
 def _env() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                               autoescape=jinja2.select_autoescape(["html"]),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
 _ENV = _env()
@@ -69,81 +68,44 @@ def message_id(row: OutboxRow, domain: str) -> str:
     return f"<fixahead.{row.id}.{digest}@{domain}>"
 
 
-def _link(s: EmailSettings, action: str, subject: str, expires: datetime) -> str:
-    return f"{s.base_url.rstrip('/')}/c/{sign(s.secret, action, subject, expires)}"
-
-
-def window_text(start: datetime, end: datetime, tz: str, language: str) -> str:
-    """A visit window in the customer's zone and language."""
-    zone = ZoneInfo(tz)
-    a, b = start.astimezone(zone), end.astimezone(zone)
-    day = f"{DAYS[language][a.weekday()]} {a:%d.%m.%Y}" if language == "de" else (
-        f"{DAYS[language][a.weekday()]} {a:%d %b %Y}")
-    return WINDOW[language].format(day=day, start=f"{a:%H:%M}", end=f"{b:%H:%M}")
-
-
-def _item(p: dict[str, Any], row: OutboxRow, s: EmailSettings, lang: str) -> dict[str, Any]:
-    item = dict(p)
-    created = row.created_at
-    links = {"fixed": _link(s, "fixed", p["incident_id"], created + timedelta(days=s.link_days))}
-    visit = p.get("visit")
-    if visit:
-        start, end = datetime.fromisoformat(visit["start"]), datetime.fromisoformat(visit["end"])
-        hold = datetime.fromisoformat(visit.get("hold_expires_at") or visit["end"])
-        zone = ZoneInfo(p["tz"])
-        visit = dict(visit, window=window_text(start, end, p["tz"], lang),
-                     hold_until=f"{hold.astimezone(zone):%d.%m.%Y %H:%M}")
-        links["confirm"] = _link(s, "confirm", str(visit["visit_id"]), hold)
-        links["choose"] = _link(s, "choose", p["incident_id"], hold)
-        links["cancel"] = _link(s, "cancel", str(visit["visit_id"]), end)
-    item["visit"] = visit
-    item["links"] = links
-    return item
-
-
-def visit_ics(p: dict[str, Any], row: OutboxRow, s: EmailSettings, lang: str) -> bytes:
-    """An iCalendar REQUEST for the proposed visit (tentative until confirmed)."""
+def _calendar(p: dict[str, Any], row: OutboxRow, s: EmailSettings, lang: str) -> bytes | None:
+    status = ics_status(p)
+    if status is None:
+        return None
     visit = p["visit"]
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Fixahead//dispatch//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
-    event = icalendar.Event()
-    event.add("uid", f"visit-{visit['visit_id']}@{s.domain}")
-    event.add("dtstamp", row.created_at)
-    event.add("dtstart", datetime.fromisoformat(visit["start"]))
-    event.add("dtend", datetime.fromisoformat(visit["end"]))
+    w = words(lang)
     title = p["fault"]["title"]
-    event.add("summary", f"Technikertermin: {title}" if lang == "de"
-              else f"Technician visit: {title}")
-    event.add("description", f"{p['fault']['code']} {p['model_id']}")
-    event.add("status", "CONFIRMED" if p["kind"] == "reminder" else "TENTATIVE")
-    event.add("organizer", f"mailto:{s.from_addr}")
-    event.add("attendee", f"mailto:{row.to_addr}")
-    event.add("sequence", 0)
-    cal.add_component(event)
-    return cal.to_ical()
+    tech = str(visit.get("technician", "")).split("(")[0].split()
+    return appointment_ics(
+        incident_id=p["incident_id"], start=datetime.fromisoformat(visit["start"]),
+        end=datetime.fromisoformat(visit["end"]), sequence=int(visit.get("sequence", 0)),
+        status=status, summary=w["ics.summary"].format(appliance=appliance_name(p, lang),
+                                                       title=title),
+        description=f"{title}. {w['technician'].format(name=tech[0])}" if tech else title,
+        stamp=row.created_at, organizer=(s.from_name, s.from_addr),
+        attendee=(p.get("customer_name", ""), row.to_addr), domain=s.domain)
 
 
 def render(row: OutboxRow, s: EmailSettings) -> EmailMessage:
     """The complete email for an outbox row."""
-    lang = row.language if row.language in SUBJECTS else "en"
+    lang = row.language if row.language in WORDS else "en"
     payload = row.payload
     items = payload["items"] if row.kind == "digest" else [payload]
-    rendered = [_item(p, row, s, lang) for p in items]
-    first = rendered[0]
-    subject = SUBJECTS[lang][row.kind].format(title=first["fault"]["title"])
-    unsubscribe = _link(s, "unsubscribe", row.customer_id,
-                        row.created_at + timedelta(days=s.unsubscribe_days))
-    context = {"kind": row.kind, "name": first.get("customer_name") or row.to_addr,
-               "item": first, "items": rendered, "subject": subject,
-               "unsubscribe": unsubscribe}
-    text = _ENV.get_template(f"message.{lang}.txt").render(context)
-    html = _ENV.get_template(f"message.{lang}.html").render(context)
+    views = [item_view(p, created=row.created_at, base_url=s.base_url, secret=s.secret,
+                       lang=lang, link_days=s.link_days) for p in items]
+    first = views[0]
+    title = subject(dict(items[0], kind=row.kind), first["visit"], lang, n=len(items))
+    unsubscribe = link(s.base_url, s.secret, "unsubscribe", row.customer_id,
+                       row.created_at + timedelta(days=s.unsubscribe_days))
+    context = {"kind": row.kind, "name": first.get("customer_name") or "", "item": first,
+               "items": views, "subject": title, "unsubscribe": unsubscribe,
+               "w": words(lang), "lang": lang, "sender": s.from_name}
+    text = _ENV.get_template("message.txt").render(context)
+    html = _ENV.get_template("message.html").render(context)
     msg = EmailMessage(policy=_POLICY)
-    msg["Subject"] = subject
-    msg["From"] = formataddr((s.from_name, s.from_addr))
-    msg["To"] = row.to_addr
+    msg["Subject"] = title
+    msg["From"] = s.sender
+    msg["To"] = formataddr((first.get("customer_name") or "", row.to_addr))
     msg["Date"] = format_datetime(row.send_at)
     msg["Message-ID"] = message_id(row, s.domain)
     msg["List-Unsubscribe"] = f"<{unsubscribe}>"
@@ -153,11 +115,13 @@ def render(row: OutboxRow, s: EmailSettings) -> EmailMessage:
         msg["Importance"] = "high"
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    for p in items:
-        if p.get("visit"):
-            msg.add_attachment(visit_ics(p, row, s, lang), maintype="text", subtype="calendar",
-                               filename=f"visit-{p['visit']['visit_id']}.ics",
-                               params={"method": "REQUEST"})
+    ics = _calendar(payload, row, s, lang) if row.kind != "digest" else None
+    if ics is not None:
+        method = "CANCEL" if ics_status(payload) == "cancelled" else "REQUEST"
+        # calendar clients act on the text/calendar alternative; others show the attachment
+        msg.add_alternative(ics, maintype="text", subtype="calendar",
+                            params={"method": method, "charset": "utf-8"})
+        msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
     msg["Content-Language"] = lang  # after the body: set_content clears Content-* headers
     for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
         part.set_boundary(f"=_fixahead_{row.id}_{n}")  # random boundaries would vary by retry

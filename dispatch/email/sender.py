@@ -96,7 +96,10 @@ async def _send_rows(conn: psycopg.Connection, rows: list[outbox.OutboxRow], smt
             if not connected:
                 await client.connect()
                 connected = True
-            await client.send_message(msg, sender=email.from_addr, recipients=[row.to_addr])
+            # flattened here, with the renderer's policy: aiosmtplib's own (78 columns) would
+            # refold the subject and the List-Unsubscribe URL
+            data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+            await client.sendmail(email.from_addr, [row.to_addr], data)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"
             if is_permanent(exc) or row.attempts >= config.max_attempts:

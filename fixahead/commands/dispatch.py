@@ -133,7 +133,9 @@ def send_cmd(
                         password=_setting("smtp_password", smtp_password),
                         use_tls=bool(_setting("smtp_tls", smtp_tls or None, False)))
     email = EmailSettings(base_url=_setting("public_base_url", base_url, "http://127.0.0.1:8000"),
-                          from_addr=_setting("mail_from", mail_from, "service@fixahead.local"),
+                          from_addr=_setting("mail_from_address", mail_from,
+                                             "service@fixahead.local"),
+                          from_name=_setting("mail_from_name", None, "Fixahead Service"),
                           secret=str(secret).encode())
     with _conn() as conn:
         r = deliver_due(conn, smtp, email)
@@ -180,7 +182,8 @@ def run_cmd(
                                 _setting("smtp_port", smtp_port, 25)))
         email = EmailSettings(
             base_url=_setting("public_base_url", base_url, "http://127.0.0.1:8000"),
-            from_addr=_setting("mail_from", mail_from, "service@fixahead.local"),
+            from_addr=_setting("mail_from_address", mail_from, "service@fixahead.local"),
+                          from_name=_setting("mail_from_name", None, "Fixahead Service"),
             secret=str(secret).encode())
         with database(load_cli_settings()) as url:
             prepare_database(url)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,20 +110,30 @@ def test_expired_and_forged_links_do_nothing(env: Env) -> None:
     assert state(env.url, out.visit_id) == "held"
 
 
-def test_choose_another_slot_moves_the_visit_and_voids_the_old_confirm_link(env: Env) -> None:
+def test_choose_lists_other_times_in_date_order_and_an_old_confirm_link_tells_the_truth(
+        env: Env) -> None:
     out = propose(env.url)
+    offers = out_offers(env.url)
     choose = env.link("choose", "inc-1")
     page = env.client.get(choose)
-    assert page.text.count('type="radio"') == 5
-    moved = env.client.post(choose, data={"rank": "3"})
-    assert moved.status_code == 200 and "Your visit has moved" in moved.text
+    ranks = [int(r) for r in re.findall(r'name="rank" value="(\d+)"', page.text)]
+    assert 0 not in ranks and len(ranks) == len(offers) - 1  # not the slot already proposed
+    assert [offers[r] for r in ranks] == sorted(offers[r] for r in ranks)
+    moved = env.client.post(choose, data={"rank": str(ranks[0])})
+    assert moved.status_code == 200 and "Your visit is confirmed" in moved.text
     assert state(env.url, out.visit_id) == "released"
     old_confirm = env.client.post(env.link("confirm", out.visit_id))
-    assert "no longer valid" in old_confirm.text
+    assert "This visit was moved to" in old_confirm.text and "Confirm the visit" not in (
+        old_confirm.text)
+    assert "Cancel the visit" in old_confirm.text  # the links that work now
     with psycopg.connect(env.url) as conn:
         booked = conn.execute("SELECT starts_at FROM visits WHERE state = 'booked'").fetchall()
-    assert booked == [(out_offers(env.url)[3],)]
-    assert "Your visit has moved" in env.client.post(choose, data={"rank": "1"}).text
+    assert booked == [(offers[ranks[0]],)]
+    again = env.client.post(choose, data={"rank": str(ranks[1])})
+    assert "You used this link before" in again.text
+    with psycopg.connect(env.url) as conn:  # the repeat changed nothing
+        assert conn.execute("SELECT starts_at FROM visits WHERE state = 'booked'"
+                            ).fetchall() == booked
 
 
 def test_cancel_after_confirm_cancels_and_a_late_confirm_says_so(env: Env) -> None:

@@ -98,23 +98,29 @@ def test_one_email_per_incident_episode_even_when_handled_twice(conn: psycopg.Co
     assert conn.execute("SELECT count(*) FROM email_outbox").fetchone() == (1,)
 
 
-def test_several_problems_in_a_day_are_merged_into_one_digest(conn: psycopg.Connection) -> None:
+def test_notes_over_the_budget_share_a_digest_but_a_visit_proposal_has_its_own_email(
+        conn: psycopg.Connection) -> None:
     add_customer(conn, "cus-1", email="ada@example.org", device_id="d1")
     add_technicians(conn)
     ada = adapter.load_customer(conn, customer_id="cus-1")
     assert ada
-    outcomes = [handle_incident(conn, incident(f"inc-{i}", f), ada, now=NOW + timedelta(hours=i),
-                                p_home=half)
-                for i, f in enumerate([DRAIN, MOTOR, DRAIN, MOTOR])]
-    assert [o.decision.delivery for o in outcomes] == [Delivery.NOW] + [Delivery.DIGEST] * 3
-    assert len({o.outbox_id for o in outcomes[1:]}) == 1
-    rows = conn.execute("SELECT kind, jsonb_array_length(payload -> 'items') FROM email_outbox "
-                        "WHERE kind = 'digest'").fetchall()
-    assert rows == [("digest", 3)]
+    outcomes = [handle_incident(conn, incident(f"inc-{i}", f, d), ada,
+                                now=NOW + timedelta(hours=i), p_home=half)
+                for i, (f, d) in enumerate([(DRAIN, "d1"), (MOTOR, "d1"), (DRAIN, "d2"),
+                                            (DRAIN, "d3")])]
+    assert [o.decision.delivery for o in outcomes] == [Delivery.NOW] * 2 + [Delivery.DIGEST] * 2
+    assert outcomes[1].decision.action is Action.VISIT and outcomes[1].visit_id
+    assert outcomes[2].outbox_id == outcomes[3].outbox_id
+    rows = conn.execute("SELECT kind, jsonb_array_length(coalesce(payload -> 'items', '[1]')) "
+                        "FROM email_outbox ORDER BY id").fetchall()
+    assert rows == [("self_help", 1), ("visit", 1), ("digest", 2)]
     evening = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 18:00 Berlin
     with SmtpSink() as sink:
         deliver_due(conn, SmtpSettings(port=sink.port), EMAIL, clock=clock_at(evening))
-        assert len(sink.handler.wait_for(2)) == 2
+        got = sink.handler.wait_for(3)
+        assert len(got) == 3
+        digest = next(m.parsed() for m in got if "note" in m.parsed()["Subject"])
+        assert not any(p.get_content_type() == "text/calendar" for p in digest.walk())
 
 
 def test_permanent_refusal_is_recorded_and_transient_errors_are_retried(
@@ -284,8 +290,8 @@ def test_concurrent_workers_send_one_email_per_episode_and_respect_the_budget(
             with psycopg.connect(database_url, autocommit=True) as c:
                 barrier.wait(10)
                 # four workers get inc-a, four get inc-b (redelivered incidents)
-                handle_incident(c, incident(f"inc-{'ab'[i % 2]}", DRAIN), ada, now=NOW,
-                                p_home=half)
+                handle_incident(c, incident(f"inc-{'ab'[i % 2]}", DRAIN, f"d{1 + i % 2}"), ada,
+                                now=NOW, p_home=half)
         except BaseException as exc:
             errors.append(exc)
 

@@ -70,7 +70,7 @@ def test_reminder_is_queued_once_the_day_before_and_delivered(database_url: str)
         report = jobs.retry_outbox(connect, SmtpSettings(port=sink.port), EMAIL, lambda: later)
         assert report.sent == 2  # the proposal and the reminder
         msgs = [m.parsed() for m in sink.handler.wait_for(2)]
-    reminder = next(m for m in msgs if m["Subject"].startswith("Erinnerung"))
+    reminder = next(m for m in msgs if m["Subject"].startswith("Morgen, "))
     assert any(p.get_content_type() == "text/calendar" for p in reminder.walk())
 
 

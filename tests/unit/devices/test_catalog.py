@@ -59,9 +59,11 @@ since = "2"
 [codes.text.en]
 title = "Leak"
 meaning = "Water on the floor."
+safety = "Do not touch the plug with wet hands."
 [codes.text.de]
 title = "Leck"
 meaning = "Wasser am Boden."
+safety = "Fassen Sie den Stecker nicht mit nassen Händen an."
 """
 
 
@@ -156,6 +158,15 @@ def test_texts_fall_back_to_english_for_an_unknown_language() -> None:
     assert code.text("de").title == "Verstopft"
     assert code.text("fr").title == "Blocked"
     assert code.steps("de") == ("Stecker ziehen.", "Sieb reinigen.")
+
+
+def test_an_urgent_code_without_safety_advice_is_reported() -> None:
+    broken = GOOD.replace('safety = "Fassen Sie den Stecker nicht mit nassen Händen an."\n', "")
+    assert problems(**{"x1.toml": broken}) == [
+        "x1.toml: codes[1] (E2): text.de: field 'safety': an urgent code needs safety advice"
+    ]
+    model = load(**{"x1.toml": GOOD})["X-1"]
+    assert model.codes[1].text("de").safety.startswith("Fassen Sie")
 
 
 def test_a_missing_german_title_is_reported_with_file_entry_and_field() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -156,3 +157,21 @@ def test_a_larger_budget_allows_more_emails_a_day() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError):
         decide(incident(), customer(), now=datetime(2026, 11, 22, 12))
+
+
+def test_a_visit_proposal_over_the_budget_still_gets_its_own_email() -> None:
+    d = decide(incident(MOTOR), customer(), now=z("2026-11-22T12:00:00"),
+               emails_by_day={date(2026, 11, 22): 3})
+    assert (d.action, d.delivery, d.digest_day) == (Action.VISIT, Delivery.NOW, None)
+    assert "own email" in d.reason
+
+
+def test_still_broken_after_self_help_proposes_an_escalated_visit() -> None:
+    d = decide(replace(incident(DRAIN), still_broken=True), customer(),
+               now=z("2026-11-22T12:00:00"))
+    assert (d.action, d.escalated) == (Action.VISIT, True)
+
+
+def test_waiting_for_the_scheduler_says_why_and_what_to_do() -> None:
+    d = decide(incident(MOTOR), customer(unsubscribed=True), now=z("2026-11-22T12:00:00"))
+    assert "unsubscribed" in d.reason and "call the customer" in d.reason
