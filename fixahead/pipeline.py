@@ -28,6 +28,7 @@ from dispatch.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from dispatch.service import Outcome
+from dispatch.storm import StormConfig
 from fixahead.listening import Bounds, Health, ListeningRecorder, healthy
 from fixahead.roles import IncidentFollower, run_dispatch
 from fixahead.services import Endpoints
@@ -108,7 +109,11 @@ class Pipeline:
             ingest_config(settings, ends.database_url, ends.mqtt_url,
                           protocol=MQTT311 if ends.embedded_broker else None, feed=False),
             on_commit=self._on_commit)
-        self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed)
+        # every opening settles 10 minutes of event time first, so a storm's first openings
+        # are held with the rest (a simulated month plays minutes in milliseconds)
+        self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed,
+                                         storms=StormConfig(settle_ms=10 * 60_000),
+                                         clock=self.clock.now)
         self._dispatcher: threading.Thread | None = None
         self.trusted_ms = trusted_ms or (lambda: int(time.time() * 1000))
         self.trouble = trouble

@@ -20,12 +20,15 @@ import numpy as np
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
+from dispatch import hold
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
 from dispatch.service import Outcome, dispatch_incident
+from dispatch.storm import StormConfig
 from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
 from fixahead.services import connector
+from fixahead.storms import guard_step
 from fixahead.wiring import standard_engine
 from rules.service import RulesService
 
@@ -127,7 +130,8 @@ def _wall_clock() -> datetime:
 def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, limit: int,
                       metrics: RoleMetrics | None,
                       on_outcome: Callable[[Outcome | None], None] | None,
-                      on_error: Callable[[Exception], None] | None) -> tuple[int, bool]:
+                      on_error: Callable[[Exception], None] | None,
+                      storms: StormConfig | None = None) -> tuple[int, bool]:
     """Dispatch openings after change `after_id`; the new position, and whether nothing
     visible was left behind (no gap waited on, fewer rows than `limit`)."""
     # the first recorded change of an incident counts as its opening: an incident that opened
@@ -142,7 +146,9 @@ def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, 
            WHERE c.id > %s ORDER BY c.id LIMIT %s""", (after_id, limit)).fetchall()
     take = guard.accept(after_id, [r[0] for r in rows])
     for change_id, change, key, device_id, model_id, fault, at, first in rows[:take]:
-        if (change in DISPATCHED_CHANGES or first) and device_id is not None:
+        if (change in DISPATCHED_CHANGES or first) and device_id is not None and storms:
+            hold.offer(conn, hold.Held(key, device_id, model_id, fault, at))  # the guard decides
+        elif (change in DISPATCHED_CHANGES or first) and device_id is not None:
             try:
                 outcome = dispatch_incident(conn, incident_id=key, device_id=device_id,
                                             model_id=model_id, code=fault, now=at)
@@ -175,12 +181,15 @@ class IncidentFollower:
 
     def __init__(self, *, on_outcome: Callable[[Outcome | None], None] | None = None,
                  on_error: Callable[[Exception], None] | None = None, limit: int = 100,
-                 guard: GapGuard | None = None) -> None:
+                 guard: GapGuard | None = None, storms: StormConfig | None = None,
+                 clock: Clock | None = None) -> None:
         self.on_outcome = on_outcome
         self.on_error = on_error
         self.limit = limit
         self.guard = guard or GapGuard()
         self.position: int | None = None
+        self.storms = storms  # the storm guard and hourly cap (None: dispatch at once)
+        self.clock = clock or _wall_clock
         self.caught_up_at = 0.0  # monotonic start of the last step that left nothing behind
 
     def step(self, conn: psycopg.Connection, metrics: RoleMetrics | None = None) -> bool:
@@ -189,8 +198,10 @@ class IncidentFollower:
             self.position = load_positions(conn, DISPATCH).get(0, 0)
         started = time.monotonic()
         moved, complete = _dispatch_changes(conn, self.position, self.guard, self.limit,
-                                            metrics, self.on_outcome, self.on_error)
+                                            metrics, self.on_outcome, self.on_error, self.storms)
         busy = moved != self.position
+        if self.storms is not None:
+            busy = guard_step(conn, self.storms, self.clock(), self.on_outcome) > 0 or busy
         if busy:
             self.position = moved
             save_positions(conn, DISPATCH, {0: (moved, 0)})
@@ -218,7 +229,7 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
     other than the database going away; without it the error ends the worker.
     """
     m = metrics or RoleMetrics(DISPATCH)
-    follower = follower or IncidentFollower()
+    follower = follower or IncidentFollower(storms=StormConfig(), clock=clock)
     scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email, clock=clock)
     scheduler.start()
     delivered = 0.0
