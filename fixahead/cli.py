@@ -301,10 +301,11 @@ def _register_areas() -> None:
         evaluation,
         rules,
         simulation,
+        storms,
         web,
     )
 
-    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics):
+    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics, storms):
         area.register(app)
 
 
