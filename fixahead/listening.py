@@ -7,6 +7,9 @@ the rules engine what was recorded (`load_listening`) with the trusted clock.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,3 +98,32 @@ def load_listening(conn: psycopg.Connection, since_ms: int) -> Listening:
         (_dt(since_ms),)).fetchall()
     return Listening(tuple((round(a.timestamp() * 1000), round(b.timestamp() * 1000))
                            for a, b in rows))
+
+
+def record_while(database_url: str, stop: threading.Event, source: str,
+                 judge: Callable[[], bool], *, every_s: float = 1.0,
+                 clock: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+    """Beat `judge()` every `every_s` at the wall clock until `stop` (an ingest role's
+    thread); a database outage is recorded as not listening once it is back."""
+    recorder = ListeningRecorder(source, max_gap_ms=int(every_s * 1000 * 5))
+    while not stop.wait(every_s):
+        try:
+            with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+                while not stop.wait(every_s):
+                    recorder.beat(conn, clock(), judge())
+        except psycopg.OperationalError:
+            recorder.beat(None, clock(), False)
+
+
+def ingest_judge(worker: object, bounds: Bounds = Bounds()) -> Callable[[], bool]:
+    """Health of an ingest worker (its own process): connected, committing, caught up."""
+    seen = [0.0]
+
+    def judge() -> bool:
+        m = worker.metrics  # type: ignore[attr-defined]
+        errors, seen[0] = seen[0], m.db_errors._value.get()
+        return healthy(Health(connected=worker.connected,  # type: ignore[attr-defined]
+                              committing=errors == seen[0],
+                              backlog_s=float(m.lag_seconds._value.get()), data_lag_s=None,
+                              rules_current=True), bounds)
+    return judge

@@ -27,6 +27,7 @@ from dispatch.jobs import build_scheduler
 from dispatch.service import Outcome, dispatch_incident
 from dispatch.storm import StormConfig
 from fixahead.feed import GapGuard, load_positions, prune_feed, read_feed, save_positions
+from fixahead.listening import load_listening
 from fixahead.services import connector
 from fixahead.storms import guard_step
 from fixahead.wiring import standard_engine
@@ -76,7 +77,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                                checkpoint_every_s=float("inf"))
         guard = GapGuard()
         positions: dict[int, int] = {}
-        last_claim = last_checkpoint = 0.0
+        last_claim = last_checkpoint = heard_at = 0.0
         try:
             while not stop.is_set():
                 now = time.monotonic()
@@ -90,6 +91,11 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                     stop.wait(1.0)
                     continue
                 batches = read_feed(conn, min(positions.values()), guard)
+                if batches and time.monotonic() - heard_at > 2.0:
+                    # silence only over what ingest recorded as listened, up to the wall clock
+                    wall = int(time.time() * 1000)
+                    service.engine.trust(wall, load_listening(conn, wall - 7 * 86_400_000))
+                    heard_at = time.monotonic()
                 for b in batches:
                     part_of = b.device.astype(np.int64) % partitions
                     fresh = np.array([b.id > positions.get(int(p), b.id) for p in
