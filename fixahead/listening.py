@@ -72,18 +72,18 @@ class ListeningRecorder:
             return  # the trusted clock never goes back; ignore a late beat
         if self._current is None or stale:
             self.intervals.append((now_ms, now_ms))
-            self._current = -1
-            if conn is not None:
-                row = conn.execute(
-                    "INSERT INTO platform_listening (source, started_at, until_at) "
-                    "VALUES (%s, %s, %s) RETURNING id",
-                    (self.source, _dt(now_ms), _dt(now_ms))).fetchone()
-                self._current = int(row[0]) if row else -1
+            self._current = -1  # not stored yet
         else:
             self.intervals[-1] = (self.intervals[-1][0], now_ms)
-            if conn is not None and self._current > 0:
-                conn.execute("UPDATE platform_listening SET until_at = %s WHERE id = %s",
-                             (_dt(now_ms), self._current))
+        if conn is not None and self._current == -1:  # (a beat without conn stores later)
+            row = conn.execute(
+                "INSERT INTO platform_listening (source, started_at, until_at) "
+                "VALUES (%s, %s, %s) RETURNING id",
+                (self.source, _dt(self.intervals[-1][0]), _dt(now_ms))).fetchone()
+            self._current = int(row[0]) if row else -1
+        elif conn is not None:
+            conn.execute("UPDATE platform_listening SET until_at = %s WHERE id = %s",
+                         (_dt(now_ms), self._current))
         self._last_ms = now_ms
 
     def listening(self) -> Listening:
