@@ -100,6 +100,11 @@ class Engine:
         the platform listened (both from the composition root)."""
         self.trusted_ms = now_ms
         self.listening = listening
+        if now_ms is not None and self.now_ms > now_ms:
+            # a clock ahead of trusted time (a checkpoint restored from another run of the
+            # same window, a clock moved before trust was given) goes back to it
+            self.now_ms = now_ms
+            self._ticked_ms = min(self._ticked_ms, now_ms)
 
     def _clock(self, ms: int) -> None:
         if self.trusted_ms is not None:

@@ -106,3 +106,16 @@ def test_the_clock_never_passes_the_trusted_clock(parts):
     assert engine.now_ms == T0 + MIN
     assert engine.tick(T0 + 9 * HOUR) == []
     assert engine.now_ms == T0 + MIN
+
+
+def test_a_clock_restored_ahead_of_trusted_time_goes_back_to_it(parts):
+    """A second run of the same window restores the first run's checkpoint, whose clock is
+    at the window's end: the new run's outages must still show."""
+    engine = _fleet(parts, 2)
+    engine.now_ms = T0 + 30 * 24 * HOUR
+    opened = []
+    for m in range(0, 8 * 60, 10):
+        t = T0 + m * MIN
+        engine.trust(t + 1, Listening(((T0, t + 1),)))
+        opened += _readings(engine, [0, 1] if m < 60 else [1], t)  # fridge 0 goes quiet
+    assert (0, "C01") in opened
