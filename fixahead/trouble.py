@@ -98,7 +98,8 @@ class Trouble:
                     self.beat(current[2], True)
                     yield from held
                     held.clear()
-                if w is not None:  # the trouble starts: not listening from its start
+                if w is not None:  # the trouble starts: listening up to it, not after
+                    self.beat(w[1], True)
                     self._set(w[1], down=True)
                     self.beat(w[1], False)
                 current = w

@@ -22,7 +22,8 @@ def test_an_ingest_outage_holds_its_window_and_a_restart_loses_it():
     assert out[:10] == list(range(10)) and out[10:20] == list(range(10, 20))  # held, in order
     assert 30 not in out and 34 not in out and 35 in out  # lost at 30-35 (at 0.1 + 0.2)
     assert (t.held, t.lost) == (10, 5)
-    assert beats == [(10 * MIN, False), (20 * MIN, True), (30 * MIN, False), (35 * MIN, True)]
+    assert beats == [(10 * MIN, True), (10 * MIN, False), (20 * MIN, True), (30 * MIN, True),
+                     (30 * MIN, False), (35 * MIN, True)]
     assert clock.now_ms() == 99 * MIN
 
 
