@@ -70,6 +70,7 @@ def db_upgrade() -> None:
 def run_ingest() -> None:
     """Run an ingest worker until SIGINT/SIGTERM."""
     from fixahead.health import database_ready
+    from fixahead.listening import ingest_judge, record_while
     from fixahead.services import platform
     from fixahead.wiring import ingest_config
     from ingest.metrics import IngestMetrics
@@ -87,6 +88,9 @@ def run_ingest() -> None:
         _serve_health(settings, "ingest", metrics.registry,
                       lambda: worker.ready.is_set() and worker.connected and db_ready())
         log.info("ingest worker %s on %s", settings.ingest_client_id, ends.display_mqtt_url)
+        threading.Thread(target=record_while, args=(
+            ends.database_url, stop, f"ingest:{settings.ingest_client_id}",
+            ingest_judge(worker)), name="listening", daemon=True).start()
         worker.run(stop)
 
 
@@ -135,6 +139,7 @@ def run_rules_role() -> None:
 def run_dispatch_role() -> None:
     """Run a dispatch worker: incidents to decisions and emails, the outbox, the jobs."""
     from devices.diagnostics_mqtt import serve as serve_diagnostics
+    from dispatch.storm import StormConfig
     from fixahead.health import database_ready
     from fixahead.pipeline import diagnostics_link
     from fixahead.roles import IncidentFollower, RoleMetrics, dispatch_config, run_dispatch
@@ -152,7 +157,8 @@ def run_dispatch_role() -> None:
                                     settings.topic_prefix)
             threading.Thread(target=serve_diagnostics, args=(link, stop), daemon=True).start()
         run_dispatch(url, stop, smtp=smtp, email=email, metrics=metrics,
-                     follower=IncidentFollower(config=dispatch_config(settings)))
+                     follower=IncidentFollower(storms=StormConfig(),
+                                               config=dispatch_config(settings)))
 
 
 @run_app.command("web")
@@ -248,6 +254,7 @@ def up(
         summary,
     )
     from fixahead.services import platform
+    from fixahead.trouble import SimClock
     from fixahead.webserver import WebThread, demo_login
     from simulator.timebase import max_past_age_s, window_ending_now
 
@@ -270,8 +277,11 @@ def up(
     window = window_ending_now(days, 0.0, int(time.time() * 1000))
     settings = settings.model_copy(update={"max_past_age_s": max(
         settings.max_past_age_s, max_past_age_s(window, 0.0))})
+    # the replayed window's own clock (how far the fleet has published) is the trusted one
+    clock = SimClock(window.start_ms)
     with platform(settings) as ends, mail(settings) as (smtp, email, sink):
-        pipeline = Pipeline(settings, ends, smtp=smtp, email=email)
+        pipeline = Pipeline(settings, ends, smtp=smtp, email=email, trusted_ms=clock.now_ms,
+                            trouble=lambda: (clock.now_ms(), False))
         pipeline.start()
         app = build_web_app(settings, ends.database_url, link_secret=link_secret(settings),
                             sink=sink.handler if sink is not None else None)
@@ -288,6 +298,7 @@ def up(
                 _fleet, secrets = provision(ends, settings, spec, window)
                 # up to 200 appliances answer remote diagnostics, each on its own connection
                 publish(ends, settings, spec, window, out,
+                        on_progress=lambda p: clock.advance(p.sim_ms),
                         answering=secrets if len(secrets) <= 200 else None, stop=stop)
 
             run_in_background(demo)
@@ -341,11 +352,12 @@ def _register_areas() -> None:
         evaluation,
         rules,
         simulation,
+        storms,
         web,
     )
 
     for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics,
-                 availability):
+                 availability, storms):
         area.register(app)
 
 

@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,6 +28,8 @@ from devices.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from dispatch.service import Outcome
+from dispatch.storm import StormConfig
+from fixahead.listening import Bounds, Health, ListeningRecorder, healthy
 from fixahead.roles import IncidentFollower, dispatch_config, run_dispatch
 from fixahead.services import Endpoints
 from fixahead.settings import Settings
@@ -50,6 +53,11 @@ def diagnostics_link(ends: Endpoints, prefix: str, *, clock: object = None) -> D
         **kwargs)
 
 
+def _sample(metrics: object, name: str) -> float:
+    """One sample of an ingest worker's metrics registry (0 when it has none yet)."""
+    return float(metrics.registry.get_sample_value(name) or 0.0)  # type: ignore[attr-defined]
+
+
 class EventClock:
     """Platform time: the newest event time committed so far (wall time before any data)."""
 
@@ -61,6 +69,10 @@ class EventClock:
         """Move forward to `ms` (never back)."""
         with self._lock:
             self._ms = max(self._ms, ms)
+
+    def ms(self) -> int:
+        """The current platform time in ms since the epoch (0 before any data)."""
+        return self._ms
 
     def now(self) -> datetime:
         """The current platform time."""
@@ -83,7 +95,12 @@ class Pipeline:
     """Ingest worker, rule engine and dispatch wired together in one process."""
 
     def __init__(self, settings: Settings, ends: Endpoints, *, smtp: SmtpSettings,
-                 email: EmailSettings, owner: str = "single-process") -> None:
+                 email: EmailSettings, owner: str = "single-process",
+                 trusted_ms: Callable[[], int] | None = None,
+                 trouble: Callable[[], tuple[int, bool]] | None = None,
+                 bounds: Bounds | None = None, slow_commit_s: float = 0.0) -> None:
+        """`trusted_ms` is the clock time-driven rules may not pass (default: the wall
+        clock); `trouble`, in a scenario, gives (trusted ms, injected outage) together."""
         self.settings = settings
         self.ends = ends
         self.smtp = smtp
@@ -101,13 +118,25 @@ class Pipeline:
             ingest_config(settings, ends.database_url, ends.mqtt_url,
                           protocol=MQTT311 if ends.embedded_broker else None, feed=False),
             on_commit=self._on_commit)
+        # every opening settles 10 minutes of event time first, so a storm's first openings
+        # are held with the rest (a simulated month plays minutes in milliseconds)
         self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed,
-                                         config=dispatch_config(settings))
+                                         storms=StormConfig(settle_ms=10 * 60_000),
+                                         clock=self.clock.now, config=dispatch_config(settings))
         self._dispatcher: threading.Thread | None = None
+        self.trusted_ms = trusted_ms or (lambda: int(time.time() * 1000))
+        self.trouble = trouble
+        self.bounds = bounds or Bounds()
+        self._db_errors = 0.0
+        self.slow_commit_s = slow_commit_s
+        self.recorder = ListeningRecorder(owner, max_gap_ms=None if trouble else 10_000)
+        self._beat_lock = threading.Lock()
 
     # --- ingest's thread --------------------------------------------------------------
 
     def _on_commit(self, committed: Committed) -> None:
+        if self.slow_commit_s:
+            time.sleep(self.slow_commit_s)  # injected: a slow database holds ingest up
         while not self._stop.is_set():
             try:
                 self._queue.put(committed, timeout=0.5)
@@ -148,11 +177,46 @@ class Pipeline:
         """Evaluate one committed batch and store its incident changes (`conn` is the rules
         connection; dispatch reads the changes on its own thread)."""
         if len(c.ts_ms) or c.events:  # the bulk of the batch, as the rule engine's clock
-            self.clock.advance(batch_time(c.ts_ms, [e[0] for e in c.events]))
+            self.clock.advance(min(batch_time(c.ts_ms, [e[0] for e in c.events]),
+                                   self.trusted_ms()))
+        with self._beat_lock:
+            listening = self.recorder.listening()
+        rules.engine.trust(self.trusted_ms(), listening)
         changes = rules.handle(c.ts_ms, c.device, c.metric, c.value, c.events)
         if changes:
             self.counters.incidents_changed += len(changes)
             self._wake.set()
+
+    # --- the platform's own health, as listening intervals -----------------------------
+
+    def beat(self, now_ms: int, listening: bool, conn: psycopg.Connection | None = None) -> None:
+        """Record one judgement of whether the platform listened at trusted `now_ms`."""
+        with self._beat_lock:
+            self.recorder.beat(conn, now_ms, listening)
+
+    def _judge(self) -> tuple[int, bool]:
+        if self.trouble is not None:
+            now, down = self.trouble()
+            return now, self.worker.connected and not down
+        now = self.trusted_ms()
+        m = self.worker.metrics
+        lag = None if self.clock.ms() == 0 else (now - self.clock.ms()) / 1000
+        errors, self._db_errors = self._db_errors, _sample(m, "fixahead_ingest_db_errors_total")
+        return now, healthy(Health(
+            connected=self.worker.connected, committing=errors == self._db_errors,
+            backlog_s=_sample(m, "fixahead_ingest_lag_seconds"),
+            data_lag_s=lag, rules_current=self._queue.qsize() < self._queue.maxsize * 3 // 4),
+            self.bounds)
+
+    def _listen(self, stop: threading.Event) -> None:
+        with psycopg.connect(self.ends.database_url, autocommit=True) as conn:
+            while not stop.wait(0.25):
+                try:
+                    now, ok = self._judge()
+                    self.beat(now, ok, conn)
+                except psycopg.OperationalError:
+                    self.beat(self.trusted_ms(), False)  # no database: not committing
+                    log.warning("listening record: database unavailable")
 
     # --- the dispatch thread: the dispatch role's loop on the event clock ---------------
 
@@ -172,7 +236,8 @@ class Pipeline:
 
     def start(self) -> None:
         """Start every thread and the scheduled jobs; returns once ingest is subscribed."""
-        for name, target in (("ingest", self.worker.run), ("process", self._process)):
+        for name, target in (("ingest", self.worker.run), ("process", self._process),
+                             ("listening", self._listen)):
             t = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
             t.start()
             self._threads.append(t)

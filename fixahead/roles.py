@@ -21,12 +21,16 @@ import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
 from devices.gapguard import GapGuard
+from dispatch import hold
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
 from dispatch.service import DispatchConfig, Outcome, dispatch_incident
+from dispatch.storm import StormConfig
+from fixahead.listening import load_listening
 from fixahead.services import connector
 from fixahead.settings import Settings
+from fixahead.storms import guard_step
 from fixahead.wiring import standard_engine
 from ingest.feed import load_positions, prune_feed, read_feed, save_positions
 from rules import commandstore
@@ -78,7 +82,7 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                                checkpoint_every_s=float("inf"))
         guard = GapGuard()
         positions: dict[int, int] = {}
-        last_claim = last_checkpoint = 0.0
+        last_claim = last_checkpoint = heard_at = 0.0
         try:
             while not stop.is_set():
                 now = time.monotonic()
@@ -93,6 +97,11 @@ def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
                     continue
                 service.apply_commands()  # people's acknowledges, resolves and snoozes
                 batches = read_feed(conn, min(positions.values()), guard)
+                if batches and time.monotonic() - heard_at > 2.0:
+                    # silence only over what ingest recorded as listened, up to the wall clock
+                    wall = int(time.time() * 1000)
+                    service.engine.trust(wall, load_listening(conn, wall - 7 * 86_400_000))
+                    heard_at = time.monotonic()
                 for b in batches:
                     part_of = b.device.astype(np.int64) % partitions
                     fresh = np.array([b.id > positions.get(int(p), b.id) for p in
@@ -134,13 +143,16 @@ def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, 
                       metrics: RoleMetrics | None,
                       on_outcome: Callable[[Outcome | None], None] | None,
                       on_error: Callable[[Exception], None] | None,
+                      storms: StormConfig | None = None,
                       config: DispatchConfig | None = None) -> tuple[int, bool]:
     """Dispatch openings after change `after_id`; the new position, and whether nothing
     visible was left behind (no gap waited on, fewer rows than `limit`)."""
     rows = read_changes(conn, after_id, limit)
     take = guard.accept(after_id, [r[0] for r in rows])
     for change_id, change, key, device_id, model_id, fault, at, first in rows[:take]:
-        if (change in DISPATCHED_CHANGES or first) and device_id is not None:
+        if (change in DISPATCHED_CHANGES or first) and device_id is not None and storms:
+            hold.offer(conn, hold.Held(key, device_id, model_id, fault, at))  # the guard decides
+        elif (change in DISPATCHED_CHANGES or first) and device_id is not None:
             try:
                 outcome = dispatch_incident(conn, incident_id=key, device_id=device_id,
                                             model_id=model_id, code=fault, now=at,
@@ -179,13 +191,16 @@ class IncidentFollower:
 
     def __init__(self, *, on_outcome: Callable[[Outcome | None], None] | None = None,
                  on_error: Callable[[Exception], None] | None = None, limit: int = 100,
-                 guard: GapGuard | None = None, config: DispatchConfig | None = None) -> None:
+                 guard: GapGuard | None = None, storms: StormConfig | None = None,
+                 clock: Clock | None = None, config: DispatchConfig | None = None) -> None:
         self.config = config or DispatchConfig()
         self.on_outcome = on_outcome
         self.on_error = on_error
         self.limit = limit
         self.guard = guard or GapGuard()
         self.position: int | None = None
+        self.storms = storms  # the storm guard and hourly cap (None: dispatch at once)
+        self.clock = clock or _wall_clock
         self.caught_up_at = 0.0  # monotonic start of the last step that left nothing behind
 
     def step(self, conn: psycopg.Connection, metrics: RoleMetrics | None = None) -> bool:
@@ -194,9 +209,12 @@ class IncidentFollower:
             self.position = load_positions(conn, DISPATCH).get(0, 0)
         started = time.monotonic()
         moved, complete = _dispatch_changes(conn, self.position, self.guard, self.limit,
-                                            metrics, self.on_outcome, self.on_error,
+                                            metrics, self.on_outcome, self.on_error, self.storms,
                                             self.config)
         busy = moved != self.position
+        if self.storms is not None:
+            busy = guard_step(conn, self.storms, self.clock(), self.on_outcome,
+                              self.config) > 0 or busy
         if busy:
             self.position = moved
             save_positions(conn, DISPATCH, {0: (moved, 0)})
@@ -224,7 +242,7 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
     other than the database going away; without it the error ends the worker.
     """
     m = metrics or RoleMetrics(DISPATCH)
-    follower = follower or IncidentFollower()
+    follower = follower or IncidentFollower(storms=StormConfig(), clock=clock)
     scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email, clock=clock)
     scheduler.start()
     delivered = 0.0

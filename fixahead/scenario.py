@@ -7,6 +7,7 @@ the simulator's; the customers and technicians around it come from `fixahead.dem
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import secrets
 import threading
@@ -25,11 +26,13 @@ from fixahead.demo import household_key, provision_world
 from fixahead.pipeline import Pipeline
 from fixahead.services import Endpoints, platform
 from fixahead.settings import Settings
+from fixahead.trouble import SimClock, Trouble, TroubleSpec
 from simulator.fleet import build_fleet
 from simulator.groundtruth import write_ground_truth
-from simulator.publisher import Progress
-from simulator.run import RunSpec, publish_scenario, scenario_for
+from simulator.publisher import FleetPublisher, Pace, Progress
+from simulator.run import RunSpec, items, publish_scenario, scenario_for
 from simulator.timebase import DAY_MS, max_past_age_s, window_ending_now
+from simulator.traffic import Traffic
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +107,8 @@ def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: o
 
 def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object, out: Path,
             on_progress: Callable[[Progress], None] | None = None,
-            answering: dict[str, str] | None = None, stop: threading.Event | None = None
-            ) -> Progress:
+            answering: dict[str, str] | None = None, stop: threading.Event | None = None,
+            trouble: Trouble | None = None) -> Progress:
     """Plan the scenario, write its ground truth to `out`, and publish it. With `answering`
     (device secrets), the appliances also answer diagnostics commands as themselves, until
     `stop` is set."""
@@ -116,6 +119,8 @@ def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: obj
     scenario = scenario_for(run)
     write_ground_truth(out, scenario, speed=spec.speed, days=spec.days,
                        prefix=settings.topic_prefix)
+    if answering is None and trouble is not None:
+        return _publish_through(run, scenario, trouble)
     if answering is None:
         return publish_scenario(run, scenario, on_progress=on_progress)
     from simulator.commands import responder_for
@@ -133,6 +138,18 @@ def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: obj
         responder.stop(offline=True)
 
 
+def _publish_through(run: RunSpec, scenario: object, trouble: Trouble) -> Progress:
+    """`simulator.run.publish_scenario`, with the stream passed through the injected
+    trouble (which also moves the simulation's clock as messages go out)."""
+    traffic = Traffic(scenario, run.prefix, batch_s=run.batch_s)  # type: ignore[arg-type]
+    pace = Pace(run.speed, run.window.start_ms, time.monotonic())
+    with FleetPublisher(run.url, connections=run.connections,
+                        client_prefix=f"{run.client_prefix}-{run.seed}-trouble",
+                        window=run.window_inflight, prefix=run.prefix) as pub:
+        pub.connect_all([d.device_id for d in scenario.devices])  # type: ignore[attr-defined]
+        return pub.run(trouble.apply(items(traffic)), pace)
+
+
 def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) -> None:
     """Wait until ingest has received everything published and the loop went quiet."""
     deadline = time.monotonic() + timeout_s
@@ -146,8 +163,8 @@ def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) ->
 
 
 def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
-                 speed: float = 0.0, fault_rate: float = 1.0, end_ms: int | None = None
-                 ) -> Path:
+                 speed: float = 0.0, fault_rate: float = 1.0, end_ms: int | None = None,
+                 trouble: TroubleSpec | None = None) -> Path:
     """Run a whole scenario through the platform; return its ground-truth directory.
 
     Played as fast as possible, the window ends at `end_ms` (default: the last UTC
@@ -161,12 +178,24 @@ def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
     settings = settings.model_copy(update={"max_past_age_s": max(
         settings.max_past_age_s, max_past_age_s(window, speed) + (now - end) / 1000)})
     out = settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
+    # the platform trusts the simulation's clock: how far the fleet has published
+    clock = SimClock(window.start_ms)
+    injected = Trouble(trouble or TroubleSpec(), window.start_ms, window.end_ms, clock,
+                       lambda ms, ok: pipeline.beat(ms, ok))
     with platform(settings) as ends, mail(settings) as (smtp, email, _sink):
         provision(ends, settings, spec, window)
-        pipeline = Pipeline(settings, ends, smtp=smtp, email=email)
+        pipeline = Pipeline(settings, ends, smtp=smtp, email=email, trusted_ms=clock.now_ms,
+                            trouble=injected.state,
+                            slow_commit_s=(trouble.slow_db_ms / 1000) if trouble else 0.0)
         pipeline.start()
         try:
-            progress = publish(ends, settings, spec, window, out)
+            progress = publish(ends, settings, spec, window, out, trouble=injected)
+            (out / "trouble.json").write_text(json.dumps(
+                {"windows": injected.windows, "held": injected.held, "lost": injected.lost,
+                 "slow_db_ms": trouble.slow_db_ms if trouble else 0.0}))
+            if injected.windows:
+                log.info("injected %s: %d messages held, %d lost", injected.windows,
+                         injected.held, injected.lost)
             log.info("published %d messages; waiting for the platform", progress.published)
             wait_drained(pipeline, progress.published)
             time.sleep(2.0)  # let the sender deliver what the last decisions wrote

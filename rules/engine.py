@@ -20,6 +20,7 @@ from rules.compiler import CompiledRules
 from rules.config import TICK_EVERY_MS
 from rules.evaluator import Evaluator, Transitions
 from rules.incidents import Incident, IncidentBook, IncidentChange, Policy, Signal
+from rules.listening import Listening
 
 CLOCK_PERCENTILE = 5  # of a batch's timestamps: where the engine's event clock moves to
 
@@ -77,6 +78,10 @@ class Engine:
         self.model_of: dict[int, str] = {}
         self.now_ms = 0
         self._ticked_ms = 0
+        # the platform's trusted clock (None: unbounded) and when it was listening (None:
+        # always); see docs/rules.md, "The clock"
+        self.trusted_ms: int | None = None
+        self.listening: Listening | None = None
         # the action a fault leads to: from the rules that confirm it, else by severity
         self._action = {(r.model, r.fault): r.action for r in compiled.rules
                         if r.meaning == "confirmation"}
@@ -90,6 +95,30 @@ class Engine:
         """Tell the engine which model each device is (caller-supplied mapping)."""
         self.evaluator.assign(np.asarray(devices, np.int64), list(models))
         self.model_of.update(zip((int(d) for d in devices), models, strict=True))
+
+    def trust(self, now_ms: int | None, listening: Listening | None = None) -> None:
+        """Bound the event clock by the trusted clock and judge silence only over the time
+        the platform listened (both from the composition root)."""
+        self.trusted_ms = now_ms
+        self.listening = listening
+        if now_ms is not None and self.now_ms > now_ms:
+            # a clock ahead of trusted time (a checkpoint restored from another run of the
+            # same window, a clock moved before trust was given) goes back to it
+            self.now_ms = now_ms
+            self._ticked_ms = min(self._ticked_ms, now_ms)
+
+    def _clock(self, ms: int) -> None:
+        if self.trusted_ms is not None:
+            ms = min(ms, self.trusted_ms)  # devices and draining cannot move it past trust
+        self.now_ms = max(self.now_ms, ms)
+
+    def _tick(self) -> Transitions:
+        ev = self.evaluator
+        if self.listening is None:
+            return ev.tick(self.now_ms)
+        # silence counts listened time only: move each last-seen time forward by the time
+        # since it that the platform was not listening
+        return ev.tick(self.now_ms, ev.seen + self.listening.credit(ev.seen, self.now_ms))
 
     def _signals(self, tr: Transitions) -> list[Signal]:
         out = []
@@ -127,14 +156,14 @@ class Engine:
         """Evaluate one committed batch; return the incident changes, in event-time order."""
         events = [EventRow(*e) for e in events if e[3] in ("error", "cleared")]
         if len(ts_ms) or events:
-            self.now_ms = max(self.now_ms, batch_time(ts_ms, [e.ts_ms for e in events]))
+            self._clock(batch_time(ts_ms, [e.ts_ms for e in events]))
         signals: list[Signal] = []
         # Time-driven predicates first, at the batch's clock and with what had arrived
         # before it: a device is silent when the fleet has moved on by `for_s` since its last
         # reading that reached us. Its backlog may be in this very batch (held while it was
         # disconnected); judged after it, the outage would never show.
         if self.now_ms - self._ticked_ms >= TICK_EVERY_MS:
-            signals += self._signals(self.evaluator.tick(self.now_ms))
+            signals += self._signals(self._tick())
             self._ticked_ms = self.now_ms
         signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
         errors = [e for e in events if e.kind == "error" and e.code]
@@ -146,7 +175,7 @@ class Engine:
         # a device flagged silent may have spoken in this batch: its flag clears now, not
         # once the clock next moves on
         if self._any_silent():
-            signals += self._signals(self.evaluator.tick(self.now_ms))
+            signals += self._signals(self._tick())
         signals.sort(key=lambda s: s.ts_ms)
         changes: list[IncidentChange] = []
         for s in signals:
@@ -160,10 +189,10 @@ class Engine:
 
     def tick(self, now_ms: int) -> list[IncidentChange]:
         """Advance event time with no new data (silent devices, clean periods)."""
-        self.now_ms = max(self.now_ms, now_ms)
+        self._clock(now_ms)
         self._ticked_ms = self.now_ms
         changes: list[IncidentChange] = []
-        for s in sorted(self._signals(self.evaluator.tick(self.now_ms)), key=lambda s: s.ts_ms):
+        for s in sorted(self._signals(self._tick()), key=lambda s: s.ts_ms):
             changes += self.book.apply(s)
         return changes + self.book.tick(self.now_ms)
 

@@ -167,12 +167,14 @@ class Evaluator:
             ts, dev, mt, val, start, self.slot_of, self.slot_model, self.seen, self.st,
             self.c.program, self.stack, self.counters, *o), ts.shape[0])
 
-    def tick(self, now_ms: int) -> Transitions:
-        """Advance time-driven predicates (silent, error-count expiry) to event time now_ms."""
+    def tick(self, now_ms: int, seen: np.ndarray | None = None) -> Transitions:
+        """Advance time-driven predicates (silent, error-count expiry) to event time now_ms;
+        `seen` (default: the last reading times) is what silence is measured from."""
         c = self.c.program
         sm = self.slot_model[:self.n_slots]
+        since = self.seen if seen is None else np.ascontiguousarray(seen, np.float64)
         return self._collect(lambda start, *o: tick(
-            now_ms, start, sm, self.seen, self.tbits, self.due, self.st, c.kind, c.prm,
+            now_ms, start, sm, since, self.tbits, self.due, self.st, c.kind, c.prm,
             c.pred_off, c.mt_start, c.mt_preds, c.pr_start, c.pr_rules, c.prog, c.prog_start,
             c.prog_len, c.rule_off, c.max_rules, self.stack, *o), self.n_slots)
 

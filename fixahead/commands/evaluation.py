@@ -44,6 +44,19 @@ def evaluate(
              "the last midnight. The same seed and end give the same scenario.")] = None,
     grace_days: Annotated[float, typer.Option(
         help="Days after a fault's end in which an incident still counts as about it")] = 1.0,
+    seeds: Annotated[int, typer.Option(
+        help="Run this many scenarios (seeds S, S+1, ...) and report the worst beside the "
+             "median")] = 1,
+    ingest_outage: Annotated[float, typer.Option(
+        "--ingest-outage", help="Inject an ingest outage of this many simulated minutes "
+        "halfway through (the broker keeps the backlog)")] = 0.0,
+    broker_restart: Annotated[bool, typer.Option(
+        "--broker-restart", help="Inject a broker restart that loses the messages of "
+        "--broker-restart-minutes, at 70 % of the window")] = False,
+    broker_restart_minutes: Annotated[float, typer.Option(
+        help="Simulated minutes of messages a broker restart loses")] = 10.0,
+    slow_db_ms: Annotated[float, typer.Option(
+        "--slow-db-ms", help="Inject a slow database: each ingest commit waits this long")] = 0.0,
 ) -> None:
     """Compare what the platform did (incidents, emails, visits) with a run's ground truth."""
     from fixahead.commands.common import load_cli_settings
@@ -58,19 +71,50 @@ def evaluate(
             run_dir = resolve_run(run, settings.data_dir)
         except FileNotFoundError as exc:
             raise typer.BadParameter(str(exc), param_hint="--run") from None
+        runs = [(run_dir, json_path)]
     else:
         from fixahead.scenario import run_scenario
+        from fixahead.trouble import TroubleSpec
 
         assert households is not None
-        run_dir = run_scenario(settings, households=households, days=days, seed=seed,
-                               end_ms=_end_ms(end))
+        spec = TroubleSpec(ingest_outage_min=ingest_outage,
+                           broker_restart_min=broker_restart_minutes if broker_restart else 0.0,
+                           slow_db_ms=slow_db_ms)
+        runs = []
+        for s in range(seed, seed + max(1, seeds)):
+            path = json_path if seeds <= 1 else json_path.with_stem(f"{json_path.stem}-s{s}")
+            runs.append((run_scenario(settings, households=households, days=days, seed=s,
+                                      end_ms=_end_ms(end), trouble=spec), path))
+    docs = []
     with database(settings) as url:
         prepare_database(url)
-        doc, written = evaluate_run(url, run_dir, json_path, grace_days=grace_days)
+        for run_dir, path in runs:
+            doc, written = evaluate_run(url, run_dir, path, grace_days=grace_days)
+            docs.append(doc)
+            _echo(doc, written)
+    if len(docs) > 1:
+        import json
+
+        from fixahead.evaluation.storms import across_seeds
+
+        summary = across_seeds(docs)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({"seeds": summary, "runs": [str(p) for _, p in runs]},
+                                        indent=2) + "\n")
+        for name, v in summary.items():
+            if isinstance(v, dict):
+                typer.echo(f"{name}: median {v['median']}, worst {v['worst']}")
+        typer.echo(f"wrote {json_path}")
+
+
+def _echo(doc: dict, written: list) -> None:  # type: ignore[type-arg]
     d, p = doc["detection"], doc["dispatch"]
+    r = doc.get("robustness", {})
     typer.echo(f"recall before failure {d['recall_before_failure']}, median lead "
                f"{d['median_lead_days']} d, false alarms/1000 device-days "
                f"{d['false_alarms_per_1000_device_days']}, home rate {p['home_rate']} "
-               f"(first free {p['home_rate_baseline']})")
+               f"(first free {p['home_rate_baseline']}); largest burst of one code in 10 min "
+               f"{r.get('max_burst_10min')} ({r.get('max_burst_code')}), emails caused by "
+               f"injected trouble {r.get('emails_caused_by_trouble')}")
     for path in written:
         typer.echo(f"wrote {path}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import psycopg
 from fixahead.evaluation.records import load_records
 from fixahead.evaluation.report import write_report
 from fixahead.evaluation.score import score
+from fixahead.evaluation.storms import robustness
 from simulator.groundtruth import read_ground_truth
 
 
@@ -26,10 +29,17 @@ def resolve_run(run: str, data_dir: Path) -> Path:
 
 def evaluate_run(database_url: str, run_dir: Path, json_path: Path, *,
                  grace_days: float = 1.0) -> tuple[dict[str, Any], list[Path]]:
-    """Score the run in `run_dir` against the database; write the JSON and the report."""
+    """Score the run in `run_dir` against the database; write the JSON and the report (with
+    the platform trouble injected into the run, from its `trouble.json`)."""
     truth = read_ground_truth(run_dir)
+    injected = run_dir / "trouble.json"
+    trouble: Sequence[tuple[str, int, int]] = [
+        (k, int(a), int(b)) for k, a, b in json.loads(injected.read_text())["windows"]
+    ] if injected.exists() else []
     with psycopg.connect(database_url, autocommit=True) as conn:
         records = load_records(conn, truth, grace_days=grace_days)
     doc = score(truth, records, grace_days=grace_days)
+    doc["robustness"] = robustness(truth, records, doc["details"]["false_alarms"], trouble,
+                                   grace_ms=int(grace_days * 86_400_000))
     doc["config"]["run_dir"] = str(run_dir)
     return doc, write_report(doc, json_path)

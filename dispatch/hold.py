@@ -1,0 +1,152 @@
+"""PostgreSQL adapter of the storm guard: openings wait in `dispatch_holds` before dispatch.
+
+`offer` records an opening; `step` links storms into fleet incidents, clears storms whose
+device incidents all closed (dropping their held emails), and hands settled openings to
+`decide` within the hourly cap; `release` is the operator's word. All in platform time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from dispatch.storm import StormConfig, capacity, storm_start
+
+CLOSED = ("resolved", "auto_cleared")
+
+
+@dataclass(frozen=True)
+class Held:
+    """An opening waiting for dispatch."""
+
+    incident_id: str
+    device_id: str
+    model_id: str
+    fault: str
+    at: datetime
+
+
+Decide = Callable[[Held, datetime], None]
+_COLS = "incident_id, device_id, model_id, fault, at"
+
+
+def _ms(t: datetime) -> int:
+    return round(t.timestamp() * 1000)
+
+
+def offer(conn: psycopg.Connection, h: Held) -> None:
+    """Record an opening (once per incident)."""
+    conn.execute(f"INSERT INTO dispatch_holds ({_COLS}) VALUES (%s, %s, %s, %s, %s) "
+                 "ON CONFLICT (incident_id) DO NOTHING",
+                 (h.incident_id, h.device_id, h.model_id, h.fault, h.at))
+
+
+def _fleet_sizes(conn: psycopg.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT model_id, count(*) FROM devices GROUP BY 1").fetchall())
+
+
+def _link_storms(conn: psycopg.Connection, cfg: StormConfig, now: datetime) -> None:
+    rows = conn.execute(f"SELECT {_COLS} FROM dispatch_holds WHERE state = 'settling'"
+                        ).fetchall()
+    groups: dict[tuple[str, str], list[Held]] = defaultdict(list)
+    for r in rows:
+        groups[(r[2], r[3])].append(Held(*r))
+    sizes = _fleet_sizes(conn) if groups else {}
+    window = timedelta(milliseconds=cfg.window_ms)
+    for (model, fault), held in groups.items():
+        fleet = conn.execute("SELECT key, last_at FROM fleet_incidents WHERE model_id = %s "
+                             "AND fault = %s AND state = 'open'", (model, fault)).fetchone()
+        if fleet is not None:
+            members = [h for h in held if h.at >= fleet[1] - window]
+            key = fleet[0]
+        else:
+            start = storm_start([_ms(h.at) for h in held], sizes.get(model, 0), cfg)
+            if start is None:
+                continue
+            key = f"fleet:{model}:{fault}:{start}"
+            members = [h for h in held if _ms(h.at) >= start]
+            conn.execute("INSERT INTO fleet_incidents (key, model_id, fault, opened_at, last_at)"
+                         " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                         (key, model, fault, min(h.at for h in members), now))
+        if not members:
+            continue
+        conn.execute("UPDATE dispatch_holds SET state = 'storm', fleet_key = %s "
+                     "WHERE incident_id = ANY(%s)", (key, [h.incident_id for h in members]))
+        conn.execute("UPDATE fleet_incidents SET last_at = greatest(last_at, %s), devices = "
+                     "(SELECT count(*) FROM dispatch_holds WHERE fleet_key = %s) WHERE key = %s",
+                     (max(h.at for h in members), key, key))
+
+
+def _clear_storms(conn: psycopg.Connection, cfg: StormConfig, now: datetime) -> None:
+    """An open storm whose device incidents all closed, quiet for a window, clears itself."""
+    quiet = now - timedelta(milliseconds=cfg.window_ms)
+    keys = [r[0] for r in conn.execute(
+        """SELECT f.key FROM fleet_incidents f WHERE f.state = 'open' AND f.last_at < %s
+           AND NOT EXISTS (SELECT 1 FROM dispatch_holds h JOIN incidents i ON i.key = h.incident_id
+                           WHERE h.fleet_key = f.key AND h.state = 'storm'
+                             AND i.state <> ALL(%s))""", (quiet, list(CLOSED))).fetchall()]
+    if keys:
+        conn.execute("UPDATE fleet_incidents SET state = 'cleared', closed_at = %s "
+                     "WHERE key = ANY(%s)", (now, keys))
+        conn.execute("UPDATE dispatch_holds SET state = 'dropped', decided_at = %s "
+                     "WHERE fleet_key = ANY(%s) AND state = 'storm'", (now, keys))
+
+
+def _dispatch(conn: psycopg.Connection, rows: list[Held], cfg: StormConfig, now: datetime,
+              decide: Decide) -> int:
+    """Decide on `rows` within the hourly cap; the rest wait as 'capped'. How many went."""
+    done = conn.execute("SELECT count(*) FROM dispatch_holds WHERE state = 'dispatched' "
+                        "AND decided_at > %s", (now - timedelta(hours=1),)).fetchone()
+    room = capacity(int(done[0]) if done else 0, cfg)
+    for h in rows[:room]:
+        decide(h, now)
+        conn.execute("UPDATE dispatch_holds SET state = 'dispatched', decided_at = %s "
+                     "WHERE incident_id = %s", (now, h.incident_id))
+    if rows[room:]:
+        conn.execute("UPDATE dispatch_holds SET state = 'capped' WHERE incident_id = ANY(%s)",
+                     ([h.incident_id for h in rows[room:]],))
+    return min(room, len(rows))
+
+
+def step(conn: psycopg.Connection, cfg: StormConfig, now: datetime, decide: Decide) -> int:
+    """Link storms, clear settled ones, dispatch what settled (capped first); how many."""
+    now = now.astimezone(UTC)
+    _link_storms(conn, cfg, now)
+    _clear_storms(conn, cfg, now)
+    settled = now - timedelta(milliseconds=cfg.settle_ms)
+    rows = [Held(*r) for r in conn.execute(
+        f"""SELECT {_COLS} FROM dispatch_holds WHERE state = 'capped'
+                OR (state = 'settling' AND at <= %s)
+            ORDER BY state = 'settling', at""", (settled,)).fetchall()]
+    return _dispatch(conn, rows, cfg, now, decide) if rows else 0
+
+
+def release(conn: psycopg.Connection, fleet_key: str, now: datetime, cfg: StormConfig,
+            decide: Decide) -> int:
+    """An operator releases a storm: its held openings whose incident is still open are
+    dispatched (within the cap), the rest dropped. How many were dispatched."""
+    conn.execute("UPDATE fleet_incidents SET state = 'released', closed_at = %s WHERE key = %s",
+                 (now, fleet_key))
+    conn.execute("""UPDATE dispatch_holds h SET state = 'dropped', decided_at = %s
+                    FROM incidents i WHERE i.key = h.incident_id AND h.fleet_key = %s
+                      AND h.state = 'storm' AND i.state = ANY(%s)""",
+                 (now, fleet_key, list(CLOSED)))
+    rows = [Held(*r) for r in conn.execute(
+        f"SELECT {_COLS} FROM dispatch_holds WHERE fleet_key = %s AND state = 'storm' "
+        "ORDER BY at", (fleet_key,)).fetchall()]
+    return _dispatch(conn, rows, cfg, now, decide)
+
+
+def summary(conn: psycopg.Connection) -> dict[str, object]:
+    """Holds by state and the open fleet incidents, for the CLI and metrics."""
+    states = dict(conn.execute("SELECT state, count(*) FROM dispatch_holds GROUP BY 1"
+                               ).fetchall())
+    fleets = conn.execute("SELECT key, model_id, fault, devices, state, opened_at "
+                          "FROM fleet_incidents ORDER BY opened_at DESC LIMIT 50").fetchall()
+    return {"holds": states, "fleet_incidents": [
+        {"key": k, "model": m, "fault": f, "devices": n, "state": s, "opened_at": o.isoformat()}
+        for k, m, f, n, s, o in fleets]}

@@ -1,0 +1,72 @@
+"""The storm guard against PostgreSQL: many devices opening one code at once become one fleet
+incident, and nobody is emailed until an operator releases it; the hourly cap holds the rest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from dispatch.storm import StormConfig
+from fixahead.roles import IncidentFollower
+from fixahead.storms import release_storm
+from tests.integration.test_dispatch_follower import T0, add_customer_device, drain_fault, store
+
+pytestmark = pytest.mark.integration
+
+
+def emails(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM email_outbox").fetchone()[0]
+
+
+def _open(conn: psycopg.Connection, devices: list[int], spread: timedelta) -> None:
+    for i, dev in enumerate(devices):
+        store(conn, "opened", drain_fault(dev, T0 + spread * i / len(devices)))
+
+
+def test_a_hundred_devices_raising_one_code_within_a_minute_are_one_fleet_incident(
+        database_url: str) -> None:
+    cfg = StormConfig(settle_ms=10 * 60_000)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        devices = [add_customer_device(conn, f"s{i}") for i in range(200)]
+        _open(conn, devices[:100], timedelta(minutes=1))
+        for minutes in (0, 5, 11, 30):  # the platform's clock moves on past the settle time
+            follower = IncidentFollower(storms=cfg, clock=lambda m=minutes: T0 + timedelta(
+                minutes=m))
+            follower.step(conn)
+        fleets = conn.execute("SELECT model_id, fault, devices, state FROM fleet_incidents"
+                              ).fetchall()
+        held = conn.execute("SELECT state, count(*) FROM dispatch_holds GROUP BY 1").fetchall()
+        assert fleets == [("WM-800", "E21", 100, "open")]
+        assert held == [("storm", 100)]
+        assert emails(conn) == 0
+        [key] = [r[0] for r in conn.execute("SELECT key FROM fleet_incidents")]
+        assert release_storm(conn, key, cfg, T0 + timedelta(hours=1)) == 100
+        assert emails(conn) == 100
+
+
+def test_a_few_devices_with_the_same_code_are_dispatched_after_settling(
+        database_url: str) -> None:
+    cfg = StormConfig(settle_ms=10 * 60_000)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        devices = [add_customer_device(conn, f"f{i}") for i in range(200)]
+        _open(conn, devices[:3], timedelta(minutes=1))
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=5)).step(conn)
+        assert emails(conn) == 0  # still settling
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=12)).step(conn)
+        assert emails(conn) == 3
+        assert conn.execute("SELECT count(*) FROM fleet_incidents").fetchone()[0] == 0
+
+
+def test_the_hourly_cap_holds_the_excess_and_shows_it(database_url: str) -> None:
+    cfg = StormConfig(cap_per_hour=4, min_count=1000, count=1000)  # no storm, only the cap
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        devices = [add_customer_device(conn, f"c{i}") for i in range(10)]
+        _open(conn, devices, timedelta(minutes=30))
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=31)).step(conn)
+        assert emails(conn) == 4
+        held = dict(conn.execute("SELECT state, count(*) FROM dispatch_holds GROUP BY 1"))
+        assert held == {"dispatched": 4, "capped": 6}
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=95)).step(conn)
+        assert emails(conn) == 8
