@@ -230,6 +230,7 @@ def up(
     from fixahead.pipeline import Pipeline
     from fixahead.scenario import (
         ScenarioSpec,
+        drain_and_refresh,
         link_secret,
         mail,
         provision,
@@ -267,7 +268,8 @@ def up(
                 _fleet, secrets = provision(ends, settings, spec, window)
                 # up to 200 appliances answer remote diagnostics, each on its own connection
                 publish(ends, settings, spec, window, out,
-                        answering=secrets if len(secrets) <= 200 else None, stop=stop)
+                        answering=secrets if len(secrets) <= 200 else None, stop=stop,
+                        after=drain_and_refresh(pipeline, ends.database_url, window.start_ms))
 
             run_in_background(demo)
             typer.echo(f"demo fleet: {households} households, {days:g} simulated days "
@@ -301,10 +303,11 @@ def _register_areas() -> None:
         evaluation,
         rules,
         simulation,
+        storage,
         web,
     )
 
-    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics):
+    for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics, storage):
         area.register(app)
 
 
