@@ -110,8 +110,8 @@ def test_job_health_is_published_as_metrics(database_url):
     runs = check_storage_jobs(connect, metrics)
     healthy = {s.labels["kind"]: s.value for m in registry.collect() for s in m.samples
                if s.name == "fixahead_storage_job_healthy"}
-    if timescale:  # fresh jobs never succeeded in the background: the platform ran them
-        assert {r.job.kind for r in runs if r.ok} == {"compression", "retention", "refresh"}
+    if timescale:  # fresh jobs: what the background did not run, the platform ran
+        assert all(r.ok for r in runs)
         assert healthy == {"compression": 1.0, "retention": 1.0, "refresh": 1.0}
     else:  # plain PostgreSQL has no jobs to run or report
         assert runs == [] and healthy == {}
