@@ -2,4 +2,5 @@
 web entry point (`fixahead.web`), and the wiring of ingest, rules, dispatch and the simulator
 into processes.
 
-Tables it owns: schema_migrations, api_tokens, web_users, web_sessions, platform_listening."""
+Tables it owns: schema_migrations, api_tokens, web_users, web_sessions, platform_listening,
+storage_job_runs."""

@@ -246,6 +246,7 @@ def up(
     from fixahead.pipeline import Pipeline
     from fixahead.scenario import (
         ScenarioSpec,
+        drain_and_refresh,
         link_secret,
         mail,
         provision,
@@ -299,7 +300,8 @@ def up(
                 # up to 200 appliances answer remote diagnostics, each on its own connection
                 publish(ends, settings, spec, window, out,
                         on_progress=lambda p: clock.advance(p.sim_ms),
-                        answering=secrets if len(secrets) <= 200 else None, stop=stop)
+                        answering=secrets if len(secrets) <= 200 else None, stop=stop,
+                        after=drain_and_refresh(pipeline, ends.database_url, window.start_ms))
 
             run_in_background(demo)
             typer.echo(f"demo fleet: {households} households, {days:g} simulated days "
@@ -352,12 +354,13 @@ def _register_areas() -> None:
         evaluation,
         rules,
         simulation,
+        storage,
         storms,
         web,
     )
 
     for area in (devices, rules, simulation, dispatch, web, evaluation, diagnostics,
-                 availability, storms):
+                 availability, storms, storage):
         area.register(app)
 
 

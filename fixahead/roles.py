@@ -30,6 +30,7 @@ from dispatch.storm import StormConfig
 from fixahead.listening import load_listening
 from fixahead.services import connector
 from fixahead.settings import Settings
+from fixahead.storage import StorageJobMetrics, check_storage_jobs
 from fixahead.storms import guard_step
 from fixahead.wiring import standard_engine
 from ingest.feed import load_positions, prune_feed, read_feed, save_positions
@@ -60,6 +61,8 @@ class RoleMetrics:
         self.position = Gauge(f"fixahead_{role}_position", "Last consumed log id", registry=r)
         self.partitions = Gauge(f"fixahead_{role}_partitions", "Partitions held", registry=r)
         self.errors = Counter(f"fixahead_{role}_errors", "Failed iterations", registry=r)
+        # dispatch runs the periodic jobs, TimescaleDB's among them
+        self.storage = StorageJobMetrics(r) if role == DISPATCH else None
 
 
 def worker_name(role: str) -> str:
@@ -229,8 +232,9 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
                  email: EmailSettings, metrics: RoleMetrics | None = None,
                  clock: Clock = _wall_clock, follower: IncidentFollower | None = None,
                  wake: threading.Event | None = None, idle_s: float = 0.5,
-                 deliver_every_s: float = 0.0) -> None:
-    """Turn incidents into decisions and emails, deliver the outbox, run the jobs.
+                 deliver_every_s: float = 0.0, storage_every_s: float = 60.0) -> None:
+    """Turn incidents into decisions and emails, deliver the outbox, run the jobs (TimescaleDB's
+    too, every `storage_every_s`, where its background runs fail: fixahead/storage.py).
 
     `clock` is the time of the sender and the jobs (wall time in production; the single
     process passes its event clock); decisions take the incident's own event time. `wake`
@@ -244,6 +248,10 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
     m = metrics or RoleMetrics(DISPATCH)
     follower = follower or IncidentFollower(storms=StormConfig(), clock=clock)
     scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email, clock=clock)
+    # wall time, not `clock`: TimescaleDB schedules its jobs by the database's now()
+    scheduler.add_job(check_storage_jobs, "interval", seconds=storage_every_s,
+                      id="storage_jobs", args=(connector(database_url), m.storage),
+                      next_run_time=datetime.now(UTC))
     scheduler.start()
     delivered = 0.0
     try:

@@ -26,6 +26,7 @@ from fixahead.demo import household_key, provision_world
 from fixahead.pipeline import Pipeline
 from fixahead.services import Endpoints, platform
 from fixahead.settings import Settings
+from fixahead.storage import refresh_rollup
 from fixahead.trouble import SimClock, Trouble, TroubleSpec
 from simulator.fleet import build_fleet
 from simulator.groundtruth import write_ground_truth
@@ -108,10 +109,11 @@ def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: o
 def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object, out: Path,
             on_progress: Callable[[Progress], None] | None = None,
             answering: dict[str, str] | None = None, stop: threading.Event | None = None,
-            trouble: Trouble | None = None) -> Progress:
-    """Plan the scenario, write its ground truth to `out`, and publish it. With `answering`
-    (device secrets), the appliances also answer diagnostics commands as themselves, until
-    `stop` is set."""
+            trouble: Trouble | None = None,
+            after: Callable[[Progress], None] | None = None) -> Progress:
+    """Plan the scenario, write its ground truth to `out`, and publish it, then call `after`.
+    With `answering` (device secrets), the appliances also answer diagnostics commands as
+    themselves, until `stop` is set."""
     run = RunSpec(households=spec.households, window=window, seed=spec.seed,  # type: ignore[arg-type]
                   speed=spec.speed, url=ends.platform_mqtt_url, prefix=settings.topic_prefix,
                   fault_rate=spec.fault_rate, network_rate=spec.network_rate,
@@ -119,10 +121,12 @@ def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: obj
     scenario = scenario_for(run)
     write_ground_truth(out, scenario, speed=spec.speed, days=spec.days,
                        prefix=settings.topic_prefix)
-    if answering is None and trouble is not None:
-        return _publish_through(run, scenario, trouble)
     if answering is None:
-        return publish_scenario(run, scenario, on_progress=on_progress)
+        progress = (publish_scenario(run, scenario, on_progress=on_progress) if trouble is None
+                    else _publish_through(run, scenario, trouble))
+        if after is not None:
+            after(progress)
+        return progress
     from simulator.commands import responder_for
 
     # the responder connects as each device (its own credentials, its own topics)
@@ -131,6 +135,8 @@ def publish(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: obj
     responder.start()
     try:
         progress = publish_scenario(run, scenario, on_progress=on_progress)
+        if after is not None:
+            after(progress)
         if stop is not None:
             stop.wait()  # keep answering after the replay, for the life of the demo
         return progress
@@ -198,10 +204,33 @@ def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
                          injected.held, injected.lost)
             log.info("published %d messages; waiting for the platform", progress.published)
             wait_drained(pipeline, progress.published)
+            refresh_loaded(ends.database_url, window.start_ms)
             time.sleep(2.0)  # let the sender deliver what the last decisions wrote
         finally:
             pipeline.stop()
     return out
+
+
+def drain_and_refresh(pipeline: Pipeline, database_url: str, start_ms: int
+                      ) -> Callable[[Progress], None]:
+    """What the demo does once its fleet has published: wait for the platform to store it all,
+    then materialize the rollup over it."""
+    def after(progress: Progress) -> None:
+        wait_drained(pipeline, progress.published)
+        refresh_loaded(database_url, start_ms)
+
+    return after
+
+
+def refresh_loaded(database_url: str, start_ms: int) -> None:
+    """After a bulk load of telemetry from `start_ms` on: materialize the hourly rollup over it
+    (TimescaleDB; a no-op where the rollup is a view)."""
+    from datetime import UTC, datetime
+
+    began = time.monotonic()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if refresh_rollup(conn, datetime.fromtimestamp(start_ms / 1000, UTC), None):
+            log.info("refreshed telemetry_hourly in %.1f s", time.monotonic() - began)
 
 
 def summary(database_url: str, stored_messages: int) -> dict[str, int]:

@@ -3,6 +3,8 @@
 PostgreSQL: `FIXAHEAD_TEST_DATABASE_URL` names a server where each test creates and drops a
 database of its own; without it, an embedded PostgreSQL is started for the session.
 MQTT: Mosquitto with the project's config when the binary is installed, else amqtt.
+Every test that uses the database is marked `database` (`pytest -m database`): CI runs those
+again on a TimescaleDB cluster (.ci/run).
 """
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ import pytest
 
 from fixahead.services import prepare_database
 from tests.support.services import broker, free_port, fresh_database
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `database` marker (set below, never by hand)."""
+    config.addinivalue_line(
+        "markers", "database: uses PostgreSQL (CI runs these on TimescaleDB too)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches the database, directly or through another fixture."""
+    for item in items:
+        if "admin_database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ from fixahead.bench.common import (
     result,
 )
 from fixahead.settings import Settings
+from fixahead.storage import storage_name
 from fixahead.wiring import ingest_config
 from ingest.worker import IngestConfig, IngestWorker
 from ingest.writer import Committed
@@ -274,6 +275,7 @@ def run(settings: Settings, *, quick: bool = False) -> dict[str, Any]:
     counts = process_counts(settings.bench_ingest_processes)
     with bench_database(settings) as db, bench_broker(settings) as (url, broker_kind):
         with psycopg.connect(db, autocommit=True) as conn:
+            storage = storage_name(conn)
             for d in range(devices):
                 register_device(conn, f"bench-{d:05d}", "WM-800")
         prefix = "fxbench/v1"
@@ -320,7 +322,7 @@ def run(settings: Settings, *, quick: bool = False) -> dict[str, Any]:
                  "naive_msgs_per_s": round(naive)}
     ratios = {"vs_ceiling": round(fast20["messages_per_s"] / ceiling, 3),
               "vs_naive": round(fast20["messages_per_s"] / naive, 1)}
-    config = {"broker": broker_kind, "devices": devices, "messages_20": n20,
+    config = {"storage": storage, "broker": broker_kind, "devices": devices, "messages_20": n20,
               "messages_1": n1, "naive_messages": n_naive, "encoding": "half JSON, half binary",
               "ingest_processes": best,
               "ingest_processes_measured": counts,

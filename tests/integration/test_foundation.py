@@ -51,9 +51,11 @@ def test_concurrent_upgrades_apply_each_migration_once(admin_database_url):
 def test_time_bucket_matches_timescaledb_origin(database_url):
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            """SELECT time_bucket(INTERVAL '15 minutes', '2026-11-22 14:37:12+00'),
-                      time_bucket(INTERVAL '1 day', '2026-11-22 14:37:12+00'),
-                      time_bucket(INTERVAL '7 days', '2026-11-22 14:37:12+00')""").fetchone()
+            # typed: TimescaleDB overloads time_bucket for date, timestamp and timestamptz
+            """SELECT time_bucket(INTERVAL '15 minutes', TIMESTAMPTZ '2026-11-22 14:37:12+00'),
+                      time_bucket(INTERVAL '1 day', TIMESTAMPTZ '2026-11-22 14:37:12+00'),
+                      time_bucket(INTERVAL '7 days', TIMESTAMPTZ '2026-11-22 14:37:12+00')"""
+        ).fetchone()
     assert rows == (datetime(2026, 11, 22, 14, 30, tzinfo=UTC),
                     datetime(2026, 11, 22, tzinfo=UTC),
                     datetime(2026, 11, 16, tzinfo=UTC))  # weeks start Monday (2000-01-03)

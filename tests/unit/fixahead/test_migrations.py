@@ -13,6 +13,7 @@ def test_migrations_are_ordered_and_unique():
 
 def test_timescaledb_calls_are_guarded_by_an_extension_check():
     for m in load_migrations():
-        for call in ("create_hypertable", "add_compression_policy", "add_retention_policy"):
+        for call in ("create_hypertable", "add_compression_policy", "add_retention_policy",
+                     "add_continuous_aggregate_policy", "remove_continuous_aggregate_policy"):
             if call in m.sql:
                 assert "pg_extension" in m.sql, f"{m.name} calls {call} without a guard"
