@@ -51,7 +51,15 @@ def parse_devices_csv(
     `existing` are device ids already registered; `households` the known household ids
     (None: do not check).
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _parse(reader, models=models, existing=existing, households=households)
+    except csv.Error as exc:  # a stray quote or line break inside a field
+        return [], [RowError(reader.line_num or 1, "file", f"not valid CSV: {exc}")]
+
+
+def _parse(reader: csv.DictReader[str], *, models: Collection[str], existing: Collection[str],
+           households: Collection[str] | None) -> tuple[list[DeviceRow], list[RowError]]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in REQUIRED + OPTIONAL]

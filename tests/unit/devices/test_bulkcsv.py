@@ -56,3 +56,10 @@ def test_an_extra_value_and_an_empty_file_are_errors() -> None:
 def test_a_byte_order_mark_from_spreadsheets_is_accepted() -> None:
     rows, errors = parse_devices_csv("\ufeffdevice_id,model\nd1,WM-800\n", models=MODELS)
     assert errors == [] and rows[0].device_id == "d1"
+
+
+def test_line_breaks_of_any_kind_and_stray_carriage_returns_give_errors_not_exceptions() -> None:
+    rows, errors = parse_devices_csv("device_id,model\r\nA1,WM-800\r\n", models={"WM-800"})
+    assert [r.device_id for r in rows] == ["A1"] and errors == []
+    rows, errors = parse_devices_csv("device_id,mo\rdel\nA1,WM-800\n", models={"WM-800"})
+    assert rows == [] and errors[0].line == 1 and errors[0].field == "header"
