@@ -7,7 +7,7 @@ events on both sides, the household's activity and midday presence, how much his
 `availability_features`), and a logistic regression turns them, with the population prior's
 logit, into P(home) in each hour and P(home for a whole 2-hour window). Its coefficients
 (`availability_coef`) are fitted on simulated households the bench never uses
-(`fixahead.bench.availability_fit`). Days weigh less with age. Outcomes of visits (nobody
+(`fixahead.lab.bench.availability_fit`). Days weigh less with age. Outcomes of visits (nobody
 home, a confirmed visit, the customer's own pick) are strong evidence: each moves the log-odds
 of its hours of week. Without consent, or without any event, the population prior is used.
 """

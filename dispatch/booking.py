@@ -282,28 +282,3 @@ def _pick(order: np.ndarray, score: np.ndarray, starts: np.ndarray, tech: np.nda
         if len(chosen) > config.alternatives:
             break
     return chosen
-
-
-def first_free_slot(
-    req: VisitRequest,
-    technicians: Sequence[Technician],
-    busy: Mapping[int, Sequence[Busy]],
-    *,
-    now: datetime,
-    config: SearchConfig = SearchConfig(),
-) -> Offer | None:
-    """Baseline: the earliest feasible slot of any qualified technician, ignoring P(home)."""
-    lead = 0 if req.urgent else config.lead_minutes * 60
-    start_s = _ts(now) + lead
-    end_s = _ts(now) + config.days * 86400
-    best: tuple[int, int, int] | None = None
-    for t in candidates(req, technicians, config):
-        limit = end_s if best is None else min(end_s, best[0] + 1)
-        slots = feasible_slots(t, req, busy.get(t.technician_id, ()), start_s=start_s,
-                               end_s=limit + req.minutes * 60, config=config)
-        if slots and (best is None or slots[0][0] < best[0]):
-            best = (slots[0][0], t.technician_id, slots[0][1])
-    if best is None:
-        return None
-    s, tid, added = best
-    return Offer(tid, _at(s), _at(s + req.minutes * 60), 0.0, float("nan"), added / 60.0)

@@ -24,7 +24,7 @@ app.add_typer(broker_app, name="broker")
 
 log = logging.getLogger("fixahead")
 
-# each is a module fixahead/bench/NAME.py with `run(settings, *, quick) -> dict`
+# each is a module fixahead/lab/bench/NAME.py with `run(settings, *, quick) -> dict`
 BENCHMARKS = (
     "ingest", "rules", "dispatch", "web", "simulate", "incidents", "availability", "detect", "rul",
 )
@@ -141,9 +141,9 @@ def run_dispatch_role() -> None:
     from devices.diagnostics_mqtt import serve as serve_diagnostics
     from dispatch.storm import StormConfig
     from fixahead.health import database_ready
+    from fixahead.mail import mail
     from fixahead.pipeline import diagnostics_link
     from fixahead.roles import IncidentFollower, RoleMetrics, dispatch_config, run_dispatch
-    from fixahead.scenario import mail
     from fixahead.services import Endpoints, database, prepare_database
 
     settings = load_cli_settings()
@@ -170,7 +170,7 @@ def run_web_role() -> None:
     from fixahead.commands.web import build_web_app
     from fixahead.health import database_ready
     from fixahead.health import router as health_router
-    from fixahead.scenario import link_secret
+    from fixahead.mail import link_secret
     from fixahead.services import database, prepare_database
 
     settings = load_cli_settings()
@@ -203,20 +203,20 @@ def bench(
         results = {}
         for each in (b for b in BENCHMARKS if b not in DATA_BENCHMARKS):
             typer.echo(f"bench {each} ...", err=True)
-            results[each] = importlib.import_module(f"fixahead.bench.{each}").run(
+            results[each] = importlib.import_module(f"fixahead.lab.bench.{each}").run(
                 settings, quick=quick)
         result = {"bench": "all", "results": results}
     elif name in DATA_BENCHMARKS:
         if data is None:
             raise typer.BadParameter(f"bench {name} needs --data DIR", param_hint="--data")
         try:
-            result = importlib.import_module(f"fixahead.bench.{name}").run(
+            result = importlib.import_module(f"fixahead.lab.bench.{name}").run(
                 settings, quick=quick, data=data)
         except (FileNotFoundError, ValueError) as exc:
             typer.echo(f"fixahead bench {name}: {exc}", err=True)
             raise typer.Exit(2) from None
     else:
-        result = importlib.import_module(f"fixahead.bench.{name}").run(settings, quick=quick)
+        result = importlib.import_module(f"fixahead.lab.bench.{name}").run(settings, quick=quick)
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2))
     typer.echo(json.dumps(result, indent=2))
@@ -243,8 +243,7 @@ def up(
 
     from fixahead.commands.web import build_web_app
     from fixahead.fresh import earlier_demos, start_fresh
-    from fixahead.pipeline import Pipeline
-    from fixahead.scenario import (
+    from fixahead.lab.scenario import (
         ScenarioSpec,
         drain_and_refresh,
         link_secret,
@@ -254,8 +253,9 @@ def up(
         run_in_background,
         summary,
     )
+    from fixahead.lab.trouble import SimClock
+    from fixahead.pipeline import Pipeline
     from fixahead.services import platform
-    from fixahead.trouble import SimClock
     from fixahead.webserver import WebThread, demo_login
     from simulator.timebase import max_past_age_s, window_ending_now
 

@@ -60,7 +60,7 @@ def evaluate(
 ) -> None:
     """Compare what the platform did (incidents, emails, visits) with a run's ground truth."""
     from fixahead.commands.common import load_cli_settings
-    from fixahead.evaluation.evaluate import evaluate_run, resolve_run
+    from fixahead.lab.evaluation.evaluate import evaluate_run, resolve_run
     from fixahead.services import database, prepare_database
 
     if (run is None) == (households is None):
@@ -73,8 +73,8 @@ def evaluate(
             raise typer.BadParameter(str(exc), param_hint="--run") from None
         runs = [(run_dir, json_path)]
     else:
-        from fixahead.scenario import run_scenario
-        from fixahead.trouble import TroubleSpec
+        from fixahead.lab.scenario import run_scenario
+        from fixahead.lab.trouble import TroubleSpec
 
         assert households is not None
         spec = TroubleSpec(ingest_outage_min=ingest_outage,
@@ -95,7 +95,7 @@ def evaluate(
     if len(docs) > 1:
         import json
 
-        from fixahead.evaluation.storms import across_seeds
+        from fixahead.lab.evaluation.storms import across_seeds
 
         summary = across_seeds(docs)
         json_path.parent.mkdir(parents=True, exist_ok=True)

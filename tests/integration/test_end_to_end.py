@@ -79,7 +79,7 @@ def test_a_simulated_fleet_becomes_emails_and_visits_that_meet_the_targets(
     assert dis["emails_per_incident"] <= 1.2
     # Availability: this scenario books about two dozen visits, too few to resolve the 85 %
     # target (measured 83 %: 20 of 24) or the +25 points over the first free slot; those are
-    # measured over thousands of bookings by `python -m fixahead.bench.availability` and
+    # measured over thousands of bookings by `python -m fixahead.lab.bench.availability` and
     # `fixahead bench dispatch`. Here: most visits find someone home, and more than the
     # first free slot would on the same incidents.
     assert dis["home_rate"] >= 0.8

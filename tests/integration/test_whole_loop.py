@@ -17,7 +17,7 @@ from devices import protocol
 from devices.protocol import Event, Events
 from devices.store import register_device
 from dispatch.email.sink import SmtpSink
-from fixahead.demo import WorldSpec, provision_world
+from fixahead.lab.demo import WorldSpec, provision_world
 from tests.support.mqtt import Publisher, wait_for
 from tests.support.traffic import stored, telemetry_messages
 

@@ -11,8 +11,8 @@ import pytest
 from dispatch.booking import Technician
 from dispatch.booking_store import add_technician
 from dispatch.service import dispatch_incident
-from fixahead.evaluation.records import load_records
-from fixahead.evaluation.score import score
+from fixahead.lab.evaluation.records import load_records
+from fixahead.lab.evaluation.score import score
 from simulator.groundtruth import read_ground_truth
 from tests.support.evaluation import (
     FRIDGE,

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from devices.catalog import load_catalog
-from fixahead.bench.rules import fleet
+from fixahead.lab.bench.rules import fleet
 from rules.compiler import compile_rules
 from rules.evaluator import Evaluator
 from rules.incidents import IncidentBook, Signal

@@ -146,7 +146,7 @@ def test_invalid_config_is_refused() -> None:
 
 
 def test_calibrated_on_simulated_households_better_than_the_prior() -> None:
-    from fixahead.bench.availability import evaluate
+    from fixahead.lab.bench.availability import evaluate
 
     r = evaluate(per_kind=6, seed=1)
     assert r["brier"] < r["brier_prior"]

@@ -9,10 +9,10 @@ from dispatch.booking import (
     SearchConfig,
     Technician,
     VisitRequest,
-    first_free_slot,
     search,
 )
 from dispatch.geo import haversine_km
+from fixahead.lab.firstfree import first_free_slot
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday 07:00 in Berlin

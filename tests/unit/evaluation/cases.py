@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fixahead.evaluation.types import (
+from fixahead.lab.evaluation.types import (
     DAY_MS,
     Email,
     EmailItem,

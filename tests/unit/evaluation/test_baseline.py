@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dispatch.booking import SearchConfig, Technician
-from fixahead.evaluation.baseline import CalendarEntry, first_free_slots, requests_from
+from fixahead.lab.evaluation.baseline import CalendarEntry, first_free_slots, requests_from
 
 MON = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)  # Monday, an hour before work starts (UTC)
 TECH = Technician(1, "Ada", frozenset({"plumbing"}), 52.52, 13.40)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from fixahead.evaluation.report import bar_chart, histogram, render
-from fixahead.evaluation.score import score
-from fixahead.evaluation.types import Records
+from fixahead.lab.evaluation.report import bar_chart, histogram, render
+from fixahead.lab.evaluation.score import score
+from fixahead.lab.evaluation.types import Records
 from tests.unit.evaluation.cases import detection_case, visit_case
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fixahead.evaluation.score import percentile, score
-from fixahead.evaluation.types import Email, EmailItem, Records, Visit
+from fixahead.lab.evaluation.score import percentile, score
+from fixahead.lab.evaluation.types import Email, EmailItem, Records, Visit
 from tests.unit.evaluation.cases import (
     CODES,
     day,

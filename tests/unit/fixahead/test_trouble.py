@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fixahead.evaluation.storms import across_seeds, max_in_window
+from fixahead.lab.evaluation.storms import across_seeds, max_in_window
+from fixahead.lab.trouble import SimClock, Trouble, TroubleSpec
 from fixahead.listening import Bounds, Health, ListeningRecorder, healthy
-from fixahead.trouble import SimClock, Trouble, TroubleSpec
 
 MIN = 60_000
 

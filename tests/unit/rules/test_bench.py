@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from devices.catalog import load_catalog
-from fixahead.bench.rules import fleet, interpreted
+from fixahead.lab.bench.rules import fleet, interpreted
 from rules.compiler import compile_rules
 from rules.evaluator import Evaluator
 from rules.loader import load_packs

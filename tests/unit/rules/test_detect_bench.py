@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fixahead.bench import detect, rul
-from fixahead.bench.scoring import nab_scores, predicted_changepoints, windows
+from fixahead.lab.bench import detect, rul
+from fixahead.lab.bench.scoring import nab_scores, predicted_changepoints, windows
 
 
 def test_nab_score_is_100_for_a_perfect_detector_and_0_for_the_null_one() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from fixahead.bench.common import result
+from fixahead.lab.bench.common import result
 from rules.remaining_life import RUL_CAP, fit, predict
 
 FLAG_CYCLES = 30.0

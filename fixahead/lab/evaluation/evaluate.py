@@ -9,10 +9,10 @@ from typing import Any
 
 import psycopg
 
-from fixahead.evaluation.records import load_records
-from fixahead.evaluation.report import write_report
-from fixahead.evaluation.score import score
-from fixahead.evaluation.storms import robustness
+from fixahead.lab.evaluation.records import load_records
+from fixahead.lab.evaluation.report import write_report
+from fixahead.lab.evaluation.score import score
+from fixahead.lab.evaluation.storms import robustness
 from simulator.groundtruth import read_ground_truth
 
 

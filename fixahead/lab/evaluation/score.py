@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fixahead.evaluation.matching import Fault, match_all
-from fixahead.evaluation.presence import Presence, presence_by_household
-from fixahead.evaluation.types import DAY_MS, Email, Incident, Records, Visit
+from fixahead.lab.evaluation.matching import Fault, match_all
+from fixahead.lab.evaluation.presence import Presence, presence_by_household
+from fixahead.lab.evaluation.types import DAY_MS, Email, Incident, Records, Visit
 
 EMAIL_TOLERANCE_MS = 1000  # an error event opened the incident when their times agree this well
 OFFLINE_CODE = "C01"  # the catalog code of "appliance offline" (not a fault of the appliance)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fixahead.evaluation.types import Records
+from fixahead.lab.evaluation.types import Records
 
 TEN_MIN_MS = 600_000
 

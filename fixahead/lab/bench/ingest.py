@@ -29,7 +29,7 @@ from devices import protocol
 from devices.brokerurl import parse_broker_url
 from devices.protocol import Telemetry
 from devices.store import register_device
-from fixahead.bench.common import (
+from fixahead.lab.bench.common import (
     WindowedPublisher,
     bench_broker,
     bench_database,

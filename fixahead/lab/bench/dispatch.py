@@ -28,14 +28,14 @@ from dispatch.booking import (
     Technician,
     VisitRequest,
     candidates,
-    first_free_slot,
     search,
 )
 from dispatch.booking_store import add_technician, load_busy, load_technicians, propose_visit
 from dispatch.policy import decide
 from dispatch.service import handle_incident
 from dispatch.types import CustomerInfo, FaultInfo, IncidentInfo
-from fixahead.bench.common import bench_database, percentile, result
+from fixahead.lab.bench.common import bench_database, percentile, result
+from fixahead.lab.firstfree import first_free_slot
 from fixahead.settings import Settings
 from simulator.households import make_household, presence_minutes
 from simulator.timebase import rng_for

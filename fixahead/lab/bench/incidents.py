@@ -50,12 +50,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.brokerurl import parse_broker_url
 from dispatch.email.sender import SmtpSettings
-from fixahead.bench.common import (
+from fixahead.lab.bench.common import (
     bench_broker,
     bench_database,
     result,
 )
-from fixahead.bench.incidents_measure import (
+from fixahead.lab.bench.incidents_measure import (
     CODES,
     device_keys,
     latencies,
@@ -64,8 +64,8 @@ from fixahead.bench.incidents_measure import (
     run_phase,
     telemetry_payload,
 )
+from fixahead.mail import mail
 from fixahead.pipeline import Pipeline
-from fixahead.scenario import mail
 from fixahead.services import Endpoints
 from fixahead.settings import Settings
 from ingest.writer import Committed

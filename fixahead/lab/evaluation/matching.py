@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fixahead.evaluation.types import Incident
+from fixahead.lab.evaluation.types import Incident
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import psycopg
 from devices import protocol
 from devices.protocol import Event, Events, Telemetry
 from devices.store import register_device
-from fixahead.bench.common import WindowedPublisher, percentile
-from fixahead.demo import provision_world
+from fixahead.lab.bench.common import WindowedPublisher, percentile
+from fixahead.lab.demo import provision_world
 
 CODES = ("E90", "E21")
 TYPICAL = (3.0, 8.0, 80.0, 0.5)  # WM-800 motor_current, water_inflow, drain_time, vibration

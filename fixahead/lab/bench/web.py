@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from fixahead.bench.common import bench_database, percentile, result
+from fixahead.lab.bench.common import bench_database, percentile, result
 from fixahead.settings import Settings
 from fixahead.web import board
 from fixahead.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians

@@ -1,18 +1,16 @@
 """Run a simulated fleet through the whole platform: provision, publish, process, drain.
 
 Used by `fixahead up` (the demo) and `fixahead evaluate` (a scored scenario). The fleet is
-the simulator's; the customers and technicians around it come from `fixahead.demo`.
+the simulator's; the customers and technicians around it come from `fixahead.lab.demo`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +18,13 @@ import psycopg
 
 from devices.catalog import load_catalog
 from devices.provisioning import provision_fleet
-from dispatch.email.render import EmailSettings
-from dispatch.email.sender import SmtpSettings
-from fixahead.demo import household_key, provision_world
+from fixahead.lab.demo import household_key, provision_world
+from fixahead.lab.trouble import SimClock, Trouble, TroubleSpec
+from fixahead.mail import mail
 from fixahead.pipeline import Pipeline
 from fixahead.services import Endpoints, platform
 from fixahead.settings import Settings
 from fixahead.storage import refresh_rollup
-from fixahead.trouble import SimClock, Trouble, TroubleSpec
 from simulator.fleet import build_fleet
 from simulator.groundtruth import write_ground_truth
 from simulator.publisher import FleetPublisher, Pace, Progress
@@ -48,46 +45,6 @@ class ScenarioSpec:
     speed: float = 0.0  # 0: as fast as possible
     fault_rate: float = 1.0
     network_rate: float = 0.01
-
-
-def link_secret(settings: Settings) -> bytes:
-    """The configured link secret, or a random one kept in the data directory."""
-    if settings.link_secret:
-        return settings.link_secret.encode()
-    path = settings.data_dir / "link-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
-
-
-@contextlib.contextmanager
-def mail(settings: Settings) -> Iterator[tuple[SmtpSettings, EmailSettings, object | None]]:
-    """SMTP settings for the configured server, or an embedded sink started for the duration."""
-    from dispatch.email.sink import SmtpSink
-
-    sink = None
-    if settings.smtp_host:
-        smtp = SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
-                            username=settings.smtp_username, password=settings.smtp_password,
-                            use_tls=settings.smtp_tls)
-    else:
-        try:
-            sink = SmtpSink(settings.embedded_smtp_port).start()
-        except OSError:  # the port is taken (another instance): any free port will do
-            log.warning("port %d is in use; the embedded SMTP sink takes a free port",
-                        settings.embedded_smtp_port)
-            sink = SmtpSink(0).start()
-        smtp = SmtpSettings(host="127.0.0.1", port=sink.port)
-    email = EmailSettings(base_url=settings.public_base_url,
-                          from_addr=settings.mail_from_address,
-                          from_name=settings.mail_from_name, secret=link_secret(settings))
-    try:
-        yield smtp, email, sink
-    finally:
-        if sink is not None:
-            sink.stop()
 
 
 def provision(ends: Endpoints, settings: Settings, spec: ScenarioSpec, window: object

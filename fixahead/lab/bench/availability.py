@@ -20,7 +20,7 @@ import numpy as np
 
 from dispatch.availability import population_prior, predict
 from dispatch.availability_pick import best_window, window_p, window_probability
-from fixahead.bench.common import result
+from fixahead.lab.bench.common import result
 from simulator.fleet import OWNERSHIP
 from simulator.households import KINDS, make_household, presence_minutes
 from simulator.timebase import rng_for

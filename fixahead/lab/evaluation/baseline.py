@@ -2,7 +2,7 @@
 
 For each incident that got a visit, the baseline answers the same request (skill, duration,
 place, urgency, parts) at the same moment (the decision's time) with
-`dispatch.booking.first_free_slot`, against the same technicians and the calendar as it was
+`fixahead.lab.firstfree.first_free_slot`, against the same technicians and the calendar as it was
 then: visits proposed before that moment, booked ones and holds not yet expired. The
 baseline's own choices are not put on the calendar (each is a counterfactual for one
 incident, not a second schedule), so it sees exactly what the platform's search saw.
@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dispatch.booking import Busy, SearchConfig, Technician, VisitRequest, first_free_slot
+from dispatch.booking import Busy, SearchConfig, Technician, VisitRequest
+from fixahead.lab.firstfree import first_free_slot
 
 DEFAULT_SEARCH = SearchConfig()
 IN_FORCE = frozenset({"booked", "done"})

@@ -102,7 +102,7 @@ def _numba(compiled, data: dict[str, Any], batch: int) -> tuple[float, int]:
 
 
 def _numpy(compiled, data: dict[str, Any]) -> tuple[float, int]:
-    from rules.vectorized import NumpyEvaluator
+    from fixahead.lab.bench.vectorized import NumpyEvaluator
 
     keys = data["keys"]
     slot_model = np.array([compiled.model_index(m) for m in data["models"]])
@@ -175,7 +175,7 @@ def event_latency(compiled, data: dict[str, Any], batch: int = 20_000,
 
 COLD = """
 import sys, numpy as np
-from fixahead.bench.rules import _standard, fleet
+from fixahead.lab.bench.rules import _standard, fleet
 from rules.evaluator import Evaluator
 c = _standard()
 d = fleet(1000, 10000)
@@ -200,7 +200,7 @@ def cold_start() -> float:
 
 def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
     """Measure readings per second (Numba, NumPy, Python) and the cold start."""
-    from fixahead.bench.common import result
+    from fixahead.lab.bench.common import result
 
     del settings
     devices, readings = 100_000, (1_000_000 if quick else 10_000_000)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fixahead.evaluation.types import DAY_MS
+from fixahead.lab.evaluation.types import DAY_MS
 
 
 @dataclass(frozen=True)

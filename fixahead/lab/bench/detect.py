@@ -19,9 +19,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fixahead.bench.common import result
-from fixahead.bench.detect_legacy import legacy_scores
-from fixahead.bench.scoring import (
+from fixahead.lab.bench.common import result
+from fixahead.lab.bench.detect_legacy import legacy_scores
+from fixahead.lab.bench.scoring import (
     f1,
     f1_counts,
     missed_and_false,

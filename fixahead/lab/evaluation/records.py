@@ -17,13 +17,13 @@ import psycopg
 
 from dispatch.booking import SearchConfig
 from dispatch.booking_store import load_technicians
-from fixahead.evaluation.baseline import (
+from fixahead.lab.evaluation.baseline import (
     DEFAULT_SEARCH,
     CalendarEntry,
     first_free_slots,
     requests_from,
 )
-from fixahead.evaluation.types import (
+from fixahead.lab.evaluation.types import (
     DAY_MS,
     Email,
     EmailItem,
