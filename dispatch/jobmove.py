@@ -153,3 +153,26 @@ def move_job(conn: psycopg.Connection, visit_id: int, *, technician_id: int,
                           "Nothing was changed.") from None
     return Moved(visit_id, incident_id, technician_id, starts_at, ends_at, verdict.warnings,
                  verdict.travel_before_min, verdict.travel_after_min)
+
+
+def presence(conn: psycopg.Connection, customer_id: str, start: datetime, hours: int, *,
+             now: datetime) -> list[float] | None:
+    """The customer's predicted P(home) for each hour from `start` (None: no such customer)."""
+    customer = adapter.load_customer(conn, customer_id=customer_id) if customer_id else None
+    if customer is None:
+        return None
+    at = p_home_for(conn, customer, now=now)
+    return [round(at(start + timedelta(hours=h, minutes=30)), 2) for h in range(hours)]
+
+
+def customer_of(conn: psycopg.Connection, *, visit_id: int | None = None,
+                incident_id: str | None = None) -> str | None:
+    """The customer of a visit, or of an incident's latest decision."""
+    if visit_id is not None:
+        row = conn.execute("SELECT customer_id FROM visits WHERE id = %s",
+                           (visit_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT customer_id FROM dispatch_decisions WHERE incident_id = %s "
+                           "AND customer_id <> '' ORDER BY id DESC LIMIT 1",
+                           (incident_id,)).fetchone()
+    return None if row is None else str(row[0])

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from dispatch.booking import Technician
 from dispatch.geo import travel_s
 
-LOW_P_HOME = 0.5
+LOW_P_HOME = 0.4  # the population prior is 0.5 at worst: below 0.4 is learned absence
 
 
 @dataclass(frozen=True)

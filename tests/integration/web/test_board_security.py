@@ -113,8 +113,10 @@ def test_moving_onto_a_busy_technician_is_refused_with_a_clear_message(web, conn
         "technician_id": tech_a, "start": start_a.strftime("%Y-%m-%dT%H:%M"),
         "csrf_token": csrf})
     assert r.status_code == 409
-    assert "already booked then" in r.text and f"job {a.visit_id}" in r.text
-    free = start_a + (start_a - start_a).__class__(days=3)
+    (number,) = conn.execute("SELECT number FROM job_numbers WHERE incident_id = %s",
+                             (a.incident_key,)).fetchone()
+    assert "already booked then" in r.text and f"job J-{number}" in r.text
+    free = (start_a + (start_a - start_a).__class__(days=3)).replace(hour=10, minute=0)
     r = web.post(f"/jobs/{b.visit_id}/move", data={
         "technician_id": tech_a, "start": free.strftime("%Y-%m-%dT%H:%M"), "csrf_token": csrf},
         follow_redirects=False)

@@ -81,5 +81,6 @@ def test_quiet_hours_and_low_presence_warn_but_do_not_refuse() -> None:
 def test_quiet_hours_that_do_not_wrap_midnight() -> None:
     siesta = Wanted("electrical", 60, *BERLIN, customer_tz="UTC", quiet_start=time(13),
                     quiet_end=time(15))
-    assert in_quiet_hours(siesta, TUE_10.replace(hour=12, minute=30), TUE_10.replace(hour=13, minute=30))
+    assert in_quiet_hours(siesta, TUE_10.replace(hour=12, minute=30),
+                          TUE_10.replace(hour=13, minute=30))
     assert not in_quiet_hours(siesta, TUE_10.replace(hour=11), TUE_10.replace(hour=12))
