@@ -3,6 +3,7 @@ template engine (2,000 blocks through Jinja cost several times more than these f
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from html import escape
 
 from fixahead.web.board import Block, Column, Job, status_of
@@ -14,34 +15,42 @@ def number(job: Job) -> str:
     return f"J-{job.job_no}" if job.job_no is not None else f"visit {job.visit_id}"
 
 
-def _words(job: Job) -> tuple[str, str]:
-    who = " · ".join(p for p in (job.customer, job.town) if p)
-    return escape(job.fault or "?"), escape(who)
+class _Escaped(dict[str, str]):
+    """Escaped text by text: a board repeats the same towns, names and codes many times."""
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = escape(key)
+        return value
 
 
-def _attrs(job: Job, status: str, tod_s: int) -> str:
-    fault, who = _words(job)
-    minutes = int((job.end_s - job.start_s) // 60)
-    title = (f"{number(job)} · {job.start_hm}–{job.end_hm} · {fault}"
-             f"{' · ' + who if who else ''} · {status}")
-    return (f'draggable="true" data-visit="{job.visit_id}" data-job="{number(job)}" '
-            f'data-tod="{tod_s}" data-min="{minutes}" href="/jobs/{job.visit_id}" '
-            f'title="{title}"')
+def _words(job: Job, esc: _Escaped) -> tuple[str, str]:
+    who = (f"{esc[job.customer]} · {esc[job.town]}" if job.customer and job.town
+           else esc[job.customer or job.town])
+    return esc[job.fault or "?"], who
+
+
+def _attrs(job: Job, status: str) -> str:
+    # the visible text says fault, customer and town; the title adds number, times, state
+    return (f'data-visit="{job.visit_id}" data-tod="{job.start_min * 60}" '
+            f'data-min="{int((job.end_s - job.start_s) // 60)}" href="/jobs/{job.visit_id}" '
+            f'title="{number(job)} · {job.start_hm}–{job.end_hm} · {status}"')
 
 
 def _leg_html(leg: Leg, left: float, scale: float) -> str:
     width = round(leg.minutes * 60 * scale, 2)
-    late = " late" if leg.late else ""
-    why = (f"{leg.minutes} min drive ({leg.km} km)" +
-           (f", only {leg.gap_minutes} min between the jobs" if leg.late else ""))
-    return (f'<i class="travel{late}" style="left:{max(left - width, 0.0)}%;width:{width}%" '
-            f'title="{why}">{leg.minutes}′</i>')
+    if leg.late:
+        return (f'<i class="travel late" style="left:{max(left - width, 0.0)}%;width:{width}%"'
+                f' title="{leg.minutes} min drive ({leg.km} km), only {leg.gap_minutes} min '
+                f'between the jobs">{leg.minutes}′</i>')
+    return (f'<i class="travel" style="left:{max(left - width, 0.0)}%;width:{width}%">'
+            f"{leg.minutes}′</i>")
 
 
 def day_cells(blocks: dict[tuple[int, int], list[Block]], cols: list[Column],
               legs: dict[int, Leg]) -> dict[tuple[int, int], str]:
     """Cells of a one-day board: blocks on the time axis, each after its drive."""
     scales = [100.0 / (c.span_s[1] - c.span_s[0]) for c in cols]
+    esc = _Escaped()
     out = {}
     for key, cell in blocks.items():
         parts = []
@@ -50,11 +59,10 @@ def day_cells(blocks: dict[tuple[int, int], list[Block]], cols: list[Column],
             leg = legs.get(j.visit_id)
             if leg is not None and not b.clipped:
                 parts.append(_leg_html(leg, b.left, scales[key[1]]))
-            fault, who = _words(j)
+            fault, who = _words(j, esc)
             parts.append(
                 f'<a class="job {b.status}{" clipped" if b.clipped else ""}" '
-                f'{_attrs(j, b.status, j.start_min * 60)} '
-                f'style="left:{b.left}%;width:{b.width}%">'
+                f'{_attrs(j, b.status)} style="left:{b.left}%;width:{b.width}%">'
                 f"<b>{j.start_hm} {fault}</b><span>{who}</span></a>")
         out[key] = "".join(parts)
     return out
@@ -63,26 +71,28 @@ def day_cells(blocks: dict[tuple[int, int], list[Block]], cols: list[Column],
 def agenda_cells(jobs: list[Job], cols: list[Column], legs: dict[int, Leg]
                  ) -> dict[tuple[int, int], str]:
     """Cells of a several-day board: each day's jobs as a list in time order."""
-    spans = [c.span_s for c in cols]
+    starts = [c.span_s[0] for c in cols]
+    ends = [c.span_s[1] for c in cols]
+    esc = _Escaped()
     out: dict[tuple[int, int], list[str]] = {}
     for j in sorted(jobs, key=lambda j: (j.technician_id, j.start_s)):
-        ci = next((i for i, (c0, c1) in enumerate(spans) if c0 <= j.start_s < c1), None)
-        if ci is None:
+        ci = bisect_right(starts, j.start_s) - 1
+        if ci < 0 or j.start_s >= ends[ci]:
             continue
         status = status_of(j)
-        fault, who = _words(j)
+        fault, who = _words(j, esc)
         leg = legs.get(j.visit_id)
-        drive = (f'<i class="drive{" late" if leg.late else ""}" title="{leg.minutes} min '
-                 f'drive ({leg.km} km)">{leg.minutes}′</i>' if leg else "")
+        drive = ("" if leg is None else f'<i class="drive late" title="only {leg.gap_minutes} '
+                 f'min between the jobs">{leg.minutes}′</i>' if leg.late
+                 else f'<i class="drive">{leg.minutes}′</i>')
         out.setdefault((j.technician_id, ci), []).append(
-            f'<a class="chip {status}" {_attrs(j, status, j.start_min * 60)}>'
+            f'<a class="chip {status}" {_attrs(j, status)}>'
             f"{drive}<b>{j.start_hm} {fault}</b> <span>{who}</span></a>")
     return {k: "".join(v) for k, v in out.items()}
 
 
 def load_html(load: Load) -> str:
-    """A day's load as a small bar with its figures."""
+    """A day's load as a small bar (drawn by CSS from --p) with its figures."""
     level = "over" if load.percent > 100 else "high" if load.percent >= 85 else "ok"
-    return (f'<span class="load {level}" title="booked {load.text} of working hours">'
-            f'<span class="bar" style="width:{min(load.percent, 100)}%"></span>'
-            f"<span class=\"fig\">{load.text}</span></span>")
+    return f'<span class="load {level}" style="--p:{min(load.percent, 100)}%">{load.text}</span>'
+

@@ -3,6 +3,7 @@ between consecutive jobs (great-circle distance at the booking search's urban sp
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -65,15 +66,18 @@ def loads(jobs: list[Job], shifts: dict[int, Shift], days: list[date], tz: str
           ) -> dict[tuple[int, int], Load]:
     """Load per (technician id, day index) for every technician in `shifts`."""
     spans = day_spans(days, tz)
+    starts = [d0 for d0, _ in spans]
     booked: dict[tuple[int, int], float] = {}
     for j in jobs:
         if j.state not in LOAD_STATES:
             continue
-        for i, (d0, d1) in enumerate(spans):
-            overlap = min(j.end_s, d1) - max(j.start_s, d0)
+        i = max(bisect_right(starts, j.start_s) - 1, 0)
+        while i < len(spans) and spans[i][0] < j.end_s:  # usually one day, more over midnight
+            overlap = min(j.end_s, spans[i][1]) - max(j.start_s, spans[i][0])
             if overlap > 0:
                 key = (j.technician_id, i)
                 booked[key] = booked.get(key, 0.0) + overlap / 3600
+            i += 1
     return {(tid, i): Load(round(booked.get((tid, i), 0.0), 2), shift.hours_on(d))
             for tid, shift in shifts.items() for i, d in enumerate(days)}
 

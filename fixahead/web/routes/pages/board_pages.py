@@ -104,9 +104,11 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage,
     now = web_context(request).clock()
     p = _params(request, session, first, days, f)
     territories, skills = boardstore.filter_options(conn)
+    data = board_data(conn, now=now, **p)
+    filtered = f.territory or f.skill or p["q"] or p["state"]
     nav = {k: v for k, v in (("territory", f.territory), ("skill", f.skill),
                              ("state", f.state), ("q", f.q)) if v}
-    return render(request, "board.html", session, **board_data(conn, now=now, **p),
+    return render(request, "board.html", session, **data,
                   first=first, days=days, f=f, territories=territories, skills=skills,
                   states=boardstore.STATES, query=_query(first, days, f),
                   prev=_query(first - timedelta(days=days), days, f),
@@ -114,7 +116,7 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage,
                   today=urlencode({"days": days, **nav}),
                   unassigned=boardstore.unassigned(conn, now=now, names=p["names"], q=p["q"]),
                   waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]),
-                  all_techs=boardstore.technicians(conn))
+                  all_techs=boardstore.technicians(conn) if filtered else data["techs"])
 
 
 @router.get("/board/grid", response_class=HTMLResponse)
