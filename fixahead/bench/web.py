@@ -45,7 +45,7 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
         jobs.extend(board.Job(*r) for r in rows)
     return templates.env.get_template("board_grid.html").render(
         cols=cols, techs=techs, cells=boardcells.day_cells(board.place(jobs, cols), cols, {}),
-        marks=board.hour_marks(cols[0]), loads={}, mode="axis", col_data="",
+        marks=board.hour_marks(cols[0]), loads={}, mode="axis", col_data="", idle=set(),
         job_count=len(jobs), query="", days=1, session=None, f=None)
 
 

@@ -80,12 +80,11 @@ def columns(first: date, days: int, tz: str, *, start: time = DAY_START,
 
 def fit_hours(jobs: list[Job], work: tuple[time, time] | None = None
               ) -> tuple[time, time | None]:
-    """Hours wide enough for every job and the working hours `work`: 07-19, widened to
-    whole hours as needed (`None` as the end: midnight)."""
+    """Whole hours wide enough for the working hours `work` (07-19 without) and every job
+    (`None` as the end: midnight)."""
     lo, hi = DAY_START.hour * 60, DAY_END.hour * 60
     if work is not None:
-        lo = min(lo, work[0].hour * 60 + work[0].minute)
-        hi = max(hi, work[1].hour * 60 + work[1].minute)
+        lo, hi = work[0].hour * 60 + work[0].minute, work[1].hour * 60 + work[1].minute
     for j in jobs:
         lo = min(lo, j.start_min)
         hi = max(hi, j.end_min)

@@ -23,10 +23,8 @@ class _Escaped(dict[str, str]):
         return value
 
 
-def _words(job: Job, esc: _Escaped) -> tuple[str, str]:
-    who = (f"{esc[job.customer]} · {esc[job.town]}" if job.customer and job.town
-           else esc[job.customer or job.town])
-    return esc[job.fault or "?"], who
+def _words(job: Job, esc: _Escaped) -> tuple[str, str, str]:
+    return esc[job.fault or "?"], esc[job.customer], esc[job.town]
 
 
 def _attrs(job: Job, status: str) -> str:
@@ -59,11 +57,11 @@ def day_cells(blocks: dict[tuple[int, int], list[Block]], cols: list[Column],
             leg = legs.get(j.visit_id)
             if leg is not None and not b.clipped:
                 parts.append(_leg_html(leg, b.left, scales[key[1]]))
-            fault, who = _words(j, esc)
+            fault, who, town = _words(j, esc)
             parts.append(
                 f'<a class="job {b.status}{" clipped" if b.clipped else ""}" '
                 f'{_attrs(j, b.status)} style="left:{b.left}%;width:{b.width}%">'
-                f"<b>{j.start_hm} {fault}</b><span>{who}</span></a>")
+                f"<b>{j.start_hm} {fault}</b><span>{who}</span><span>{town}</span></a>")
         out[key] = "".join(parts)
     return out
 
@@ -80,19 +78,22 @@ def agenda_cells(jobs: list[Job], cols: list[Column], legs: dict[int, Leg]
         if ci < 0 or j.start_s >= ends[ci]:
             continue
         status = status_of(j)
-        fault, who = _words(j, esc)
+        fault, who, town = _words(j, esc)
         leg = legs.get(j.visit_id)
         drive = ("" if leg is None else f'<i class="drive late" title="only {leg.gap_minutes} '
                  f'min between the jobs">{leg.minutes}′</i>' if leg.late
                  else f'<i class="drive">{leg.minutes}′</i>')
         out.setdefault((j.technician_id, ci), []).append(
             f'<a class="chip {status}" {_attrs(j, status)}>'
-            f"{drive}<b>{j.start_hm} {fault}</b> <span>{who}</span></a>")
+            f"{drive}<b>{j.start_hm} {fault}</b> <span>{who}{' · ' if who and town else ''}"
+            f"{town}</span></a>")
     return {k: "".join(v) for k, v in out.items()}
 
 
 def load_html(load: Load) -> str:
     """A day's load as a small bar (drawn by CSS from --p) with its figures."""
-    level = "over" if load.percent > 100 else "high" if load.percent >= 85 else "ok"
+    if load.text == "off":
+        return '<span class="load off">off</span>'
+    level = "over" if load.percent > 100 else "high" if load.percent >= 85 else "fine"
     return f'<span class="load {level}" style="--p:{min(load.percent, 100)}%">{load.text}</span>'
 

@@ -93,7 +93,8 @@
       });
   }
   function blockWhat(el) {
-    if (el.dataset.visit) return {visit: el.dataset.visit, job: el.dataset.job, label: el.getAttribute("title"),
+    if (el.dataset.visit) return {visit: el.dataset.visit, job: (el.title || "").split(" · ")[0],
+      label: el.textContent + " · " + el.title,
       tod: +el.dataset.tod, minutes: +el.dataset.min};
     return {incident: el.dataset.incident, job: el.dataset.job, label: el.querySelector("a").textContent, minutes: 60};
   }

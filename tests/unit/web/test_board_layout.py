@@ -44,6 +44,8 @@ def test_a_job_past_the_window_edge_is_clipped_and_the_hours_widen_to_show_it() 
     assert board.fit_hours([job(3, 1, (22, 0), (23, 30))]) == (time(7), None)
     assert board.fit_hours([job(3, 1, (23, 0), (1, 0), end_day=1)]) == (time(0), None)
     assert board.fit_hours([], (time(6, 30), time(20, 15))) == (time(6), time(21))
+    assert board.fit_hours([job(3, 1, (9, 0), (10, 0))], (time(8), time(17))) == (time(8),
+                                                                                 time(17))
 
 
 def test_a_week_places_each_job_in_its_own_day() -> None:
@@ -57,9 +59,9 @@ def test_a_block_says_time_fault_surname_and_town_escaped_and_links_to_the_job()
     cells = boardcells.day_cells(board.place([job(5, 2, (8, 0), (9, 0), customer="<i>x</i>")],
                                              cols), cols, {})
     html = cells[(2, 0)]
-    assert 'href="/jobs/5"' in html and 'data-job="J-45"' in html and 'draggable="true"' in html
-    assert "<b>08:00 E60</b><span>&lt;i&gt;x&lt;/i&gt; · Berlin</span>" in html
-    assert 'title="J-45 · 08:00–09:00 · E60 · &lt;i&gt;x&lt;/i&gt; · Berlin · booked"' in html
+    assert 'href="/jobs/5"' in html and 'data-visit="5"' in html and 'data-tod="28800"' in html
+    assert "<b>08:00 E60</b><span>&lt;i&gt;x&lt;/i&gt;</span><span>Berlin</span>" in html
+    assert 'title="J-45 · 08:00–09:00 · booked"' in html
 
 
 def test_the_drive_between_two_jobs_is_drawn_before_the_second_and_red_when_too_short() -> None:
@@ -86,7 +88,8 @@ def test_load_is_booked_hours_of_working_hours_and_a_day_off_shows_off() -> None
     assert loads[(1, 0)].text == "2.5 / 0 h" and loads[(1, 0)].percent == 100
     assert loads[(1, 1)] == (0.0, 9.0) and boardload.Load(0.0, 0.0).text == "off"
     assert 'class="load over"' not in boardcells.load_html(loads[(2, 0)])
-    assert "width:11%" in boardcells.load_html(loads[(2, 0)])
+    assert boardcells.load_html(loads[(2, 0)]) == (
+        '<span class="load fine" style="--p:11%">1 / 9 h</span>')
 
 
 def test_several_days_list_each_days_jobs_in_time_order() -> None:

@@ -66,7 +66,11 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
     col_data = ";".join(f"{int(w[0])},{int(c.span_s[0])},{int(c.span_s[1])}"
                         for c, w in zip(cols, boardload.day_spans([c.day for c in cols], tz),
                                         strict=True))
-    return {"cols": cols, "techs": techs, "cells": cells, "col_data": col_data,
+    # a day nobody works and nothing is booked (a weekend) gets a narrow column
+    idle = {i for i in range(len(cols)) if days > 1
+            and not any(loads[(t.technician_id, i)].work_h or loads[(t.technician_id, i)].booked_h
+                        for t in techs)}
+    return {"cols": cols, "techs": techs, "cells": cells, "col_data": col_data, "idle": idle,
             "loads": {k: boardcells.load_html(v) for k, v in loads.items()},
             "marks": board.hour_marks(cols[0], 1 if days == 1 else 3),
             "job_count": len(jobs), "mode": "axis" if days == 1 else "agenda"}
