@@ -40,9 +40,9 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
             f"""SELECT {JOB_COLUMNS} {JOB_FROM}
                 WHERE v.technician_id = %(tech)s AND v.starts_at < %(end)s
                   AND v.ends_at > %(start)s AND v.state IN ('held', 'booked', 'done')""",
-            {"tz": tz, "names": True, "tech": t.technician_id, "start": cols[0].start,
+            {"names": True, "tech": t.technician_id, "start": cols[0].start,
              "end": cols[0].end}).fetchall()
-        jobs.extend(board.Job(*r) for r in rows)
+        jobs.extend(board.with_local_times(rows, tz))
     return templates.env.get_template("board_grid.html").render(
         cols=cols, techs=techs, cells=boardcells.day_cells(board.place(jobs, cols), cols, {}),
         marks=board.hour_marks(cols[0]), loads={}, mode="axis", col_data="", idle=set(),

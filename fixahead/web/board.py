@@ -9,9 +9,10 @@ local wall-clock labels and minutes supplied by the query.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 DAY_START, DAY_END = time(7, 0), time(19, 0)
@@ -126,6 +127,37 @@ def hour_marks(col: Column, step_h: int = 1) -> list[tuple[float, str]]:
         marks.append((round((t - col.start).total_seconds() / span * 100, 2), t.strftime("%H")))
         t += timedelta(hours=step_h)
     return marks
+
+
+class _Offsets(dict[int, int]):
+    """UTC offset in seconds by hour since the epoch, in one zone (a board asks thousands of
+    times for a few dozen hours; a zone lookup each time was the largest cost of a query)."""
+
+    def __init__(self, tz: str) -> None:
+        super().__init__()
+        self.zone = ZoneInfo(tz)
+
+    def __missing__(self, hour: int) -> int:
+        off = datetime.fromtimestamp(hour * 3600, self.zone).utcoffset()
+        value = self[hour] = int(off.total_seconds()) if off is not None else 0
+        return value
+
+
+def with_local_times(rows: Sequence[Sequence[Any]], tz: str) -> list[Job]:
+    """Jobs from (visit_id, technician_id, start_s, end_s, state, urgent, incident_id, job_no,
+    fault, customer, town, lat, lon) rows, with local labels and minutes of day in `tz`."""
+    offsets = _Offsets(tz)
+    out = []
+    for r in rows:
+        start_s, end_s = r[2], r[3]
+        local_start = start_s + offsets[int(start_s // 3600)]
+        local_end = end_s + offsets[int(end_s // 3600)]
+        midnight = local_start - local_start % 86400
+        sm, em = int((local_start - midnight) // 60), int((local_end - midnight) // 60)
+        out.append(Job(r[0], r[1], start_s, end_s, r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                       f"{sm // 60:02d}:{sm % 60:02d}",
+                       f"{em // 60 % 24:02d}:{em % 60:02d}", sm, em, r[11], r[12]))
+    return out
 
 
 def surname(name: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from fixahead.web.board import Job
+from fixahead.web.board import Job, with_local_times
 from fixahead.web.boardload import Shift
 
 
@@ -51,19 +51,13 @@ def filter_options(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
 
 
 STATES = ("held", "booked", "done", "urgent")
-# a board job's columns; %(tz)s is the board's time zone (local labels come from PostgreSQL),
+# a board job's columns (local labels are added in Python: see `board.with_local_times`);
 # %(names)s whether customers' names may be shown (not to viewers: no personal data)
 JOB_COLUMNS = """v.id, v.technician_id, extract(epoch FROM v.starts_at)::float8,
     extract(epoch FROM v.ends_at)::float8, v.state, v.urgent, v.incident_id, n.number,
     coalesce(i.fault, ''),
-    CASE WHEN %(names)s THEN coalesce(substring(c.name from '([^ ]+)$'), '') ELSE '' END,
-    coalesce(c.city, ''),
-    to_char(v.starts_at AT TIME ZONE %(tz)s, 'HH24:MI'),
-    to_char(v.ends_at AT TIME ZONE %(tz)s, 'HH24:MI'),
-    (extract(hour FROM v.starts_at AT TIME ZONE %(tz)s) * 60
-     + extract(minute FROM v.starts_at AT TIME ZONE %(tz)s))::int,
-    (extract(epoch FROM (v.ends_at AT TIME ZONE %(tz)s)
-       - date_trunc('day', v.starts_at AT TIME ZONE %(tz)s)) / 60)::int, v.lat, v.lon"""
+    CASE WHEN %(names)s THEN coalesce(split_part(c.name, ' ', -1), '') ELSE '' END,
+    coalesce(c.city, ''), v.lat, v.lon"""
 JOB_FROM = """FROM visits v LEFT JOIN incidents i ON i.key = v.incident_id
     LEFT JOIN customers c ON c.customer_id = v.customer_id
     LEFT JOIN job_numbers n ON n.incident_id = v.incident_id"""
@@ -94,10 +88,10 @@ def jobs(conn: psycopg.Connection, technician_ids: list[int], start: datetime,
               AND (%(state)s::text IS NULL OR v.state = %(state)s
                    OR (%(state)s = 'urgent' AND v.urgent AND v.state <> 'done'))
               AND {SEARCH}""",
-        {"tz": tz, "techs": technician_ids, "start": start, "end": end, "now": now,
+        {"techs": technician_ids, "start": start, "end": end, "now": now,
          "names": names, "state": state or None, "q": q or None, "like": _like(q)},
         binary=True).fetchall()
-    return [Job._make(r) for r in rows]
+    return with_local_times(rows, tz)
 
 
 def unassigned(conn: psycopg.Connection, *, now: datetime, limit: int = 100,

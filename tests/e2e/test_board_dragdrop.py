@@ -79,6 +79,19 @@ def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_c
             moved = page.locator(f'.brow[data-tech="{other}"] a[data-visit="{job.visit_id}"]')
             expect(moved).to_be_visible(timeout=10_000)
             page.screenshot(path=str(SHOTS / "board-after-drag.png"))
+
+            page.goto(f"{base}/account")  # the scheduler works from Berlin
+            page.get_by_label("Show times in").select_option("Europe/Berlin")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("status")).to_contain_text("Europe/Berlin")
+            page.goto(f"{base}/jobs/{job.visit_id}")
+            local = target.astimezone(ZoneInfo("Europe/Berlin"))
+            expect(page.locator("#h-visit + p + p")).to_contain_text(f"{local:%H:%M}")
+            expect(page.locator("#customer-time")).to_contain_text(f"{target:%a %d %b %H:%M}")
+            expect(page.locator("#history")).to_contain_text("moved")
+            expect(page.locator("#history")).to_contain_text("scheduler@fix.example")
+            expect(page.locator("svg.chart line.limit").first).to_be_attached()
+            page.screenshot(path=str(SHOTS / "job-page-after-move.png"), full_page=True)
         finally:
             browser.close()
     with psycopg.connect(database_url, autocommit=True) as conn:

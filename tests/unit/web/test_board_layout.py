@@ -125,3 +125,16 @@ def test_passwords_are_salted_scrypt_hashes() -> None:
     assert a != b and a.startswith("scrypt$16384$8$1$")
     assert verify_password("correct horse", a) and not verify_password("wrong horse", a)
     assert not verify_password("x", "not-a-hash")
+
+
+def test_local_labels_follow_the_zone_across_a_daylight_saving_change() -> None:
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC).timestamp()  # 01:30 CET
+    end = datetime(2026, 3, 29, 1, 30, tzinfo=UTC).timestamp()  # 03:30 CEST
+    row = (1, 2, start, end, "booked", False, "i1", 7, "E60", "Weber", "Berlin", 52.5, 13.4)
+    (j,) = board.with_local_times([row], "Europe/Berlin")
+    assert (j.start_hm, j.end_hm, j.start_min, j.end_min) == ("01:30", "03:30", 90, 210)
+    (late,) = board.with_local_times([(*row[:2], start + 22 * 3600, end + 23 * 3600,
+                                       *row[4:])], "Europe/Berlin")
+    assert (late.start_hm, late.end_hm, late.end_min) == ("00:30", "02:30", 150)
+    (utc,) = board.with_local_times([row], "UTC")
+    assert (utc.start_hm, utc.end_hm) == ("00:30", "01:30")
