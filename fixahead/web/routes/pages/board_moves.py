@@ -14,19 +14,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dispatch import jobmove, jobplace
-from dispatch.changes_notify import scheduler_changed
 from fixahead.web.context import web_context
+from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep
 from fixahead.web.pagedeps import PageError, SchedulerChange, SchedulerPage
 from fixahead.web.templating import page_zone
 from fixahead.web.users import Session
 
 router = APIRouter(include_in_schema=False)
-
-
-def tell_customer(conn: psycopg.Connection, incident_id: str, *, now: datetime) -> int | None:
-    """The one place the web tells a customer that a scheduler changed their visit."""
-    return scheduler_changed(conn, incident_id, now=now)
 
 
 @dataclass

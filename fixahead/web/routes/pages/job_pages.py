@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dispatch import jobactions
 from fixahead.web import boardstore
 from fixahead.web.context import web_context
+from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep
 from fixahead.web.jobdetail import job_detail, visit_incident
 from fixahead.web.pagedeps import PageError, SchedulerChange, ViewerPage
-from fixahead.web.routes.pages.board_moves import tell_customer
 from fixahead.web.templating import page_zone, render
 from fixahead.web.users import Session
 from rules import queries
