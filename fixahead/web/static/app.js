@@ -57,7 +57,7 @@
 
   // ---- the keyboard dialog ---------------------------------------------------------------
   function openDialog(what, tech, start, warnings) {
-    var dlg = $("move-dialog"), form = $("move-form");
+    var dlg = $("move-dialog"), form = $("dialog-form");
     if (!dlg) return;
     form.elements.visit_id.value = what.visit || "";
     form.elements.incident_id.value = what.incident || "";
@@ -73,7 +73,7 @@
     (warnings && warnings.length ? $("move-submit") : form.elements.technician_id).focus();
   }
   function showProblems(error, warnings) {
-    var res = $("move-result"), list = $("move-warnings"), form = $("move-form");
+    var res = $("move-result"), list = $("move-warnings"), form = $("dialog-form");
     res.hidden = !error; res.textContent = error || "";
     list.innerHTML = "";
     (warnings || []).forEach(function (w) { var li = document.createElement("li"); li.textContent = w; list.appendChild(li); });
@@ -83,7 +83,7 @@
   }
   function submitDialog(ev) {
     ev.preventDefault();
-    var f = $("move-form").elements;
+    var f = $("dialog-form").elements;
     post({visit_id: f.visit_id.value, incident_id: f.incident_id.value, technician_id: f.technician_id.value,
           start: f.day.value + "T" + f.time.value, confirm: f.confirm.value})
       .then(function (res) {
@@ -217,7 +217,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    var form = $("move-form");
+    var form = $("dialog-form");
     if (form) {
       form.addEventListener("submit", submitDialog);
       form.addEventListener("change", function () { showProblems(null, null); });
