@@ -43,9 +43,11 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
             {"names": True, "tech": t.technician_id, "start": cols[0].start,
              "end": cols[0].end}).fetchall()
         jobs.extend(board.with_local_times(rows, tz))
+    cells = boardcells.day_cells(board.place(jobs, cols), cols, {})
     return templates.env.get_template("board_grid.html").render(
-        cols=cols, techs=techs, cells=boardcells.day_cells(board.place(jobs, cols), cols, {}),
-        marks=board.hour_marks(cols[0]), loads={}, mode="axis", col_data="", idle=set(),
+        cols=cols, techs=techs, rows=boardcells.rows_html(techs, cols, cells, {}, axis=True,
+                                                          idle=set()),
+        marks=board.hour_marks(cols[0]), mode="axis", col_data="", idle=set(),
         job_count=len(jobs), query="", days=1, session=None, f=None)
 
 

@@ -4,10 +4,22 @@ template engine (2,000 blocks through Jinja cost several times more than these f
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from html import escape
+from typing import Protocol
 
 from fixahead.web.board import Block, Column, Job, status_of
-from fixahead.web.boardload import Leg, Load
+from fixahead.web.boardload import Leg, Load, Shift
+
+
+class TechLike(Protocol):
+    """What a row needs of a technician."""
+
+    technician_id: int
+    name: str
+    territory: str
+    skills: tuple[str, ...]
+    shift: Shift
 
 
 def number(job: Job) -> str:
@@ -97,3 +109,26 @@ def load_html(load: Load) -> str:
     level = "over" if load.percent > 100 else "high" if load.percent >= 85 else "fine"
     return f'<span class="load {level}" style="--p:{min(load.percent, 100)}%">{load.text}</span>'
 
+
+
+def rows_html(techs: Sequence[TechLike], cols: list[Column], cells: dict[tuple[int, int], str],
+              loads: dict[tuple[int, int], str], *, axis: bool, idle: set[int]) -> str:
+    """Every technician's row: name, territory and skills (and the day's load on a one-day
+    board), then a cell per day (its load first on a several-day board)."""
+    out = []
+    days = [c.day for c in cols]
+    for t in techs:
+        tid = t.technician_id
+        head = (f'<div class="tech"><span class="tname">{escape(t.name)}</span>'
+                f"<small>{escape(t.territory)} · {escape(', '.join(t.skills))}</small>"
+                f"{loads.get((tid, 0), '') if axis else ''}</div>")
+        parts = [f'<div class="brow" data-tech="{tid}">', head]
+        for i, d in enumerate(days):
+            cls = ("day off" if t.shift.hours_on(d) == 0 else "day") + (" idle" if i in idle
+                                                                         else "")
+            parts.append(f'<div class="{cls}" data-col="{i}">'
+                         f"{'' if axis else loads.get((tid, i), '')}{cells.get((tid, i), '')}"
+                         "</div>")
+        parts.append("</div>")
+        out.append("".join(parts))
+    return "\n".join(out)

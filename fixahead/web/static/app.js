@@ -94,7 +94,8 @@
   }
   function blockWhat(el) {
     if (el.dataset.visit) return {visit: el.dataset.visit, job: (el.title || "").split(" · ")[0],
-      label: el.textContent + " · " + el.title,
+      label: Array.prototype.map.call(el.querySelectorAll("b, span"), function (e) { return e.textContent; })
+        .filter(Boolean).join(" · ") + " (" + el.title + ")",
       tod: +el.dataset.tod, minutes: +el.dataset.min};
     return {incident: el.dataset.incident, job: el.dataset.job, label: el.querySelector("a").textContent, minutes: 60};
   }

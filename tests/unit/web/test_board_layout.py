@@ -138,3 +138,17 @@ def test_local_labels_follow_the_zone_across_a_daylight_saving_change() -> None:
     assert (late.start_hm, late.end_hm, late.end_min) == ("00:30", "02:30", 150)
     (utc,) = board.with_local_times([row], "UTC")
     assert (utc.start_hm, utc.end_hm) == ("00:30", "01:30")
+
+
+def test_a_row_names_the_technician_escaped_and_greys_a_day_off() -> None:
+    from fixahead.web.boardstore import TechRow
+
+    shift = boardload.Shift(time(8), time(17), frozenset(range(5)), frozenset({DAY}))
+    tech = TechRow(9, "Jo <Müller>", "north", ("electrical",), shift)
+    cols = board.columns(DAY, 3, "UTC")
+    html = boardcells.rows_html([tech], cols, {(9, 1): "<a>x</a>"}, {(9, 1): "LOAD"},
+                                axis=False, idle={2})
+    assert "Jo &lt;Müller&gt;" in html and "north · electrical" in html
+    assert '<div class="day off" data-col="0">' in html
+    assert '<div class="day" data-col="1">LOAD<a>x</a></div>' in html
+    assert '<div class="day idle" data-col="2">' in html

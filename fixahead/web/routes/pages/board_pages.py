@@ -70,8 +70,10 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
     idle = {i for i in range(len(cols)) if days > 1
             and not any(loads[(t.technician_id, i)].work_h or loads[(t.technician_id, i)].booked_h
                         for t in techs)}
-    return {"cols": cols, "techs": techs, "cells": cells, "col_data": col_data, "idle": idle,
-            "loads": {k: boardcells.load_html(v) for k, v in loads.items()},
+    rows = boardcells.rows_html(techs, cols, cells,
+                                {k: boardcells.load_html(v) for k, v in loads.items()},
+                                axis=days == 1, idle=idle)
+    return {"cols": cols, "techs": techs, "rows": rows, "col_data": col_data, "idle": idle,
             "marks": board.hour_marks(cols[0], 1 if days == 1 else 3),
             "job_count": len(jobs), "mode": "axis" if days == 1 else "agenda"}
 
