@@ -173,3 +173,29 @@ def test_the_api_move_asks_to_confirm_warnings_and_emails_the_customer(web, conn
     r = web.post(f"/api/v1/jobs/{job.visit_id}/move", json={**night, "confirm": True},
                  headers=h)
     assert r.status_code == 200 and _emails(conn) == before + 1
+
+
+def test_the_job_page_gives_the_remaining_life_a_trend_rule_estimated(web, conn) -> None:
+    from rules.incidents import Incident, IncidentChange
+    from rules.store import save_changes
+
+    people = add_people(conn)
+    job = seed_job(conn, now=now_utc())
+    (dev,) = conn.execute("SELECT id FROM devices WHERE device_id = %s",
+                          (job.device_id,)).fetchone()
+    (drain,) = conn.execute("SELECT metric_id FROM model_metrics WHERE model_id = 'WM-800' "
+                            "AND name = 'drain_time'").fetchone()
+    at = int(now_utc().timestamp() * 1000)
+    inc = Incident(key=f"{dev}:E21:{at}", device=dev, fault="E21", kind="prediction",
+                   severity="warning", action="technician", title="Drain pump wear",
+                   state="open", opened_ms=at, updated_ms=at, sources=("drain_pump_wear",),
+                   readings=((("ts_ms", float(at)), ("metric", float(drain)), ("value", 210.0),
+                              ("score", 6.2)),))
+    with conn.transaction():
+        save_changes(conn, [IncidentChange("opened", inc)])
+    login(web, people["viewer"])
+    page = web.get(f"/jobs/incident/{inc.key}").text
+    assert "Remaining life:</strong> about 6 days" in page
+    assert "until drain_time reaches 300 s" in page
+    plain = web.get(f"/jobs/{job.visit_id}").text  # raised by a threshold: no estimate
+    assert "Remaining life" not in plain
