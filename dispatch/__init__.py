@@ -4,4 +4,4 @@ sender, availability prediction, technician booking, and what schedulers do to j
 
 Tables it owns: technicians, technician_days_off, visits, visit_offers, dispatch_decisions,
 email_outbox, link_uses, email_unsubscribes, household_availability, availability_outcomes,
-customer_feedback, visit_work, appointments, fleet_incidents, dispatch_holds."""
+customer_feedback, visit_work, appointments, fleet_incidents, dispatch_holds, job_numbers."""

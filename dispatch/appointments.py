@@ -54,23 +54,41 @@ def live(conn: psycopg.Connection, incident_id: str, *, now: datetime) -> VisitR
     return None if row is None else VisitRow(*row)
 
 
-def lock(conn: psycopg.Connection, incident_id: str) -> tuple[int, int | None, str]:
-    """Lock the incident's appointment row (created if missing) until the transaction ends:
-    (sequence, told visit id, told state)."""
+@dataclass(frozen=True)
+class Told:
+    """What the customer was last told: the visit, its state, start and technician."""
+
+    sequence: int
+    visit_id: int | None
+    state: str
+    starts_at: datetime | None
+    technician_id: int | None
+
+
+def lock(conn: psycopg.Connection, incident_id: str) -> Told:
+    """Lock the incident's appointment row (created if missing) until the transaction ends,
+    and return what the customer was last told."""
     conn.execute("""INSERT INTO appointments (incident_id) VALUES (%s)
                     ON CONFLICT (incident_id) DO NOTHING""", (incident_id,))
-    row = conn.execute("""SELECT sequence, told_visit_id, told_state FROM appointments
+    row = conn.execute("""SELECT sequence, told_visit_id, told_state, told_starts_at,
+                                 told_technician_id FROM appointments
                           WHERE incident_id = %s FOR UPDATE""", (incident_id,)).fetchone()
     assert row is not None
-    return int(row[0]), row[1], str(row[2])
+    return Told(int(row[0]), row[1], str(row[2]), row[3], row[4])
+
+
+def _remember(conn: psycopg.Connection, incident_id: str, v: VisitRow, state: str,
+              sequence: int | None = None) -> None:
+    conn.execute("""UPDATE appointments SET sequence = coalesce(%s, sequence),
+                    told_visit_id = %s, told_state = %s, told_starts_at = %s,
+                    told_technician_id = %s, updated_at = now() WHERE incident_id = %s""",
+                 (sequence, v.id, state, v.starts_at, v.technician_id, incident_id))
 
 
 def proposed(conn: psycopg.Connection, incident_id: str, v: VisitRow) -> None:
     """The customer is about to be told of this held visit (SEQUENCE 0)."""
     lock(conn, incident_id)
-    conn.execute("""UPDATE appointments SET told_visit_id = %s, told_state = %s,
-                    told_starts_at = %s, updated_at = now() WHERE incident_id = %s""",
-                 (v.id, v.state, v.starts_at, incident_id))
+    _remember(conn, incident_id, v, v.state)
 
 
 def incident_of(conn: psycopg.Connection, visit_id: int) -> str | None:
@@ -80,14 +98,19 @@ def incident_of(conn: psycopg.Connection, visit_id: int) -> str | None:
 
 
 def change_kind(told_id: int | None, told_state: str, told_now: str,
-                now_visit: VisitRow | None, by: str) -> str | None:
-    """What changed since the customer was told (`told_now`: the told visit's state now):
-    confirmed, booked, moved, cancelled, lapsed (a hold that ran out), or None."""
+                now_visit: VisitRow | None, by: str,
+                told_place: tuple[datetime | None, int | None] | None = None) -> str | None:
+    """What changed since the customer was told (`told_now`: the told visit's state now;
+    `told_place`: the start and technician they were told): confirmed, booked, moved,
+    cancelled, lapsed (a hold that ran out), or None."""
     if now_visit is None:
         if told_id is None or told_state not in ("held", "booked"):
             return None
         return "lapsed" if told_now == "released" else "cancelled"
     if told_id == now_visit.id:
+        if told_place is not None and told_place[0] is not None and told_place != (
+                now_visit.starts_at, now_visit.technician_id):
+            return "moved"  # the same visit, moved in place by a scheduler
         if told_state == now_visit.state:
             return None
         return "confirmed" if by == "customer" else "booked"
@@ -98,19 +121,18 @@ def record_change(conn: psycopg.Connection, incident_id: str, *, now: datetime,
                   by: str) -> int | None:
     """Tell the customer what changed (one email, calendar SEQUENCE + 1); the outbox id, or
     None when nothing changed or they cannot be emailed (then a note says why)."""
-    sequence, told_id, told_state = lock(conn, incident_id)
+    was = lock(conn, incident_id)
     current = live(conn, incident_id, now=now)
-    told = visit(conn, told_id) if told_id is not None else None
-    kind = change_kind(told_id, told_state, told.state if told else "", current, by)
+    told = visit(conn, was.visit_id) if was.visit_id is not None else None
+    kind = change_kind(was.visit_id, was.state, told.state if told else "", current, by,
+                       (was.starts_at, was.technician_id))
     if kind is None:
         return None
     shown = current or told
     assert shown is not None
-    sequence += 1
+    sequence = was.sequence + 1
     state = current.state if current else ("released" if kind == "lapsed" else "cancelled")
-    conn.execute("""UPDATE appointments SET sequence = %s, told_visit_id = %s, told_state = %s,
-                    told_starts_at = %s, updated_at = now() WHERE incident_id = %s""",
-                 (sequence, shown.id, state, shown.starts_at, incident_id))
+    _remember(conn, incident_id, shown, state, sequence)
     found = adapter.load_incident(conn, incident_id)
     if found is None:
         return _note(conn, incident_id, f"{kind}: customer not told (no customer on record)")
@@ -125,8 +147,10 @@ def record_change(conn: psycopg.Connection, incident_id: str, *, now: datetime,
                    visit=visit_payload(shown.id, shown.technician_id, shown.technician,
                                        shown.starts_at, shown.ends_at, sequence=sequence))
     if kind == "moved" and told is not None:
-        payload["previous"] = {"start": told.starts_at.isoformat(),
-                               "end": told.ends_at.isoformat()}
+        # what they were told: an in-place move has changed the told visit's own row
+        start = was.starts_at or told.starts_at
+        payload["previous"] = {"start": start.isoformat(),
+                               "end": (start + (told.ends_at - told.starts_at)).isoformat()}
     return outbox.enqueue(conn, key=f"change:{incident_id}:{sequence}", kind="confirmation",
                           customer_id=customer.customer_id, to_addr=customer.email,
                           language=customer.language, payload=payload, send_at=now)

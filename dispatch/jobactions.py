@@ -12,9 +12,9 @@ from typing import Any
 import psycopg
 
 from devices.audit import audit
-from dispatch import adapter, booking_store
+from dispatch import booking_store
 from dispatch.availability_store import p_home_for
-from dispatch.booking import VisitRequest
+from dispatch.jobplace import JobUnknown, visit_request
 
 OUTCOMES = ("confirmed", "other_fault", "no_fault_found")
 CANNOT_REASONS = ("needs_parts", "customer_absent", "no_access", "unsafe", "other")
@@ -44,20 +44,10 @@ def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
         with conn.transaction():
             _log(conn, actor, "job.dispatch", visit_id, {"from": "held"})
         return visit_id
-    row = conn.execute("""SELECT device_id, fault_code, urgent FROM dispatch_decisions
-                          WHERE incident_id = %s AND device_id <> '' ORDER BY id DESC LIMIT 1""",
-                       (incident_id,)).fetchone()
-    if row is None:
-        raise ActionRefused(f"no dispatch decision names the device of {incident_id}")
-    device_id, code, urgent = row
-    customer = adapter.load_customer(conn, device_id=device_id)
-    model = conn.execute("SELECT model_id FROM devices WHERE device_id = %s",
-                         (device_id,)).fetchone()
-    fault = adapter.load_fault(conn, model[0], code) if model else None
-    if customer is None or fault is None:
-        raise ActionRefused("the device has no customer or the fault is not in the catalog")
-    req = VisitRequest(skill=fault.skill, minutes=fault.visit_minutes, lat=customer.lat,
-                       lon=customer.lon, urgent=urgent or fault.urgent, parts=fault.parts)
+    try:
+        customer, req = visit_request(conn, incident_id)
+    except JobUnknown as exc:
+        raise ActionRefused(str(exc)) from None
     proposal = booking_store.propose_visit(conn, incident_id=incident_id,
                                            customer_id=customer.customer_id, req=req,
                                            p_home=p_home_for(conn, customer, now=now), now=now,

@@ -11,9 +11,12 @@ CREATE TABLE IF NOT EXISTS appointments (
     told_visit_id   bigint,
     told_state      text NOT NULL DEFAULT '',
     told_starts_at  timestamptz,
+    told_technician_id bigint,
     note            text NOT NULL DEFAULT '',
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
+
+ALTER TABLE appointments ADD COLUMN IF NOT EXISTS told_technician_id bigint;
 
 ALTER TABLE customer_feedback DROP CONSTRAINT IF EXISTS customer_feedback_kind_check;
 ALTER TABLE customer_feedback ADD CONSTRAINT customer_feedback_kind_check

@@ -40,6 +40,8 @@ class MoveIn(BaseModel):
 
     technician_id: int = Field(ge=1, le=2**62)
     starts_at: datetime = Field(description="ISO 8601 with a UTC offset")
+    confirm: bool = Field(False, description="go ahead despite warnings (quiet hours, "
+                                             "low predicted presence)")
 
 
 class OutcomeIn(BaseModel):

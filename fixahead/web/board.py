@@ -1,26 +1,27 @@
-"""The dispatch board's layout (pure): technicians as rows, time across, jobs as blocks.
+"""The dispatch board's layout (pure): technicians as rows, days as columns, jobs as blocks.
 
-Blocks are placed in percent of the shown window so the page scales to any width; a job that
-runs past the window's edge is clipped and marked. Times are epoch seconds inside (a board
-holds thousands of jobs; datetime arithmetic per job was the largest cost of a render), with
-the local wall-clock labels and minutes supplied by the query.
+One day: blocks on a time axis, placed in percent of the shown hours so the page scales; a job
+that runs past the window's edge is clipped and marked. Several days: each day cell lists its
+jobs in time order (a week of 50-minute blocks on a time axis is a few pixels wide each, too
+narrow for a word). Times are epoch seconds inside (a board holds thousands of jobs), with the
+local wall-clock labels and minutes supplied by the query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from html import escape
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-DAY_START, DAY_END = time(6, 0), time(22, 0)
+DAY_START, DAY_END = time(7, 0), time(19, 0)
 
 
 class Job(NamedTuple):
-    """A visit as the board shows it: epoch seconds, and local labels and minutes of day
-    (`end_min` counts from the start day's midnight, so it passes 1440 over midnight).
-    A named tuple: a board builds thousands per request."""
+    """A visit as the board shows it: epoch seconds, local labels and minutes of day
+    (`end_min` counts from the start day's midnight, so it passes 1440 over midnight), what
+    the block says and where the job is. A named tuple: a board builds thousands per request."""
 
     visit_id: int
     technician_id: int
@@ -29,11 +30,16 @@ class Job(NamedTuple):
     state: str  # held | booked | done
     urgent: bool
     incident_id: str
-    label: str
+    job_no: int | None
+    fault: str
+    customer: str  # surname, or "" when names are not shown
+    town: str
     start_hm: str
     end_hm: str
     start_min: int
     end_min: int
+    lat: float
+    lon: float
 
 
 class Block(NamedTuple):
@@ -62,7 +68,7 @@ class Column:
 
 def columns(first: date, days: int, tz: str, *, start: time = DAY_START,
             end: time | None = DAY_END) -> list[Column]:
-    """The day columns of the window (06:00-22:00 local each; `end=None`: midnight)."""
+    """The day columns of the window (`start`-`end` local each; `end=None`: midnight)."""
     zone = ZoneInfo(tz)
     out = []
     for i in range(days):
@@ -73,10 +79,13 @@ def columns(first: date, days: int, tz: str, *, start: time = DAY_START,
     return out
 
 
-def fit_hours(jobs: list[Job]) -> tuple[time, time | None]:
-    """Hours wide enough for every job: 06-22, widened to whole hours as needed
+def fit_hours(jobs: list[Job], work: tuple[time, time] | None = None
+              ) -> tuple[time, time | None]:
+    """Whole hours wide enough for the working hours `work` (07-19 without) and every job
     (`None` as the end: midnight)."""
     lo, hi = DAY_START.hour * 60, DAY_END.hour * 60
+    if work is not None:
+        lo, hi = work[0].hour * 60 + work[0].minute, work[1].hour * 60 + work[1].minute
     for j in jobs:
         lo = min(lo, j.start_min)
         hi = max(hi, j.end_min)
@@ -109,31 +118,49 @@ def place(jobs: list[Job], cols: list[Column]) -> dict[tuple[int, int], list[Blo
     return out
 
 
-def hour_marks(col: Column) -> list[tuple[float, str]]:
-    """(left percent, label) of every second full hour of a column."""
+def hour_marks(col: Column, step_h: int = 1) -> list[tuple[float, str]]:
+    """(left percent, label) of every `step_h`-th full hour of a column."""
     span = (col.end - col.start).total_seconds()
     marks = []
     t = col.start
     while t < col.end:
         marks.append((round((t - col.start).total_seconds() / span * 100, 2), t.strftime("%H")))
-        t += timedelta(hours=2)
+        t += timedelta(hours=step_h)
     return marks
 
 
-def cells_html(blocks: dict[tuple[int, int], list[Block]]) -> dict[tuple[int, int], str]:
-    """The links of each cell as HTML: the hot loop of a big board, built without a template
-    engine (2,000 blocks through Jinja cost several times more)."""
-    out = {}
-    for key, cell in blocks.items():
-        parts = []
-        for b in cell:
-            j = b.job
-            label = escape(j.label)
-            parts.append(
-                f'<a class="job {b.status}{" clipped" if b.clipped else ""}" '
-                f'data-visit="{j.visit_id}" href="/jobs/{j.visit_id}" '
-                f'style="left:{b.left}%;width:{b.width}%" '
-                f'aria-label="{j.start_hm}–{j.end_hm} {label} ({b.status})">'
-                f"{j.start_hm} {label}</a>")
-        out[key] = "".join(parts)
+class _Offsets(dict[int, int]):
+    """UTC offset in seconds by hour since the epoch, in one zone (a board asks thousands of
+    times for a few dozen hours; a zone lookup each time was the largest cost of a query)."""
+
+    def __init__(self, tz: str) -> None:
+        super().__init__()
+        self.zone = ZoneInfo(tz)
+
+    def __missing__(self, hour: int) -> int:
+        off = datetime.fromtimestamp(hour * 3600, self.zone).utcoffset()
+        value = self[hour] = int(off.total_seconds()) if off is not None else 0
+        return value
+
+
+def with_local_times(rows: Sequence[Sequence[Any]], tz: str) -> list[Job]:
+    """Jobs from (visit_id, technician_id, start_s, end_s, state, urgent, incident_id, job_no,
+    fault, customer, town, lat, lon) rows, with local labels and minutes of day in `tz`."""
+    offsets = _Offsets(tz)
+    out = []
+    for r in rows:
+        start_s, end_s = r[2], r[3]
+        local_start = start_s + offsets[int(start_s // 3600)]
+        local_end = end_s + offsets[int(end_s // 3600)]
+        midnight = local_start - local_start % 86400
+        sm, em = int((local_start - midnight) // 60), int((local_end - midnight) // 60)
+        out.append(Job(r[0], r[1], start_s, end_s, r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                       f"{sm // 60:02d}:{sm % 60:02d}",
+                       f"{em // 60 % 24:02d}:{em % 60:02d}", sm, em, r[11], r[12]))
     return out
+
+
+def surname(name: str) -> str:
+    """The last word of a name (what a block has room for)."""
+    parts = name.split()
+    return parts[-1] if parts else ""

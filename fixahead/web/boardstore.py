@@ -9,28 +9,34 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from fixahead.web.board import Job
+from fixahead.web.board import Job, with_local_times
+from fixahead.web.boardload import Shift
 
 
 @dataclass(frozen=True)
 class TechRow:
-    """A technician row of the board."""
+    """A technician row of the board, with when they work."""
 
     technician_id: int
     name: str
     territory: str
     skills: tuple[str, ...]
+    shift: Shift
 
 
 def technicians(conn: psycopg.Connection, *, territory: str | None = None,
                 skill: str | None = None) -> list[TechRow]:
     """Active technicians, optionally of one territory or with one skill, by name."""
     rows = conn.execute(
-        """SELECT id, name, territory, skills FROM technicians
-           WHERE active AND (%(t)s::text IS NULL OR territory = %(t)s)
-             AND (%(s)s::text IS NULL OR %(s)s = ANY (skills))
-           ORDER BY name, id""", {"t": territory or None, "s": skill or None}).fetchall()
-    return [TechRow(r[0], r[1], r[2], tuple(r[3])) for r in rows]
+        """SELECT t.id, t.name, t.territory, t.skills, t.work_start, t.work_end, t.work_days,
+                  t.tz, coalesce(array_agg(d.day) FILTER (WHERE d.day IS NOT NULL), '{}')
+           FROM technicians t LEFT JOIN technician_days_off d ON d.technician_id = t.id
+           WHERE t.active AND (%(t)s::text IS NULL OR t.territory = %(t)s)
+             AND (%(s)s::text IS NULL OR %(s)s = ANY (t.skills))
+           GROUP BY t.id ORDER BY t.name, t.id""",
+        {"t": territory or None, "s": skill or None}).fetchall()
+    return [TechRow(r[0], r[1], r[2], tuple(r[3]),
+                    Shift(r[4], r[5], frozenset(r[6]), frozenset(r[8]), r[7])) for r in rows]
 
 
 def filter_options(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
@@ -44,58 +50,75 @@ def filter_options(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
     return sorted(row[0]), sorted(row[1])
 
 
-# a board job's columns; %(tz)s is the board's time zone (local labels come from PostgreSQL),
+STATES = ("held", "booked", "done", "urgent")
+# a board job's columns (local labels are added in Python: see `board.with_local_times`);
 # %(names)s whether customers' names may be shown (not to viewers: no personal data)
 JOB_COLUMNS = """v.id, v.technician_id, extract(epoch FROM v.starts_at)::float8,
-    extract(epoch FROM v.ends_at)::float8, v.state, v.urgent, v.incident_id,
-    coalesce(nullif(concat_ws(' · ', nullif(i.fault, ''),
-                            CASE WHEN %(names)s THEN nullif(c.name, '') END), ''),
-             v.incident_id),
-    to_char(v.starts_at AT TIME ZONE %(tz)s, 'HH24:MI'),
-    to_char(v.ends_at AT TIME ZONE %(tz)s, 'HH24:MI'),
-    (extract(hour FROM v.starts_at AT TIME ZONE %(tz)s) * 60
-     + extract(minute FROM v.starts_at AT TIME ZONE %(tz)s))::int,
-    (extract(epoch FROM (v.ends_at AT TIME ZONE %(tz)s)
-       - date_trunc('day', v.starts_at AT TIME ZONE %(tz)s)) / 60)::int"""
+    extract(epoch FROM v.ends_at)::float8, v.state, v.urgent, v.incident_id, n.number,
+    coalesce(i.fault, ''),
+    CASE WHEN %(names)s THEN coalesce(split_part(c.name, ' ', -1), '') ELSE '' END,
+    coalesce(c.city, ''), v.lat, v.lon"""
 JOB_FROM = """FROM visits v LEFT JOIN incidents i ON i.key = v.incident_id
-    LEFT JOIN customers c ON c.customer_id = v.customer_id"""
+    LEFT JOIN customers c ON c.customer_id = v.customer_id
+    LEFT JOIN job_numbers n ON n.incident_id = v.incident_id"""
+# a search matches the job number, the visit, the incident, the customer, the device, the town
+SEARCH = """(%(q)s::text IS NULL OR n.number::text = ltrim(upper(%(q)s), 'J-')
+    OR v.id::text = %(q)s OR v.incident_id = %(q)s
+    OR c.city ILIKE %(like)s OR (%(names)s AND c.name ILIKE %(like)s)
+    OR EXISTS (SELECT 1 FROM devices d WHERE d.id = i.device AND d.device_id ILIKE %(like)s))"""
+
+
+def _like(q: str | None) -> str | None:
+    if not q:
+        return None
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def jobs(conn: psycopg.Connection, technician_ids: list[int], start: datetime,
-         end: datetime, *, now: datetime, tz: str = "UTC", names: bool = True) -> list[Job]:
-    """Held (unexpired), booked and done visits of these technicians overlapping the window."""
+         end: datetime, *, now: datetime, tz: str = "UTC", names: bool = True,
+         state: str | None = None, q: str | None = None) -> list[Job]:
+    """Held (unexpired), booked and done visits of these technicians overlapping the window,
+    of one state (or urgent) and matching a search when given."""
     rows = conn.execute(
         f"""SELECT {JOB_COLUMNS} {JOB_FROM}
             WHERE v.technician_id = ANY (%(techs)s) AND v.starts_at < %(end)s
               AND v.ends_at > %(start)s
               AND (v.state IN ('booked', 'done')
-                   OR (v.state = 'held' AND v.hold_expires_at > %(now)s))""",
-        {"tz": tz, "techs": technician_ids, "start": start, "end": end, "now": now,
-         "names": names},
+                   OR (v.state = 'held' AND v.hold_expires_at > %(now)s))
+              AND (%(state)s::text IS NULL OR v.state = %(state)s
+                   OR (%(state)s = 'urgent' AND v.urgent AND v.state <> 'done'))
+              AND {SEARCH}""",
+        {"techs": technician_ids, "start": start, "end": end, "now": now,
+         "names": names, "state": state or None, "q": q or None, "like": _like(q)},
         binary=True).fetchall()
-    return [Job._make(r) for r in rows]
+    return with_local_times(rows, tz)
 
 
 def unassigned(conn: psycopg.Connection, *, now: datetime, limit: int = 100,
-               names: bool = True) -> list[dict[str, Any]]:
+               names: bool = True, q: str | None = None) -> list[dict[str, Any]]:
     """Jobs that need a person: no live visit (the search found none, or it lapsed), or
     the policy waits for a scheduler (no consent to email: call the customer)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             """SELECT d.incident_id, d.action, d.urgent, d.decided_at, d.device_id,
-                      d.fault_code,
-                      CASE WHEN %s THEN coalesce(c.name, d.customer_id)
+                      d.fault_code, n.number AS job_no, coalesce(c.city, '') AS town,
+                      CASE WHEN %(names)s THEN coalesce(c.name, d.customer_id)
                            ELSE d.customer_id END AS customer
                FROM dispatch_decisions d
                LEFT JOIN customers c ON c.customer_id = d.customer_id
                LEFT JOIN incidents i ON i.key = d.incident_id
+               LEFT JOIN job_numbers n ON n.incident_id = d.incident_id
                WHERE d.action IN ('visit', 'urgent', 'wait_for_scheduler')
                  AND coalesce(i.state, 'open') NOT IN ('resolved', 'auto_cleared')
                  AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.incident_id = d.incident_id
                      AND (v.state IN ('booked', 'done')
-                          OR (v.state = 'held' AND v.hold_expires_at > %s)))
-               ORDER BY d.urgent DESC, d.decided_at LIMIT %s""",
-            (names, now, limit)).fetchall()
+                          OR (v.state = 'held' AND v.hold_expires_at > %(now)s)))
+                 AND (%(q)s::text IS NULL OR n.number::text = ltrim(upper(%(q)s), 'J-')
+                      OR d.incident_id = %(q)s OR d.device_id ILIKE %(like)s
+                      OR c.city ILIKE %(like)s OR (%(names)s AND c.name ILIKE %(like)s))
+               ORDER BY d.urgent DESC, d.decided_at LIMIT %(limit)s""",
+            {"names": names, "now": now, "limit": limit, "q": q or None,
+             "like": _like(q)}).fetchall()
 
 
 def waiting_for_customer(conn: psycopg.Connection, *, now: datetime, limit: int = 50,

@@ -8,9 +8,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from fixahead.web import jobhistory
 from fixahead.web.chart import Series, svg, thin
 from ingest import queries as ingest_queries
 from rules import queries as rules_queries
+from rules.limits import metric_limits
 
 CHART_BEFORE, CHART_AFTER = timedelta(days=3), timedelta(days=1)
 
@@ -46,7 +48,7 @@ def _visit(conn: psycopg.Connection, incident_id: str, visit_id: int | None
 
 def chart(conn: psycopg.Connection, device: int, model_id: str, readings: list[dict[str, Any]],
           opened_at: datetime, *, now: datetime, title: str, before: timedelta = CHART_BEFORE,
-          mark: bool = True, most: int = 2) -> str:
+          mark: bool = True, most: int = 2, tz: str = "UTC") -> str:
     """The SVG chart of the incident's metrics (or the model's first `most`) around
     detection (marked when `mark`)."""
     start, end = opened_at - before, min(opened_at + CHART_AFTER, max(now, opened_at))
@@ -61,15 +63,17 @@ def chart(conn: psycopg.Connection, device: int, model_id: str, readings: list[d
         if not rows and not wanted:
             continue
         times, values = thin([r[0] for r in rows], [r[1] for r in rows])
-        series.append(Series(m["name"], m["unit"], times, values))
+        levels = tuple((f"{lim.kind} {lim.value:g} {m['unit']}".strip(), lim.value)
+                       for lim in metric_limits(model_id, m["name"]))
+        series.append(Series(m["name"], m["unit"], times, values, levels))
         if len(series) == most and not wanted:
             break
     return svg(series, start=start.timestamp(), end=end.timestamp(),
-               detected=opened_at.timestamp() if mark else None, title=title)
+               detected=opened_at.timestamp() if mark else None, title=title, tz=tz)
 
 
 def job_detail(conn: psycopg.Connection, incident_id: str, *, visit_id: int | None = None,
-               now: datetime) -> dict[str, Any] | None:
+               now: datetime, tz: str = "UTC") -> dict[str, Any] | None:
     """The job of an incident: visit, decision, incident, device, customer, catalog entry,
     self-help history, emails and the customer's answers, and the telemetry chart."""
     visit = _visit(conn, incident_id, visit_id)
@@ -118,13 +122,20 @@ def job_detail(conn: psycopg.Connection, incident_id: str, *, visit_id: int | No
     chart_svg = ""
     if incident and device:
         chart_svg = chart(conn, device["id"], device["model_id"], incident["readings"] or [],
-                          incident["opened_at"], now=now,
+                          incident["opened_at"], now=now, tz=tz,
                           title=f"Telemetry of {device['device_id']} around the detection")
     return {"incident_id": incident_id, "visit": visit, "decisions": decisions,
             "incident": incident, "device": device, "household": household,
             "customer": customer, "fault": fault, "entry": entry, "self_help": self_help,
             "emails": emails, "answers": answers, "chart": chart_svg,
-            "diagnostics": diagnostics(conn, incident_id, device)}
+            "diagnostics": diagnostics(conn, incident_id, device),
+            "number": jobhistory.number(conn, incident_id),
+            "history": jobhistory.history(conn, incident_id, tz=tz),
+            "remaining": (jobhistory.remaining_life(conn, incident, device)
+                          if incident and device else None),
+            "hold_expired": bool(visit and visit["state"] == "held"
+                                 and visit["hold_expires_at"] is not None
+                                 and visit["hold_expires_at"] <= now)}
 
 
 def diagnostics(conn: psycopg.Connection, incident_id: str, device: dict[str, Any] | None

@@ -13,6 +13,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 import psycopg
 
@@ -31,6 +33,7 @@ class User:
     user_id: int
     email: str
     role: str
+    time_zone: str | None = None  # None: the app's default zone
 
     def may(self, role: str) -> bool:
         """Whether this person has `role` or a higher one."""
@@ -131,11 +134,28 @@ def open_session(conn: psycopg.Connection, user: User, *, now: datetime) -> str:
 def load_session(conn: psycopg.Connection, session_id: str, *, now: datetime) -> Session | None:
     """The live session with this id, else None."""
     row = conn.execute(
-        """SELECT u.id, u.email, u.role, s.csrf_token FROM web_sessions s
+        """SELECT u.id, u.email, u.role, s.csrf_token, u.time_zone FROM web_sessions s
            JOIN web_users u ON u.id = s.user_id
            WHERE s.id_hash = %s AND s.expires_at > %s AND u.active""",
         (_id_hash(session_id), now)).fetchone()
-    return None if row is None else Session(User(row[0], row[1], row[2]), row[3])
+    return None if row is None else Session(User(row[0], row[1], row[2], row[4]), row[3])
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """Every IANA time zone name this machine knows, sorted."""
+    return tuple(sorted(available_timezones()))
+
+
+def set_time_zone(conn: psycopg.Connection, user: User, time_zone: str) -> None:
+    """Show this person's pages in `time_zone` (an IANA name; audited)."""
+    if time_zone not in time_zones():
+        raise ValueError(f"{time_zone!r} is not a time zone (for example Europe/Berlin)")
+    with conn.transaction():
+        conn.execute("UPDATE web_users SET time_zone = %s WHERE id = %s",
+                     (time_zone, user.user_id))
+        audit(conn, actor=user.actor, action="user.time_zone", subject_type="user",
+              subject_id=str(user.user_id), detail={"time_zone": time_zone})
 
 
 def close_session(conn: psycopg.Connection, session_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 with warnings.catch_warnings():
@@ -9,4 +10,19 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from fastapi.testclient import TestClient
 
-__all__ = ["TestClient"]
+from tests.support.board import PASSWORD
+
+__all__ = ["TestClient", "login"]
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in; the CSRF token of the new session."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = client.post("/login", data={"email": email, "password": password, "csrf_token": token,
+                                    "next": "/board"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    board = client.get("/board")
+    assert board.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', board.text).group(1)
+

@@ -10,7 +10,7 @@ import pytest
 
 from fixahead.web.board_app import create_web_app
 from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
-from tests.support.web import TestClient
+from tests.support.web import TestClient, login
 
 pytestmark = pytest.mark.integration
 
@@ -28,18 +28,6 @@ def web(database_url: str) -> Iterator[TestClient]:
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(database_url, autocommit=True) as c:
         yield c
-
-
-def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
-    """Sign in; the CSRF token of the new session."""
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = client.post("/login", data={"email": email, "password": password, "csrf_token": token,
-                                    "next": "/board"}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    board = client.get("/board")
-    assert board.status_code == 200
-    return re.search(r'name="csrf_token" value="([^"]+)"', board.text).group(1)
 
 
 def test_pages_send_a_visitor_without_a_session_to_the_login(web: TestClient) -> None:
@@ -113,8 +101,10 @@ def test_moving_onto_a_busy_technician_is_refused_with_a_clear_message(web, conn
         "technician_id": tech_a, "start": start_a.strftime("%Y-%m-%dT%H:%M"),
         "csrf_token": csrf})
     assert r.status_code == 409
-    assert "already booked then" in r.text and f"job {a.visit_id}" in r.text
-    free = start_a + (start_a - start_a).__class__(days=3)
+    (number,) = conn.execute("SELECT number FROM job_numbers WHERE incident_id = %s",
+                             (a.incident_key,)).fetchone()
+    assert "already booked then" in r.text and f"job J-{number}" in r.text
+    free = (start_a + (start_a - start_a).__class__(days=3)).replace(hour=10, minute=0)
     r = web.post(f"/jobs/{b.visit_id}/move", data={
         "technician_id": tech_a, "start": free.strftime("%Y-%m-%dT%H:%M"), "csrf_token": csrf},
         follow_redirects=False)

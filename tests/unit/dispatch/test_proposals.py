@@ -47,3 +47,11 @@ def test_what_changed_since_the_customer_was_told() -> None:
     assert change_kind(1, "held", "released", None, "system") == "lapsed"
     assert change_kind(None, "", "", visit(3, "booked"), "scheduler") == "booked"
     assert change_kind(1, "cancelled", "cancelled", None, "customer") is None
+
+
+def test_a_visit_moved_in_place_is_a_move_and_the_same_place_is_no_change() -> None:
+    v = visit(1, "booked")
+    assert change_kind(1, "booked", "booked", v, "scheduler", (T0, 1)) is None
+    earlier = T0 - timedelta(days=1)
+    assert change_kind(1, "booked", "booked", v, "scheduler", (earlier, 1)) == "moved"
+    assert change_kind(1, "booked", "booked", v, "scheduler", (T0, 2)) == "moved"

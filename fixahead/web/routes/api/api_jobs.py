@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 
 from dispatch import jobactions, jobmove
 from fixahead.web.api_schemas import JobOut, JobPage, MoveIn, OutcomeIn
+from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep, SchedulerDep, ViewerDep
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -83,18 +84,27 @@ def get_job(job_id: JobId, conn: ConnDep, _: ViewerDep) -> JobOut:
     return _job(conn, job_id)
 
 
-@router.post("/{job_id}/move", responses={409: {"description": "the time is taken"}})
+@router.post("/{job_id}/move", responses={409: {"description": "refused (why), or warnings "
+                                                               "to confirm"}})
 def move_job(job_id: JobId, body: MoveIn, request: Request, conn: ConnDep,
              who: SchedulerDep) -> JobOut:
-    """Move a held or booked job; 409 when the technician is busy then (nothing changes)."""
+    """Move a held or booked job (checked: skills, hours, days off, overlaps, travel, not in
+    the past); 409 with the reasons, or with warnings to confirm; the customer is emailed."""
     if body.starts_at.tzinfo is None:
         raise HTTPException(422, "starts_at needs a UTC offset")
     _job(conn, job_id)
+    now = _now(request)
     try:
-        jobmove.move_job(conn, job_id, technician_id=body.technician_id,
-                            starts_at=body.starts_at, actor=who.actor, now=_now(request))
+        with conn.transaction():
+            moved = jobmove.move_job(conn, job_id, technician_id=body.technician_id,
+                                     starts_at=body.starts_at, actor=who.actor, now=now,
+                                     confirm=body.confirm)
+            tell_customer(conn, moved.incident_id, now=now)
     except jobmove.MoveRefused as exc:
         raise HTTPException(409, str(exc)) from None
+    except jobmove.NeedsConfirmation as exc:
+        raise HTTPException(409, "confirm to go ahead (\"confirm\": true): "
+                                 + "; ".join(exc.warnings)) from None
     return _job(conn, job_id)
 
 

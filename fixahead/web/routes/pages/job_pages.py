@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import psycopg
@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dispatch import jobactions
 from fixahead.web import boardstore
 from fixahead.web.context import web_context
+from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep
 from fixahead.web.jobdetail import job_detail, visit_incident
 from fixahead.web.pagedeps import PageError, SchedulerChange, ViewerPage
-from fixahead.web.templating import render
+from fixahead.web.templating import page_zone, render
 from fixahead.web.users import Session
 from rules import queries
 
@@ -24,18 +25,21 @@ router = APIRouter(include_in_schema=False)
 
 def job_page_response(request: Request, conn: psycopg.Connection, session: Session, *,
                       visit_id: int | None = None, incident_id: str | None = None,
-                      error: str = "", done: str = "", status: int = 200) -> HTMLResponse:
+                      error: str = "", done: str = "", status: int = 200,
+                      confirm: dict[str, Any] | None = None) -> HTMLResponse:
     """Render the job page of a visit or an incident, with a message."""
     if incident_id is None:
         incident_id = visit_incident(conn, visit_id) if visit_id is not None else None
         if incident_id is None:
             raise PageError(404, f"There is no job {visit_id}.")
-    job = job_detail(conn, incident_id, visit_id=visit_id, now=web_context(request).clock())
+    now = web_context(request).clock()
+    job = job_detail(conn, incident_id, visit_id=visit_id, now=now,
+                     tz=page_zone(request, session))
     if job is None:
         raise PageError(404, f"There is no job for incident {incident_id}.")
     techs = boardstore.technicians(conn)
     return render(request, "job.html", session, status=status, job=job, techs=techs,
-                  error=error, done=done, outcomes=jobactions.OUTCOMES,
+                  error=error, done=done, outcomes=jobactions.OUTCOMES, confirm=confirm, now=now,
                   reasons=jobactions.CANNOT_REASONS)
 
 
@@ -62,13 +66,15 @@ def _after(visit_id: int | None, incident_id: str, done: str) -> RedirectRespons
 def dispatch(request: Request, incident_id: str, conn: ConnDep,
              session: SchedulerChange) -> Response:
     """Book the job (confirm the hold, or find and book a slot)."""
+    now = web_context(request).clock()
     try:
-        vid = jobactions.dispatch_job(conn, incident_id, actor=session.user.actor,
-                                      now=web_context(request).clock())
+        vid = jobactions.dispatch_job(conn, incident_id, actor=session.user.actor, now=now)
     except jobactions.ActionRefused as exc:
         return job_page_response(request, conn, session, incident_id=incident_id,
                                  error=str(exc), status=409)
-    return _after(vid, incident_id, "dispatched")
+    emailed = tell_customer(conn, incident_id, now=now)
+    return _after(vid, incident_id, "dispatched" + ("; the customer will get an email"
+                                                    if emailed is not None else ""))
 
 
 @router.post("/jobs/incident/{incident_id:path}/diagnostics")

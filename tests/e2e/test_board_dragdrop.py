@@ -1,0 +1,191 @@
+"""The board in a real headless Chromium: drag a job onto another technician and time (saved,
+the customer emailed), the keyboard dialog refuses the past and asks before quiet hours, and
+the day and week views of 200 technicians and 2,000 jobs, captured as screenshots."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
+from fixahead.web.board_app import create_web_app
+from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
+from tests.support.board import serve as serve_app
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run"]
+SHOTS = Path(os.environ.get("FIXAHEAD_SHOTS")
+             or Path(__file__).resolve().parents[2] / "artifacts")
+
+
+def _browser(pw):  # type: ignore[no-untyped-def]
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+
+
+def _sign_in(page, base: str, email: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/login?next={path}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}{path}")
+
+
+def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_customer(
+        database_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        people = add_people(conn)
+        job = seed_job(conn, now=now_utc(), technicians=2)
+        day, held_by = conn.execute("SELECT (starts_at AT TIME ZONE 'UTC')::date, technician_id "
+                                    "FROM visits WHERE id = %s", (job.visit_id,)).fetchone()
+        emails_before = conn.execute("SELECT count(*) FROM email_outbox").fetchone()[0]
+    other = next(t for t in job.technicians if t != held_by)
+    target = datetime.combine(day, datetime.min.time(), ZoneInfo("UTC")) + timedelta(hours=14)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=4)
+    with serve_app(app) as base, sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+            _sign_in(page, base, people["scheduler"], f"/board?day={day.isoformat()}")
+            block = page.locator(f'a[data-visit="{job.visit_id}"]')
+            cell = page.locator(f'.brow[data-tech="{other}"] .day[data-col="0"]')
+            box, cell_box = block.bounding_box(), cell.bounding_box()
+            assert box is not None and cell_box is not None
+            # the seeded technicians work all day: the axis runs 00-24, 14:00 is 14/24 across
+            x = cell_box["x"] + cell_box["width"] * 14 / 24 + 1
+            y = cell_box["y"] + cell_box["height"] / 2
+            page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(x - 40, y, steps=5)
+            page.mouse.move(x, y, steps=5)
+            expect(page.locator(".ghost")).to_contain_text("14:00")
+            expect(page.locator(f'.brow[data-tech="{other}"] .phome').first).to_be_attached()
+            page.screenshot(path=str(SHOTS / "board-drag-in-progress.png"))
+            page.mouse.up()
+            expect(page.locator("#board-msg")).to_contain_text("is with Tech 1-", timeout=10_000)
+            expect(page.locator("#board-msg")).to_contain_text("The customer will get an email")
+            moved = page.locator(f'.brow[data-tech="{other}"] a[data-visit="{job.visit_id}"]')
+            expect(moved).to_be_visible(timeout=10_000)
+            page.screenshot(path=str(SHOTS / "board-after-drag.png"))
+
+            page.goto(f"{base}/account")  # the scheduler works from Berlin
+            page.get_by_label("Show times in").select_option("Europe/Berlin")
+            page.get_by_role("button", name="Save").click()
+            expect(page.get_by_role("status")).to_contain_text("Europe/Berlin")
+            page.goto(f"{base}/jobs/{job.visit_id}")
+            local = target.astimezone(ZoneInfo("Europe/Berlin"))
+            expect(page.locator("#h-visit + p + p")).to_contain_text(f"{local:%H:%M}")
+            expect(page.locator("#customer-time")).to_contain_text(f"{target:%a %d %b %H:%M}")
+            expect(page.locator("#history")).to_contain_text("moved")
+            expect(page.locator("#history")).to_contain_text("scheduler@fix.example")
+            expect(page.locator("svg.chart line.limit").first).to_be_attached()
+            page.screenshot(path=str(SHOTS / "job-page-after-move.png"), full_page=True)
+        finally:
+            browser.close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert conn.execute("SELECT technician_id, starts_at FROM visits WHERE id = %s",
+                            (job.visit_id,)).fetchone() == (other, target)
+        mails = conn.execute("SELECT kind, to_addr, payload->'visit'->>'start', payload->>'change' "
+                             "FROM email_outbox ORDER BY id").fetchall()
+        assert len(mails) == emails_before + 1
+        assert mails[-1] == ("confirmation", "ada1@example.org", target.isoformat(), "moved")
+        trail = conn.execute("SELECT action FROM audit_log WHERE subject_type = 'visit' "
+                             "AND subject_id = %s", (str(job.visit_id),)).fetchall()
+        assert trail == [("job.move",)]
+
+
+def test_the_keyboard_dialog_refuses_the_past_and_asks_before_quiet_hours(
+        database_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        people = add_people(conn)
+        job = seed_job(conn, now=now_utc(), technicians=2)
+        day, before = conn.execute("SELECT (starts_at AT TIME ZONE 'UTC')::date, starts_at "
+                                   "FROM visits WHERE id = %s", (job.visit_id,)).fetchone()
+    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=4)
+    with serve_app(app) as base, sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            _sign_in(page, base, people["scheduler"], f"/board?day={day.isoformat()}")
+            page.locator(f'a[data-visit="{job.visit_id}"]').focus()
+            page.keyboard.press("m")
+            dialog = page.get_by_role("dialog")
+            expect(dialog).to_be_visible()
+            expect(dialog.get_by_label("Technician", exact=True)).to_be_focused()
+            expect(dialog).to_contain_text("Move J-")
+            dialog.get_by_label("Day", exact=True).fill("2020-01-01")
+            dialog.get_by_label("Start (UTC)").select_option("10:00")
+            page.keyboard.press("Enter")
+            expect(page.locator("#move-result")).to_contain_text("in the past")
+            page.screenshot(path=str(SHOTS / "board-move-refused-past.png"))
+
+            dialog.get_by_label("Day", exact=True).fill(day.isoformat())
+            dialog.get_by_label("Start (UTC)").select_option("02:00")
+            dialog.get_by_role("button", name="Move", exact=True).click()
+            expect(page.locator("#move-warnings")).to_contain_text("quiet hours")
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                assert conn.execute("SELECT starts_at FROM visits WHERE id = %s",
+                                    (job.visit_id,)).fetchone()[0] == before
+            page.screenshot(path=str(SHOTS / "board-move-quiet-hours-warning.png"))
+            dialog.get_by_role("button", name="Move anyway").click()
+            expect(dialog).to_be_hidden()
+            expect(page.locator("#board-msg")).to_contain_text("02:00")
+        finally:
+            browser.close()
+
+
+def test_day_and_week_views_of_200_technicians_and_2000_jobs_are_readable(
+        database_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from fixahead.web.users import add_user
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        seeded = seed_board(conn)
+        uid = add_user(conn, email="planner@fix.example", role="scheduler", password=PASSWORD,
+                       actor="test")
+        conn.execute("UPDATE web_users SET time_zone = %s WHERE id = %s", (TZ, uid))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=4,
+                         clock=lambda: NOW)
+    with serve_app(app) as base, sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            _sign_in(page, base, "planner@fix.example", f"/board?day={DAY}")
+            expect(page.locator("#board a[data-visit]")).to_have_count(2000)
+            expect(page.locator("#board .brow[data-tech]")).to_have_count(200)
+            page.screenshot(path=str(SHOTS / "board-day-200x2000.png"))
+            cut = page.evaluate("""() => [...document.querySelectorAll('.tname')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).length""")
+            assert cut == 0, "technician names are cut off"
+
+            page.goto(f"{base}/board?day={WEEK}&days=7")
+            expect(page.locator("#board a[data-visit]")).to_have_count(2000)
+            page.screenshot(path=str(SHOTS / "board-week-200x2000.png"))
+            first = page.locator("#board a.chip").first
+            assert first.inner_text().split()[0] == "07:10"  # time, fault code, surname, town
+
+            page.goto(f"{base}/board?day={WEEK}&days=7&q=Potsdam")
+            expect(page.locator("#board .brow[data-tech]").first).to_be_visible()
+            assert page.locator("#board a.chip").count() < 2000
+            page.goto(f"{base}/jobs/{seeded.movable[0][0]}")
+            expect(page.locator("#job-number")).to_contain_text("J-")
+            expect(page.locator("#customer-contact")).to_contain_text("Prefers")
+            page.screenshot(path=str(SHOTS / "job-page.png"), full_page=True)
+        finally:
+            browser.close()
