@@ -72,9 +72,11 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
 
     from dispatch.customer_pages import PagesContext
     from dispatch.customer_pages import router as customer_router
+    from fixahead.health import database_ready
     from fixahead.web.admission import admitted
     from fixahead.web.board_app import create_web_app
     from fixahead.web.routes.api.diagnostics import router as diagnostics_router
+    from fixahead.web.webhealth import install_health
 
     if secure_cookies is None:
         secure_cookies = settings.public_base_url.startswith("https://")
@@ -85,8 +87,10 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
 
     customers = APIRouter(dependencies=[Depends(admitted)])
     customers.include_router(customer_router)
-    return create_web_app(database_url, secret=web_secret(settings),
-                          secure_cookies=secure_cookies, tz=tz, sink=sink,
-                          extra_routers=[customers, diagnostics_router],
-                          pool_max=settings.db_pool_max,
-                          also=customer_pages)
+    app = create_web_app(database_url, secret=web_secret(settings),
+                         secure_cookies=secure_cookies, tz=tz, sink=sink,
+                         extra_routers=[customers, diagnostics_router],
+                         pool_max=settings.db_pool_max,
+                         also=customer_pages)
+    install_health(app, database_ready(database_url))  # /healthz, /readyz, /metrics
+    return app
