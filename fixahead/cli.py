@@ -165,11 +165,9 @@ def run_dispatch_role() -> None:
 def run_web_role() -> None:
     """Serve the dispatch board, the REST API and the customer pages."""
     import uvicorn
-    from prometheus_client import CollectorRegistry, ProcessCollector
 
     from fixahead.commands.web import build_web_app
     from fixahead.health import database_ready
-    from fixahead.health import router as health_router
     from fixahead.mail import link_secret
     from fixahead.services import database, prepare_database
 
@@ -177,9 +175,8 @@ def run_web_role() -> None:
     with database(settings) as url:
         prepare_database(url)
         app = build_web_app(settings, url, link_secret=link_secret(settings))
-        registry = CollectorRegistry()
-        ProcessCollector(registry=registry)
-        app.include_router(health_router(registry, database_ready(url)))
+        # the same /healthz, /readyz and /metrics the app serves, on the web role's own port
+        _serve_health(settings, "web", app.state.metrics_registry, database_ready(url))
         uvicorn.run(app, host=settings.web_host, port=settings.web_port,
                     log_level=settings.log_level.lower())
 

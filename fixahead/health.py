@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 Check = Callable[[], bool]
 
 # Offsets from FIXAHEAD_METRICS_PORT, so every role on one host (one env file) has its own
-# port: ingest 9100 -> rules 9101, dispatch 9102, the single process (`up`) 9103. The web
-# role serves the same endpoints on its own HTTP port.
-ROLE_OFFSETS = {"ingest": 0, "rules": 1, "dispatch": 2, "up": 3}
+# port: ingest 9100 -> rules 9101, dispatch 9102, the single process (`up`) 9103, web 9104.
+# The web app serves the same endpoints on its own HTTP port too.
+ROLE_OFFSETS = {"ingest": 0, "rules": 1, "dispatch": 2, "up": 3, "web": 4}
 
 
 def role_port(base: int, role: str) -> int:

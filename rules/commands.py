@@ -17,6 +17,7 @@ TARGET = {"acknowledge": "acknowledged", "resolve": "resolved", "snooze": "snooz
 ALLOWED = {"acknowledge": ("open", "updated"),
            "resolve": ("open", "updated", "acknowledged"),
            "snooze": ("open", "updated", "acknowledged", "resolved", "auto_cleared")}
+MIN_SNOOZE_H = 1 / 60
 MAX_SNOOZE_H = 24 * 30
 
 
@@ -49,7 +50,7 @@ def refusal(key: str, command: str, state: str) -> str | None:
 
 def check_snooze(hours: float) -> None:
     """Refuse a snooze shorter than a minute or longer than 30 days."""
-    if not 0 < hours <= MAX_SNOOZE_H:
+    if not MIN_SNOOZE_H <= hours <= MAX_SNOOZE_H:  # (5e-324 h used to pass: a 0 s mute)
         raise Refused("a snooze lasts between a minute and 30 days")
 
 

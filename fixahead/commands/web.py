@@ -68,22 +68,29 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
     """The whole web process: registry API, board, pages, API and the customer pages.
 
     Cookies are `Secure` unless the public URL is plain http (local demo)."""
-    import psycopg
+    from fastapi import APIRouter, Depends
 
     from dispatch.customer_pages import PagesContext
     from dispatch.customer_pages import router as customer_router
+    from fixahead.health import database_ready
+    from fixahead.web.admission import admitted
     from fixahead.web.board_app import create_web_app
     from fixahead.web.routes.api.diagnostics import router as diagnostics_router
+    from fixahead.web.webhealth import install_health
 
     if secure_cookies is None:
         secure_cookies = settings.public_base_url.startswith("https://")
 
     def customer_pages(app: Any, pool: Any) -> None:
-        app.state.customer_pages = PagesContext(
-            connect=lambda: psycopg.connect(database_url, autocommit=True), secret=link_secret)
+        # the pool's connections (autocommit), taken only by requests holding a slot
+        app.state.customer_pages = PagesContext(connect=pool.connection, secret=link_secret)
 
-    return create_web_app(database_url, secret=web_secret(settings),
-                          secure_cookies=secure_cookies, tz=tz, sink=sink,
-                          extra_routers=[customer_router, diagnostics_router],
-                          pool_max=settings.db_pool_max,
-                          also=customer_pages)
+    customers = APIRouter(dependencies=[Depends(admitted)])
+    customers.include_router(customer_router)
+    app = create_web_app(database_url, secret=web_secret(settings),
+                         secure_cookies=secure_cookies, tz=tz, sink=sink,
+                         extra_routers=[customers, diagnostics_router],
+                         pool_max=settings.db_pool_max,
+                         also=customer_pages)
+    install_health(app, database_ready(database_url))  # /healthz, /readyz, /metrics
+    return app

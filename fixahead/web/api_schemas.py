@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rules.commands import MAX_SNOOZE_H, MIN_SNOOZE_H
+
 
 class JobOut(BaseModel):
     """A job: a visit on a technician's calendar for an incident."""
@@ -107,4 +109,5 @@ class SnoozeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    hours: float = Field(gt=0, le=720)
+    hours: float = Field(ge=MIN_SNOOZE_H, le=MAX_SNOOZE_H, description="between a minute "
+                         "and 30 days")

@@ -18,11 +18,18 @@ from fixahead.web.app import create_app
 from fixahead.web.context import MailSink, WebContext
 from fixahead.web.live import Hub, Listener
 from fixahead.web.pagedeps import install_page_handlers
-from fixahead.web.routes.api import api_device_data, api_incidents, api_jobs, api_technicians
+from fixahead.web.routes.api import (
+    api_dead_letters,
+    api_device_data,
+    api_incidents,
+    api_jobs,
+    api_technicians,
+)
 from fixahead.web.routes.pages import (
     account,
     board_moves,
     board_pages,
+    dead_letter_pages,
     job_pages,
     login,
     more_pages,
@@ -36,7 +43,8 @@ def web_routers() -> list[APIRouter]:
     return [login.router, board_pages.router, board_moves.router, job_pages.router,
             more_pages.router, account.router,
             api_jobs.router, api_jobs.precision_router, api_technicians.router,
-            api_incidents.router, api_device_data.router]
+            api_incidents.router, api_device_data.router, dead_letter_pages.router,
+            api_dead_letters.router]
 
 
 def configure_web(database_url: str, *, secret: bytes, secure_cookies: bool = True,

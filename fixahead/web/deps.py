@@ -10,11 +10,14 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 
+from fixahead.web.admission import admitted
 from fixahead.web.auth import Principal, authenticate
 
 
-def get_conn(request: Request) -> Iterator[psycopg.Connection]:
-    """A connection from the app's pool (autocommit) for the duration of a request."""
+def get_conn(request: Request, _: Annotated[None, Depends(admitted)]) -> Iterator[
+        psycopg.Connection]:
+    """A connection from the app's pool (autocommit) for the duration of a request, once the
+    request holds a database slot (`admission`: waiting for one costs no thread)."""
     pool: ConnectionPool = request.app.state.pool
     with pool.connection() as conn:
         yield conn

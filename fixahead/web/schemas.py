@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -29,6 +29,16 @@ class CustomerFields(BaseModel):
     preferred_channel: Literal["email", "phone"] | None = None
     quiet_start: time | None = None
     quiet_end: time | None = None
+
+    @field_validator("name", "email", "language", "time_zone", "phone", "street", "postal_code",
+                     "city", "country", "preferred_channel", "quiet_start", "quiet_end",
+                     mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # a field left out is not changed; only lat and lon may be set to null (no location)
+        if value is None:
+            raise ValueError("may be left out but not null (only lat and lon may be null)")
+        return value
 
 
 class CustomerIn(CustomerFields):

@@ -152,7 +152,8 @@ def _stream_session(request: Request) -> Session | None:
 @router.get("/board/events")
 async def board_events(request: Request) -> Response:
     """Server-sent events: one `visit` event per change of any visit, from any process."""
-    session = await asyncio.to_thread(_stream_session, request)
+    async with request.app.state.admission.slot():  # see fixahead/web/admission.py
+        session = await asyncio.to_thread(_stream_session, request)
     if session is None:
         return Response("sign in first", status_code=401)
     hub = web_context(request).hub
