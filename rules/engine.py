@@ -19,6 +19,7 @@ from rules.commands import apply as apply_command
 from rules.compiler import CompiledRules
 from rules.config import TICK_EVERY_MS
 from rules.evaluator import Evaluator, Transitions
+from rules.generic import GenericDetector
 from rules.incidents import Incident, IncidentBook, IncidentChange, Life, Policy, Signal
 from rules.kernels.predicates import TREND
 from rules.listening import Listening
@@ -72,10 +73,12 @@ class Engine:
     """Per-device rule state and incidents for the devices assigned to it."""
 
     def __init__(self, compiled: CompiledRules, catalog: dict[str, Model],
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, *, generic: bool = False) -> None:
         self.compiled = compiled
         self.catalog = catalog
         self.evaluator = Evaluator(compiled)
+        # the generic detector on every metric no rule covers (off unless asked for)
+        self.generic = GenericDetector(compiled, catalog) if generic else None
         self.book = IncidentBook(policy or Policy())
         self.model_of: dict[int, str] = {}
         self.now_ms = 0
@@ -189,6 +192,8 @@ class Engine:
             signals += self._signals(self._tick())
             self._ticked_ms = self.now_ms
         signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
+        if self.generic is not None:
+            signals += self.generic.process(ts_ms, device, metric, value, self.model_of)
         errors = [e for e in events if e.kind == "error" and e.code]
         if errors:
             signals += self._signals(self.evaluator.errors(
