@@ -23,7 +23,7 @@ def incident_payload(kind: str, incident: IncidentInfo, customer: CustomerInfo, 
             "fault": {"code": f.code, "title": f.title, "meaning": f.meaning,
                       "severity": f.severity, "steps": list(f.self_help_steps),
                       "safety": f.safety, "parts": list(f.parts)},
-            "visit": None, "away": None}
+            "visit": None, "away": None, "remaining_life": incident.remaining_life}
 
 
 def slot(technician_id: int, technician: str, start: datetime, end: datetime) -> dict[str, Any]:

@@ -179,7 +179,8 @@ def incident_info(conn: psycopg.Connection, *, incident_id: str, device_id: str,
     if fault is None:
         return None
     return IncidentInfo(incident_id, device_id, model_id, fault, opened_at,
-                        appliance_kind=adapter.model_kind(conn, model_id))
+                        appliance_kind=adapter.model_kind(conn, model_id),
+                        remaining_life=adapter.remaining_life(conn, incident_id))
 
 
 def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: str,

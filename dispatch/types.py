@@ -43,6 +43,9 @@ class IncidentInfo:
     recurred: bool = False
     still_broken: bool = False  # the customer said the self-help did not fix it
     appliance_kind: str = ""  # washer, fridge, ... (the catalog's model kind)
+    # the rule engine's remaining-life estimate of a prediction: {days, lo, hi (None:
+    # open-ended)}, from the incident's `detail`
+    remaining_life: dict[str, float | None] | None = None
 
     def __post_init__(self) -> None:
         if self.opened_at.tzinfo is None:

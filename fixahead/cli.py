@@ -132,7 +132,8 @@ def run_rules_role() -> None:
     with database(settings) as url:
         prepare_database(url)
         _serve_health(settings, "rules", metrics.registry, database_ready(url))
-        run_rules(url, stop, partitions=settings.rules_partitions, metrics=metrics)
+        run_rules(url, stop, partitions=settings.rules_partitions, metrics=metrics,
+                  generic=settings.rules_generic_detector)
 
 
 @run_app.command("dispatch")

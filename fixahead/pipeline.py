@@ -148,7 +148,8 @@ class Pipeline:
 
     def _process(self, stop: threading.Event) -> None:
         with psycopg.connect(self.ends.database_url, autocommit=True) as rules_conn:
-            rules = RulesService(rules_conn, standard_engine(), owner=self.owner)
+            engine = standard_engine(generic=self.settings.rules_generic_detector)
+            rules = RulesService(rules_conn, engine, owner=self.owner)
             rules.claim()
             try:
                 while not stop.is_set() or not self._queue.empty():

@@ -73,10 +73,11 @@ def worker_name(role: str) -> str:
 
 
 def run_rules(database_url: str, stop: threading.Event, *, partitions: int = 8,
-              checkpoint_every_s: float = 10.0, metrics: RoleMetrics | None = None) -> None:
+              checkpoint_every_s: float = 10.0, metrics: RoleMetrics | None = None,
+              generic: bool = False) -> None:
     """Evaluate the rules over the ingest feed for the partitions this worker can lease."""
     m = metrics or RoleMetrics(RULES)
-    engine = standard_engine()
+    engine = standard_engine(generic=generic)
     with psycopg.connect(database_url, autocommit=True) as conn, \
             psycopg.connect(database_url, autocommit=True) as listen:
         listen.execute("LISTEN ingest_feed")

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         default=True, description="Write committed batches to ingest_feed for `run rules`"
     )
     rules_partitions: int = 8
+    rules_generic_detector: bool = Field(
+        default=False, description="Run the generic anomaly detector on every metric no rule "
+        "pack covers: info incidents ANOMALY:<metric> for the board, never emailed (off: it "
+        "raises false alarms on the simulated fleet, see docs/rules.md)")
     bench_ingest_processes: str = Field(
         default="1,2",
         description="`bench ingest`: worker process counts to measure, comma-separated; the "

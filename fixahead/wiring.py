@@ -51,8 +51,9 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
     )
 
 
-def standard_engine() -> Engine:
-    """A rule engine with the packaged rule packs over the packaged catalog."""
+def standard_engine(*, generic: bool = False) -> Engine:
+    """A rule engine with the packaged rule packs over the packaged catalog (and the generic
+    detector on every metric no rule covers, when `generic`)."""
     # imported here: only rule workers pay for loading Numba, not ingest or web processes
     from devices.catalog import load_catalog
     from rules.compiler import compile_rules
@@ -60,4 +61,4 @@ def standard_engine() -> Engine:
     from rules.loader import load_packs
 
     catalog = load_catalog()
-    return Engine(compile_rules(load_packs(catalog), catalog), catalog)
+    return Engine(compile_rules(load_packs(catalog), catalog), catalog, generic=generic)

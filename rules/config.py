@@ -66,3 +66,13 @@ DETECT_CP_SHIFT_K = 1.0        # noise sigmas of drift the level CUSUM ignores p
 DETECT_CP_SHIFT_H = 300.0      # its threshold
 DETECT_CP_REF_ALPHA = 0.2      # EWMA weight of the level a segment re-anchors to
 DETECT_CP_SETTLE = 5           # rows after a change in which the segment's level settles
+
+# --- the generic detector inside the rule engine (rules/generic.py) ---------------------
+# Every (device, metric) that no rule pack covers runs the detector above; an "anomaly"
+# incident (fault ANOMALY:<metric>, severity info, no customer email) opens only once the
+# score has stayed >= GENERIC_ON for GENERIC_MIN_ROWS rows spanning GENERIC_MIN_MS, and its
+# evidence ends after GENERIC_MIN_ROWS rows below it. Off by default (settings
+# `rules_generic_detector`).
+GENERIC_ON = 0.5
+GENERIC_MIN_ROWS = 10
+GENERIC_MIN_MS = 30 * 60_000

@@ -19,8 +19,11 @@ from rules.commands import apply as apply_command
 from rules.compiler import CompiledRules
 from rules.config import TICK_EVERY_MS
 from rules.evaluator import Evaluator, Transitions
-from rules.incidents import Incident, IncidentBook, IncidentChange, Policy, Signal
+from rules.generic import GenericDetector
+from rules.incidents import Incident, IncidentBook, IncidentChange, Life, Policy, Signal
+from rules.kernels.predicates import TREND
 from rules.listening import Listening
+from rules.remaining_life import trend_life
 
 CLOCK_PERCENTILE = 5  # of a batch's timestamps: where the engine's event clock moves to
 
@@ -70,10 +73,12 @@ class Engine:
     """Per-device rule state and incidents for the devices assigned to it."""
 
     def __init__(self, compiled: CompiledRules, catalog: dict[str, Model],
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, *, generic: bool = False) -> None:
         self.compiled = compiled
         self.catalog = catalog
         self.evaluator = Evaluator(compiled)
+        # the generic detector on every metric no rule covers (off unless asked for)
+        self.generic = GenericDetector(compiled, catalog) if generic else None
         self.book = IncidentBook(policy or Policy())
         self.model_of: dict[int, str] = {}
         self.now_ms = 0
@@ -85,6 +90,12 @@ class Engine:
         # the action a fault leads to: from the rules that confirm it, else by severity
         self._action = {(r.model, r.fault): r.action for r in compiled.rules
                         if r.meaning == "confirmation"}
+        # the trend predicates of each prediction rule: its remaining-life estimate
+        kinds = compiled.program.kind.tolist()
+        self._trends: dict[int, list[int]] = {}
+        for p, r in enumerate(compiled.pred_rule.tolist()):
+            if kinds[p] == TREND and compiled.rules[r].meaning == "prediction":
+                self._trends.setdefault(r, []).append(p)
 
     @property
     def late_samples(self) -> int:
@@ -120,6 +131,19 @@ class Engine:
         # since it that the platform was not listening
         return ev.tick(self.now_ms, ev.seen + self.listening.credit(ev.seen, self.now_ms))
 
+    def life(self, device: int, rule: int, at_ms: int) -> Life | None:
+        """The remaining life a prediction rule's active trends give a device now (the
+        nearest, when several do); None when the rule has no trend on or no line fits."""
+        best = None
+        prm = self.compiled.program.prm
+        for p in self._trends.get(rule, ()):
+            sums = self.evaluator.trend_sums(device, p)
+            est = None if sums is None else trend_life(
+                *sums, limit=float(prm[p, 0]), sign=float(prm[p, 3]))
+            if est is not None and (best is None or est["days"] < best.days):
+                best = Life(est["days"], est["lo"], est["hi"], at_ms)
+        return best
+
     def _signals(self, tr: Transitions) -> list[Signal]:
         out = []
         for d, r, ts, on, value, score, metric in zip(
@@ -128,10 +152,12 @@ class Engine:
             rule = self.compiled.rules[r]
             reading = (("ts_ms", float(ts)), ("metric", float(metric)), ("value", value),
                        ("score", score))
+            life = self.life(d, r, ts) if on and r in self._trends else None
             out.append(Signal(
                 device=d, fault=rule.fault, source=rule.id, on=bool(on), ts_ms=ts,
                 kind=rule.meaning, severity=rule.severity, action=rule.action,
-                title=_title(rule.title, score), reading=reading))
+                title=_title(rule.title, score if life is None else life.days),
+                reading=reading, life=life))
         return out
 
     def _event_signal(self, ev: EventRow) -> Signal | None:
@@ -166,6 +192,8 @@ class Engine:
             signals += self._signals(self._tick())
             self._ticked_ms = self.now_ms
         signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
+        if self.generic is not None:
+            signals += self.generic.process(ts_ms, device, metric, value, self.model_of)
         errors = [e for e in events if e.kind == "error" and e.code]
         if errors:
             signals += self._signals(self.evaluator.errors(

@@ -17,6 +17,7 @@ import numpy as np
 from rules.compiler import CompiledRules
 from rules.kernels.batch import evaluate
 from rules.kernels.order import device_time_ordered
+from rules.kernels.predicates import TREND_SUMS
 from rules.kernels.program import STACK_DEPTH
 from rules.kernels.timed import events, tick
 
@@ -199,6 +200,15 @@ class Evaluator:
         rule_off = self.c.program.rule_off
         return [r for r, rule in enumerate(self.c.rules)
                 if self.c.models[m] == rule.model and self.st[s, rule_off[r]] != 0.0]
+
+    def trend_sums(self, device: int, pred: int) -> tuple[float, ...] | None:
+        """A trend predicate's least-squares sums for a device (`TREND_SUMS`), None while it
+        is off or the device is unassigned."""
+        s = int(self.slots(np.array([device]))[0])
+        o = int(self.c.program.pred_off[pred])
+        if not s or self.st[s, o] == 0.0:
+            return None
+        return tuple(float(self.st[s, o + j]) for j in TREND_SUMS)
 
     def export(self, devices: np.ndarray) -> list[tuple[int, bytes]]:
         """Each assigned device's state (row, last seen, timed bits, due) as bytes."""

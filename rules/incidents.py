@@ -20,6 +20,17 @@ SEVERITIES = ("info", "warning", "error", "critical")
 
 
 @dataclass(frozen=True)
+class Life:
+    """Remaining life estimated from a trend: about `days` left, `lo` to `hi` (hi may be inf),
+    as of event time `at_ms` (rules.remaining_life.trend_life)."""
+
+    days: float
+    lo: float
+    hi: float
+    at_ms: int
+
+
+@dataclass(frozen=True)
 class Signal:
     """Evidence for (or against, when `on` is false) a fault on a device."""
 
@@ -34,6 +45,7 @@ class Signal:
     title: str = ""
     reading: tuple[tuple[str, float], ...] = ()  # e.g. (("metric", 3), ("value", 250.0), ...)
     momentary: bool = False  # an event: evidence that is over as soon as it is seen
+    life: Life | None = None  # a trend rule's remaining-life estimate when it turned on
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class Incident:
     flaps: int = 0
     version: int = 1
     readings: tuple[tuple[tuple[str, float], ...], ...] = ()
+    life: Life | None = None  # the latest remaining-life estimate of its evidence
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,8 @@ def _stronger(a: Incident, s: Signal) -> dict[str, object]:
     sev = max(a.severity, s.severity, key=lambda v: SEVERITIES.index(v) if v in SEVERITIES else 0)
     action = "technician" if "technician" in (a.action, s.action) else "self_help"
     title = s.title if KINDS.index(s.kind) >= KINDS.index(a.kind) and s.title else a.title
-    return {"kind": kind, "severity": sev, "action": action, "title": title}
+    return {"kind": kind, "severity": sev, "action": action, "title": title,
+            "life": s.life if s.life is not None else a.life}
 
 
 @dataclass
@@ -151,7 +165,7 @@ class IncidentBook:
             key=f"{s.device}:{s.fault}:{s.ts_ms}", device=s.device, fault=s.fault, kind=s.kind,
             severity=s.severity, action=s.action, title=s.title, state="open",
             opened_ms=s.ts_ms, updated_ms=s.ts_ms, sources=(s.source,), active=active,
-            clear_since_ms=None if active else s.ts_ms, readings=reading)
+            clear_since_ms=None if active else s.ts_ms, readings=reading, life=s.life)
         self.open[key] = new
         return [IncidentChange("opened", new)]
 

@@ -71,3 +71,16 @@ def open_count(conn: psycopg.Connection) -> int:
     row = conn.execute("SELECT count(*) FROM incidents WHERE state = ANY(%s)",
                        (list(OPEN),)).fetchone()
     return int(row[0]) if row else 0
+
+
+def rule_outcomes(conn: psycopg.Connection, since: datetime | None = None
+                  ) -> list[tuple[list[str], list[str | None]]]:
+    """Each incident (opened since `since`, default all): its sources and the outcome codes
+    technicians recorded on its visits (table `visit_work`, dispatch's); for
+    `rules.precision.per_rule`."""
+    rows = conn.execute(
+        """SELECT i.sources, array_remove(array_agg(w.outcome), NULL)
+           FROM incidents i LEFT JOIN visit_work w ON w.incident_id = i.key
+           WHERE %(since)s::timestamptz IS NULL OR i.opened_at >= %(since)s
+           GROUP BY i.key, i.sources""", {"since": since}).fetchall()
+    return [(list(r[0]), list(r[1])) for r in rows]

@@ -11,6 +11,7 @@ convention). The range is the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,3 +130,15 @@ def trend_life(s0: float, s_t: float, s_tt: float, s_x: float, s_tx: float, s_xx
     slow = rate - z * se
     return {"days": round(gap / rate, 1), "lo": round(gap / (rate + z * se), 1),
             "hi": round(gap / slow, 1) if slow > 0.0 else float("inf")}
+
+
+def life_text(days: float, lo: float, hi: float) -> str:
+    """How an incident says its remaining life: "about 6 days left (3-10)"; "(at least 3)"
+    when the slower slope never reaches the limit; "less than a day left" near it."""
+    if days < 1.0:
+        return "less than a day left"
+    n = max(1, round(days))
+    low = min(n, max(0, math.floor(lo)))
+    if not math.isfinite(hi):
+        return f"about {n} days left (at least {low})"
+    return f"about {n} days left ({low}-{max(n, math.ceil(hi))})"

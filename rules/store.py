@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg import errors
 
-from rules.incidents import Incident, IncidentChange
+from rules.incidents import Incident, IncidentChange, Life
+from rules.remaining_life import life_text
 
 
 class LeaseLost(RuntimeError):
@@ -27,15 +28,15 @@ def _ms(t: datetime | None) -> int | None:
 
 _UPSERT = """
 INSERT INTO incidents (key, device, fault, kind, severity, action, title, state, opened_at,
-                       updated_at, closed_at, sources, flaps, version, readings)
+                       updated_at, closed_at, sources, flaps, version, readings, detail)
 VALUES (%(key)s, %(device)s, %(fault)s, %(kind)s, %(severity)s, %(action)s, %(title)s,
         %(state)s, %(opened_at)s, %(updated_at)s, %(closed_at)s, %(sources)s, %(flaps)s,
-        %(version)s, %(readings)s)
+        %(version)s, %(readings)s, %(detail)s)
 ON CONFLICT (key) DO UPDATE SET
     kind = EXCLUDED.kind, severity = EXCLUDED.severity, action = EXCLUDED.action,
     title = EXCLUDED.title, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
     closed_at = EXCLUDED.closed_at, sources = EXCLUDED.sources, flaps = EXCLUDED.flaps,
-    version = EXCLUDED.version, readings = EXCLUDED.readings
+    version = EXCLUDED.version, readings = EXCLUDED.readings, detail = EXCLUDED.detail
 WHERE incidents.version < EXCLUDED.version
 """
 
@@ -44,6 +45,7 @@ UPDATE incidents SET
     updated_at = greatest(updated_at, %(updated_at)s),
     sources = ARRAY(SELECT DISTINCT unnest(sources || %(sources)s::text[])),
     readings = readings || %(readings)s, version = version + 1,
+    detail = detail || %(detail)s,
     state = CASE WHEN state = 'acknowledged' THEN state ELSE 'updated' END
 WHERE device = %(device)s AND fault = %(fault)s AND state IN ('open', 'updated', 'acknowledged')
 RETURNING key, version
@@ -54,6 +56,26 @@ def _finite(v: float) -> float | None:
     return v if math.isfinite(v) else None  # JSON has no NaN or infinity
 
 
+def detail(inc: Incident) -> dict[str, object]:
+    """The incident's `detail` JSON: its remaining life, when it has one."""
+    if inc.life is None:
+        return {}
+    life = inc.life
+    return {"remaining_life": {
+        "days": life.days, "lo": life.lo, "hi": _finite(life.hi),
+        "at": _dt(life.at_ms).isoformat(),  # type: ignore[union-attr]
+        "text": life_text(life.days, life.lo, life.hi)}}
+
+
+def _life(d: dict[str, object]) -> Life | None:
+    r = d.get("remaining_life") if isinstance(d, dict) else None
+    if not isinstance(r, dict):
+        return None
+    hi = r.get("hi")
+    return Life(float(r["days"]), float(r["lo"]), math.inf if hi is None else float(hi),
+                _ms(datetime.fromisoformat(str(r["at"]))) or 0)
+
+
 def _row(inc: Incident) -> dict[str, object]:
     return {
         "key": inc.key, "device": inc.device, "fault": inc.fault, "kind": inc.kind,
@@ -62,6 +84,7 @@ def _row(inc: Incident) -> dict[str, object]:
         "closed_at": _dt(inc.closed_ms), "sources": list(inc.sources), "flaps": inc.flaps,
         "version": inc.version,
         "readings": json.dumps([{k: _finite(v) for k, v in r} for r in inc.readings]),
+        "detail": json.dumps(detail(inc)),
     }
 
 
@@ -91,7 +114,7 @@ def load_open(conn: psycopg.Connection, devices: Sequence[int]) -> list[Incident
     """Open incidents of these devices (to rebuild an incident book after a restart)."""
     rows = conn.execute(
         "SELECT key, device, fault, kind, severity, action, title, state, opened_at, "
-        "updated_at, sources, flaps, version, readings FROM incidents "
+        "updated_at, sources, flaps, version, readings, detail FROM incidents "
         "WHERE device = ANY(%s) AND state IN ('open', 'updated', 'acknowledged')",
         (list(devices),)).fetchall()
     return [Incident(key=r[0], device=r[1], fault=r[2], kind=r[3], severity=r[4], action=r[5],
@@ -99,7 +122,8 @@ def load_open(conn: psycopg.Connection, devices: Sequence[int]) -> list[Incident
                      updated_ms=_ms(r[9]) or 0, sources=tuple(r[10]), flaps=r[11],
                      version=r[12], clear_since_ms=_ms(r[9]),
                      readings=tuple(tuple((k, math.nan if v is None else v)
-                                          for k, v in d.items()) for d in r[13]))
+                                          for k, v in d.items()) for d in r[13]),
+                     life=_life(r[14]))
             for r in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,21 @@ def visit_view(p: dict[str, Any], lang: str) -> dict[str, Any] | None:
                 if before else "")
 
 
+def life_sentence(life: dict[str, Any] | None, lang: str) -> str:
+    """The remaining life of a prediction in the customer's words ('' when there is none)."""
+    if not life or life.get("days") is None:
+        return ""
+    w = words(lang)
+    days = float(life["days"])
+    if days < 1.0:
+        return w["life.soon"]
+    n = max(1, round(days))
+    lo = min(n, max(0, math.floor(float(life.get("lo") or 0.0))))
+    if life.get("hi") is None:
+        return w["life.open"].format(days=n, lo=lo)
+    return w["life"].format(days=n, lo=lo, hi=max(n, math.ceil(float(life["hi"]))))
+
+
 def item_view(p: dict[str, Any], *, created: datetime, base_url: str, secret: bytes,
               lang: str, link_days: int) -> dict[str, Any]:
     """One item of an email (the email itself, or one entry of a digest) ready to render."""
@@ -78,6 +94,7 @@ def item_view(p: dict[str, Any], *, created: datetime, base_url: str, secret: by
     intro = "moved_scheduler" if change == "moved" and p.get("by") == "scheduler" else change
     return dict(p, visit=visit, change_intro=intro, alternatives=alternatives, links=links,
                 appliance_name=appliance_name(p, lang),
+                life=life_sentence(p.get("remaining_life"), lang),
                 steps=list(fault.get("steps") or []), safety=fault.get("safety") or "")
 
 

@@ -61,6 +61,11 @@ WORDS: dict[str, dict[str, str]] = {
                   "your appliances.",
         "unsubscribe": "Unsubscribe",
         "ics.summary": "Technician visit: {appliance} – {title}",
+        "life": "At the rate it is wearing, we expect it to fail in about {days} days "
+                "(between {lo} and {hi} days).",
+        "life.open": "At the rate it is wearing, we expect it to fail in about {days} days "
+                     "(at least {lo} days).",
+        "life.soon": "At the rate it is wearing, we expect it to fail within a day.",
     },
     "de": {
         "hello": "Guten Tag {name},",
@@ -121,6 +126,12 @@ WORDS: dict[str, dict[str, str]] = {
                   "Geräten zu kontaktieren.",
         "unsubscribe": "Abmelden",
         "ics.summary": "Technikertermin: {appliance} – {title}",
+        "life": "Beim jetzigen Verschleiß rechnen wir mit einem Ausfall in etwa {days} Tagen "
+                "(zwischen {lo} und {hi} Tagen).",
+        "life.open": "Beim jetzigen Verschleiß rechnen wir mit einem Ausfall in etwa {days} "
+                     "Tagen (frühestens in {lo} Tagen).",
+        "life.soon": "Beim jetzigen Verschleiß rechnen wir mit einem Ausfall innerhalb eines "
+                     "Tages.",
     },
 }
 

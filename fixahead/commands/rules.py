@@ -53,3 +53,25 @@ def rules_check(
         typer.echo(f"{r.model:8} {r.id:26} {r.fault:5} {r.meaning:12} {r.severity:8} {r.action}")
     typer.echo(f"{len(rules)} rules, {compiled.program.kind.size} predicates, "
                f"{compiled.width} state columns per device")
+
+
+@rules_app.command("precision")
+def rules_precision(
+    days: Annotated[float | None, typer.Option(
+        help="Only incidents opened in the last DAYS days (default: all)")] = None,
+) -> None:
+    """Each rule's precision from technicians' outcome codes: incidents, confirmed, refuted.
+
+    (Its precision on the simulated fleet is in `fixahead evaluate`'s report, "Rules".)
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from fixahead.commands import connection
+    from rules.precision import lines, per_rule
+    from rules.queries import rule_outcomes
+
+    since = None if days is None else datetime.now(UTC) - timedelta(days=days)
+    with connection() as conn:
+        rows = per_rule(rule_outcomes(conn, since))
+    for line in lines(rows):
+        typer.echo(line)

@@ -31,6 +31,9 @@ THRESHOLD, RATE, EWMA_Z, ROBUST_Z, CUSUM, TREND, STUCK, SILENT, ERROR_COUNT = ra
 KIND_NAMES = ("threshold", "rate", "ewma_z", "robust_z", "cusum", "trend", "stuck",
               "silent", "error_count")
 MS_PER_DAY = 86_400_000.0
+# a trend predicate's weighted least-squares sums (s0, s_t, s_tt, s_x, s_tx, s_xx), as
+# columns after its first (`rules.kernels.batch.evaluate` keeps them; origin: newest sample)
+TREND_SUMS = (3, 4, 5, 6, 7, 9)
 
 
 def state_size(kind: int, prm: np.ndarray) -> int:

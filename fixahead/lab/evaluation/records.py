@@ -46,12 +46,14 @@ def load_incidents(conn: psycopg.Connection, device_ids: Iterable[str], *, start
                    end_ms: int) -> list[Incident]:
     """Incidents of these devices opened in [start_ms, end_ms]."""
     rows = conn.execute(
-        """SELECT i.key, d.device_id, i.fault, i.kind, i.action, i.opened_at, i.closed_at
+        """SELECT i.key, d.device_id, i.fault, i.kind, i.action, i.opened_at, i.closed_at,
+                  i.sources
            FROM incidents i JOIN devices d ON d.id = i.device
            WHERE d.device_id = ANY (%s) AND i.opened_at BETWEEN %s AND %s
            ORDER BY i.opened_at, i.key""",
         (list(device_ids), _at(start_ms), _at(end_ms))).fetchall()
-    return [Incident(r[0], r[1], r[2], r[3], r[4], _ms(r[5]) or 0, _ms(r[6])) for r in rows]
+    return [Incident(r[0], r[1], r[2], r[3], r[4], _ms(r[5]) or 0, _ms(r[6]), tuple(r[7]))
+            for r in rows]
 
 
 def _items(kind: str, payload: dict[str, Any]) -> list[EmailItem]:

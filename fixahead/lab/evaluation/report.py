@@ -99,6 +99,14 @@ def render(doc: Mapping[str, Any], *, stem: str = "evaluation") -> tuple[str, di
     if by_code:
         lines += ["", "False alarms by the code the incident named: "
                   + ", ".join(f"{k} {v}" for k, v in list(by_code.items())[:8]) + "."]
+    rules = doc.get("rules") or {}
+    if rules:
+        lines += ["", "## Rules", "", "Each rule's incidents on the simulated fleet and the share "
+                  "about a true fault (`fixahead rules precision` gives the same from "
+                  "technicians' outcome codes).", "",
+                  "| rule | incidents | true | false | precision |", "|---|---|---|---|---|"]
+        lines += [f"| {src} | {r['incidents']} | {r['true']} | {r['false']} | "
+                  f"{_pct(r['precision'])} |" for src, r in rules.items()]
     lines += ["", "## Dispatch", ""]
     lines += _table([
         ("emails per incident", _fmt(p["emails_per_incident"]),

@@ -195,6 +195,20 @@ def _dispatch(faults: list[Fault], matched: Mapping[str, list[Incident]], record
     }
 
 
+def per_rule(known: Sequence[Incident], false: Sequence[Incident]) -> dict[str, Any]:
+    """Each source's (rule, `code:<code>`, `generic:<metric>`) incidents on the simulated
+    fleet: how many, how many about a true fault, false alarms, and precision (true share)."""
+    wrong = {i.key for i in false}
+    out: dict[str, dict[str, Any]] = {}
+    for inc in known:
+        for src in set(inc.sources) or {"(none)"}:
+            row = out.setdefault(src, {"incidents": 0, "true": 0, "false": 0})
+            row["incidents"] += 1
+            row["false" if inc.key in wrong else "true"] += 1
+    return {src: dict(r, precision=_share(r["true"], r["incidents"]))
+            for src, r in sorted(out.items())}
+
+
 def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
           ) -> dict[str, Any]:
     """The evaluation document: detection, dispatch, counts, config."""
@@ -251,4 +265,4 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
                "error_to_email_s": sorted(latencies),
                "false_alarms": sorted(f"{i.device_id}:{i.fault}:{i.opened_ms}" for i in false)}
     return {"detection": detection, "dispatch": dispatch, "counts": counts, "config": config,
-            "details": details}
+            "rules": per_rule(known, false), "details": details}

@@ -23,6 +23,7 @@ class Incident:
     action: str
     opened_ms: int
     closed_ms: int | None = None
+    sources: tuple[str, ...] = ()  # the rules (and error codes) that contributed
 
 
 @dataclass(frozen=True)

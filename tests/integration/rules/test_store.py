@@ -136,3 +136,31 @@ def test_open_incidents_reload_into_a_new_book(database_url: str) -> None:
     [upd] = fresh.apply(Signal(device=4, fault="E21", source="code:E21", on=True,
                                ts_ms=T0 + 5, kind="error", momentary=True))
     assert upd.change == "updated" and upd.incident.key == opened[0].incident.key
+
+
+def test_a_prediction_incident_stores_its_remaining_life(database_url: str) -> None:
+    """The range travels from the signal to the `detail` column, back into a restarted
+    worker's book, and to what the job page reads (`rules.queries.incident_row`)."""
+    import math
+
+    from rules.incidents import Life
+    from rules.queries import incident_row
+
+    book = IncidentBook()
+    opened = book.apply(Signal(device=3, fault="E21", source="drain_pump_wear", on=True,
+                               ts_ms=T0, title="Drain pump likely to fail in about 6 days",
+                               life=Life(6.3, 3.2, 9.7, T0)))
+    open_ended = IncidentBook().apply(Signal(device=4, fault="E21", source="drain_pump_wear",
+                                             on=True, ts_ms=T0, life=Life(5.0, 2.0, math.inf,
+                                                                          T0)))
+    with psycopg.connect(database_url) as conn:
+        save_changes(conn, opened + open_ended)
+        row = incident_row(conn, opened[0].incident.key)
+        [again] = load_open(conn, [3])
+        [unbounded] = load_open(conn, [4])
+    assert row is not None
+    life = row["detail"]["remaining_life"]
+    assert (life["days"], life["lo"], life["hi"]) == (6.3, 3.2, 9.7)
+    assert life["text"] == "about 6 days left (3-10)"
+    assert again.life == Life(6.3, 3.2, 9.7, T0)
+    assert unbounded.life is not None and unbounded.life.hi == math.inf

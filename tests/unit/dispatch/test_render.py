@@ -215,3 +215,16 @@ def test_html_escapes_catalog_text() -> None:
     p = payload("self_help", fault=dict(FAULT, title="<script>x</script>"))
     _, html = bodies(parsed(render(row("self_help", p), SETTINGS)))
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_prediction_email_says_how_long_the_appliance_has_left() -> None:
+    life = {"days": 6.3, "lo": 3.2, "hi": 9.7}
+    text, html = bodies(parsed(render(row("visit", payload("visit", True,
+                                                            remaining_life=life)), SETTINGS)))
+    assert "fail in about 6 days (between 3 and 10 days)" in text
+    assert "fail in about 6 days (between 3 and 10 days)" in html
+    de, _ = bodies(parsed(render(row("visit", payload("visit", True, remaining_life=dict(
+        life, hi=None)), "de"), SETTINGS)))
+    assert "in etwa 6 Tagen (frühestens in 3 Tagen)" in de
+    plain, _ = bodies(parsed(render(row("visit", payload("visit", True)), SETTINGS)))
+    assert "expect it to fail" not in plain

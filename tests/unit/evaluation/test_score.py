@@ -180,3 +180,17 @@ def test_an_offline_incident_during_a_disconnect_is_a_detection_not_a_false_alar
     # without the connectivity code in the model's catalog there is nothing to match
     assert score(gt, Records(incidents=rec.incidents, catalog_codes=CODES)
                  )["detection"]["network_outages"] == 0
+
+
+def test_each_rule_reports_its_precision_on_the_simulated_fleet() -> None:
+    from dataclasses import replace
+
+    gt, rec = detection_case()
+    src = {"i-g1": ("drain_pump_wear",), "i-fa": ("drain_pump_wear", "code:F9")}
+    rec = replace(rec, incidents=tuple(replace(i, sources=src.get(i.key, ()))
+                                       for i in rec.incidents))
+    rules = score(gt, rec)["rules"]
+    assert rules["drain_pump_wear"] == {"incidents": 2, "true": 1, "false": 1,
+                                        "precision": 0.5}
+    assert rules["code:F9"]["precision"] == 0.0
+    assert rules["(none)"] == {"incidents": 2, "true": 2, "false": 0, "precision": 1.0}

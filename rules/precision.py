@@ -1,0 +1,52 @@
+"""Each rule's precision from technicians' outcome codes (pure).
+
+An incident counts for every source that contributed to it (a rule id, `code:<code>` for an
+error-code event, `generic:<metric>` for the generic detector). A technician's outcome on a
+visit for it confirms it (`confirmed`) or refutes it (`other_fault`, `no_fault_found`); an
+incident with a confirming visit is confirmed whatever other visits said; `cannot_complete`
+and incidents nobody visited are unjudged. Precision = confirmed / (confirmed + refuted),
+None while nothing is judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+CONFIRMING = ("confirmed",)
+REFUTING = ("other_fault", "no_fault_found")
+
+
+def precision(confirmed: int, refuted: int) -> float | None:
+    """Share of judged incidents that technicians confirmed (None: none judged)."""
+    judged = confirmed + refuted
+    return confirmed / judged if judged else None
+
+
+def per_rule(incidents: Iterable[tuple[Iterable[str], Iterable[str | None]]]
+             ) -> list[dict[str, Any]]:
+    """Rows {rule, incidents, confirmed, refuted, precision} from each incident's sources and
+    its visits' outcome codes, sorted by rule."""
+    out: dict[str, dict[str, Any]] = {}
+    for sources, outcomes in incidents:
+        codes = set(outcomes)
+        ok = bool(codes & set(CONFIRMING))
+        bad = not ok and bool(codes & set(REFUTING))
+        for src in set(sources):
+            row = out.setdefault(src, {"rule": src, "incidents": 0, "confirmed": 0,
+                                       "refuted": 0})
+            row["incidents"] += 1
+            row["confirmed"] += ok
+            row["refuted"] += bad
+    return [dict(r, precision=precision(r["confirmed"], r["refuted"]))
+            for _, r in sorted(out.items())]
+
+
+def lines(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The rows as a plain table (the CLI's output)."""
+    out = [f"{'rule':34} {'incidents':>9} {'confirmed':>9} {'refuted':>7} {'precision':>9}"]
+    for r in rows:
+        p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+        out.append(f"{r['rule']:34} {r['incidents']:>9} {r['confirmed']:>9} {r['refuted']:>7} "
+                   f"{p:>9}")
+    return out

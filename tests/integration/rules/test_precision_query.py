@@ -1,0 +1,27 @@
+"""`fixahead rules precision`'s figures from real incidents and technicians' outcome codes."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from rules.precision import per_rule
+from rules.queries import rule_outcomes
+from tests.support.board import now_utc, seed_job
+
+pytestmark = pytest.mark.integration
+
+
+def test_precision_per_rule_from_recorded_outcomes(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        now = now_utc()
+        jobs = [seed_job(conn, now=now, suffix=s, technicians=1) for s in "ab"]
+        seed_job(conn, now=now, suffix="c", technicians=1)  # visit not done: unjudged
+        for job, outcome in zip(jobs, ("confirmed", "no_fault_found"), strict=True):
+            conn.execute("INSERT INTO visit_work (visit_id, incident_id, outcome) "
+                         "VALUES (%s, %s, %s)", (job.visit_id, job.incident_key, outcome))
+        rows = per_rule(rule_outcomes(conn))
+        since_later = rule_outcomes(conn, now)  # every one opened two hours before now
+    assert rows == [{"rule": "drum_motor_strain", "incidents": 3, "confirmed": 1,
+                     "refuted": 1, "precision": 0.5}]
+    assert since_later == []
