@@ -78,6 +78,7 @@ class Availability:
     events: int
     # P(home for the whole 2-hour window starting at each hour of week), when computed
     p_window: np.ndarray | None = None
+    days: float = 0.0  # days of usage history behind it (the pick asks more of thin evidence)
 
     @property
     def overall_confidence(self) -> float:
@@ -162,4 +163,4 @@ def predict(
     p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)
     days = float(grid.lived.sum()) / 24.0
     confidence = np.full(HOURS_PER_WEEK, days / (days + 7.0))
-    return Availability(p_hour, confidence, tz, int(ts.size), p_window)
+    return Availability(p_hour, confidence, tz, int(ts.size), p_window, days)

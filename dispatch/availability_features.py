@@ -163,11 +163,39 @@ def features(grid: DayGrid, prior: np.ndarray, half_life_days: float = 21.0) -> 
     return out
 
 
+# the household's day profile a window is read against: hour-of-day blocks 06:00-22:00 of the
+# window's day (its day type's shrunk readings), per 2-hour window slot 08:00-20:00
+PROFILE_COLS = tuple(range(1, 7))  # near, event, before_first, after_last, long_quiet, both_sides
+PROFILE_BLOCKS = 8  # 06-08, 08-10, ... 20-22
+SLOTS = 6  # window starts 08, 10, ... 18 (odd hours share the slot of the hour before)
+
+
+def profile_features(hourly: np.ndarray, how: np.ndarray) -> np.ndarray:
+    """Rows for windows starting at hours of week `how`: the window's slot of day (one-hot) and
+    the household's profile of that day type crossed with it, so that each slot is read
+    against the whole day (events at lunch but none at 06:00 say something about 09:00).
+    Windows starting outside 08:00-20:00 get zeros."""
+    how = np.asarray(how) % HOURS_PER_WEEK
+    day, hod = how // 24, how % 24
+    slot = (hod - 8) // 2
+    onehot = np.zeros((how.size, SLOTS))
+    inside = (hod >= 8) & (hod < 20)
+    onehot[np.flatnonzero(inside), slot[inside]] = 1.0
+    cols = list(PROFILE_COLS)
+    rows = day[:, None] * 24 + np.arange(6, 22)[None, :]  # [n, 16]
+    blocks = hourly[rows][:, :, cols].reshape(how.size, PROFILE_BLOCKS, 2, len(cols)).mean(axis=2)
+    profile = blocks.transpose(0, 2, 1).reshape(how.size, -1)  # column-major: per reading, blocks
+    scale = hourly[day * 24][:, [7, 10]]  # activity, log days
+    return np.hstack([onehot, (onehot[:, :, None] * profile[:, None, :]).reshape(how.size, -1),
+                      (onehot[:, :, None] * scale[:, None, :]).reshape(how.size, -1)])
+
+
 def window_features(hourly: np.ndarray, how: np.ndarray) -> np.ndarray:
     """Rows for 2-hour windows starting at hours of week `how`: the lower and the higher of
-    its two hours' features, column by column."""
+    its two hours' features, column by column, then `profile_features`."""
+    how = np.asarray(how)
     a, b = hourly[how % HOURS_PER_WEEK], hourly[(how + 1) % HOURS_PER_WEEK]
-    return np.hstack([np.minimum(a, b), np.maximum(a, b)])
+    return np.hstack([np.minimum(a, b), np.maximum(a, b), profile_features(hourly, how)])
 
 
 def _median(values: np.ndarray, fallback: np.ndarray, default: float) -> float:

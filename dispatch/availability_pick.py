@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from dispatch.availability_evidence import hour_of_week
 
-MARGIN = 0.05  # a later window must beat the first one by this much to be preferred
+MARGIN = 0.03  # with 4 weeks of evidence, a later window must beat the first one by this much
+FULL_DAYS = 28.0  # the evidence MARGIN is meant for; thinner evidence asks for more
+TIE = 0.02  # windows this close to the likeliest count as equally likely: the earliest is taken
 
 
 def window_p(p_how: np.ndarray, starts_s: np.ndarray, tz: str, hours: int = 2) -> np.ndarray:
@@ -27,13 +31,21 @@ def window_probability(p_how: np.ndarray, starts_s: np.ndarray, tz: str,
     return np.asarray(p_window[hour_of_week(np.asarray(starts_s, dtype=np.int64), tz)])
 
 
-def best_window(p: np.ndarray, margin: float = MARGIN) -> int:
+def best_window(p: np.ndarray, margin: float = MARGIN, *, days: float = FULL_DAYS,
+                tie: float = TIE) -> int:
     """Index of the window to offer: the likeliest, unless the first is about as likely.
 
     Windows are in time order; the first free one is what a scheduler without a model would
-    book, so it is kept unless the model is clearly surer of another."""
+    book, so it is kept unless the model is clearly surer of another: by `margin` with
+    `FULL_DAYS` of evidence, by `margin * sqrt(FULL_DAYS / days)` with `days` (the error of a
+    frequency shrinks with the square root of the days behind it). Among windows within `tie`
+    of the likeliest the earliest is taken (the estimates cannot tell them apart, and an
+    earlier visit fixes the appliance sooner)."""
     p = np.asarray(p, dtype=np.float64)
     if p.size == 0:
         raise ValueError("no candidate windows")
-    best = int(np.argmax(p))  # the earliest of equal maxima
-    return best if p[best] >= p[0] + margin else 0
+    best = float(p.max())
+    need = margin * math.sqrt(FULL_DAYS / max(days, 1.0))
+    if p[0] >= best - need:
+        return 0
+    return int(np.flatnonzero(p >= best - tie)[0])

@@ -153,3 +153,10 @@ def test_calibrated_on_simulated_households_better_than_the_prior() -> None:
     for b in r["reliability"]:
         if b["n"] >= 100:
             assert abs(b["predicted"] - b["observed"]) < 0.15, b
+
+
+def test_thin_evidence_asks_more_of_a_later_window_and_near_ties_go_to_the_earliest() -> None:
+    p = np.array([0.6, 0.645, 0.5])
+    assert best_window(p, days=28) == 1  # 0.045 over the first: enough with four weeks
+    assert best_window(p, days=7) == 0  # one week: needs 0.06
+    assert best_window(np.array([0.3, 0.79, 0.8]), days=28) == 1  # within 0.02 of the best
