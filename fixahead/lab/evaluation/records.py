@@ -81,7 +81,8 @@ def load_emails(conn: psycopg.Connection, incident_keys: set[str]) -> list[Email
         have = {i.incident_key for i in items}
         items += [i for i in linked.get(oid, []) if i.incident_key not in have]
         if items:
-            out.append(Email(oid, kind, created.timestamp(), tuple(items), state))
+            reply = kind == "confirmation" and (payload or {}).get("by") == "customer"
+            out.append(Email(oid, kind, created.timestamp(), tuple(items), state, reply))
     return out
 
 

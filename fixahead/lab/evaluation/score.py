@@ -176,7 +176,9 @@ def _dispatch(faults: list[Fault], matched: Mapping[str, list[Incident]], record
     shares = [s for _, s in ours.values()]
     return {
         "emails": len(emails),
-        "emails_per_incident": _share(len(emails), len(records.incidents)),
+        # what the platform sends on its own; confirmations a customer's click asked for apart
+        "emails_per_incident": _share(sum(not e.reply for e in emails), len(records.incidents)),
+        "replies_to_customers": sum(e.reply for e in emails),
         "incidents_emailed": len(emails_of),
         "customer_fixable_faults": len(fixable),
         "self_help_sent": helped,

@@ -43,6 +43,7 @@ class Email:
     created_s: float
     items: tuple[EmailItem, ...] = ()
     state: str = "pending"
+    reply: bool = False  # the answer to a customer's own click (a confirmation they asked for)
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,17 @@ def test_each_rule_reports_its_precision_on_the_simulated_fleet() -> None:
                                         "precision": 0.5}
     assert rules["code:F9"]["precision"] == 0.0
     assert rules["(none)"] == {"incidents": 2, "true": 2, "false": 0, "precision": 1.0}
+
+
+def test_confirmations_a_customer_asked_for_are_replies_not_emails_per_incident() -> None:
+    from fixahead.lab.evaluation.score import _dispatch
+    from fixahead.lab.evaluation.types import Incident
+
+    inc = "i-1"
+    sent = Email(1, "visit", 1.0, (EmailItem(inc, "visit"),))
+    reply = Email(2, "confirmation", 2.0, (EmailItem(inc, "confirmation"),), reply=True)
+    records = Records(incidents=(Incident(inc, "d1", "E60", "prediction", "technician", 0),),
+                      emails=(sent, reply))
+    out = _dispatch([], {}, records, [sent, reply], {inc: [(sent, "visit")]}, {}, {}, 0, 1)
+    assert out["emails"] == 2 and out["replies_to_customers"] == 1
+    assert out["emails_per_incident"] == 1.0
