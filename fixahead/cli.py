@@ -140,11 +140,16 @@ def run_rules_role() -> None:
 def run_dispatch_role() -> None:
     """Run a dispatch worker: incidents to decisions and emails, the outbox, the jobs."""
     from devices.diagnostics_mqtt import serve as serve_diagnostics
-    from dispatch.storm import StormConfig
     from fixahead.health import database_ready
     from fixahead.mail import mail
     from fixahead.pipeline import diagnostics_link
-    from fixahead.roles import IncidentFollower, RoleMetrics, dispatch_config, run_dispatch
+    from fixahead.roles import (
+        IncidentFollower,
+        RoleMetrics,
+        dispatch_config,
+        run_dispatch,
+        storm_config,
+    )
     from fixahead.services import Endpoints, database, prepare_database
 
     settings = load_cli_settings()
@@ -158,7 +163,7 @@ def run_dispatch_role() -> None:
                                     settings.topic_prefix)
             threading.Thread(target=serve_diagnostics, args=(link, stop), daemon=True).start()
         run_dispatch(url, stop, smtp=smtp, email=email, metrics=metrics,
-                     follower=IncidentFollower(storms=StormConfig(),
+                     follower=IncidentFollower(storms=storm_config(settings),
                                                config=dispatch_config(settings)))
 
 

@@ -28,9 +28,8 @@ from devices.diagnostics_mqtt import serve as serve_diagnostics
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
 from dispatch.service import Outcome
-from dispatch.storm import StormConfig
 from fixahead.listening import Bounds, Health, ListeningRecorder, healthy
-from fixahead.roles import IncidentFollower, dispatch_config, run_dispatch
+from fixahead.roles import IncidentFollower, dispatch_config, run_dispatch, storm_config
 from fixahead.services import Endpoints
 from fixahead.settings import Settings
 from fixahead.wiring import ingest_config, standard_engine
@@ -121,7 +120,7 @@ class Pipeline:
         # every opening settles 10 minutes of event time first, so a storm's first openings
         # are held with the rest (a simulated month plays minutes in milliseconds)
         self.follower = IncidentFollower(on_outcome=self._count, on_error=self._failed,
-                                         storms=StormConfig(settle_ms=10 * 60_000),
+                                         storms=storm_config(settings, settle_ms=10 * 60_000),
                                          clock=self.clock.now, config=dispatch_config(settings))
         self._dispatcher: threading.Thread | None = None
         self.trusted_ms = trusted_ms or (lambda: int(time.time() * 1000))

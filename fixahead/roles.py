@@ -188,6 +188,14 @@ def dispatch_config(settings: Settings) -> DispatchConfig:
     return DispatchConfig(hold_minutes=settings.proposal_hold_hours * 60)
 
 
+def storm_config(settings: Settings, *, settle_ms: int = 0) -> StormConfig:
+    """The storm guard and hourly email cap as the settings set them."""
+    return StormConfig(window_ms=int(settings.storm_window_minutes * 60_000),
+                       count=settings.storm_count, share=settings.storm_share,
+                       min_count=settings.storm_min_count, settle_ms=settle_ms,
+                       cap_per_hour=settings.email_cap_per_hour)
+
+
 class IncidentFollower:
     """Dispatch's reader of `incident_changes`: from the saved position, through a GapGuard,
     each opening dispatched once, the position saved after each step. It also tells a

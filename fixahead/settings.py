@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     proposal_hold_hours: int = Field(
         default=48, ge=1, description="A proposed visit is held this long after its email "
         "can first be read (after quiet hours)")
+    storm_count: int = Field(default=50, ge=1, description="Openings of one code on one "
+                             "model within the storm window that make a fleet incident")
+    storm_share: float = Field(default=0.05, gt=0, le=1, description="... or this share of "
+                               "the model's fleet, whichever is smaller")
+    storm_min_count: int = Field(default=5, ge=2, description="... but never fewer than this")
+    storm_window_minutes: float = Field(default=10, gt=0, le=1440)
+    email_cap_per_hour: int = Field(default=1000, ge=1, description="Proactive decisions "
+                                    "sent per hour at most; the rest are held and shown")
     link_secret: str | None = Field(
         default=None, description="Signs customer links; unset: a random one kept in data_dir"
     )

@@ -37,9 +37,8 @@ def release(key: Annotated[str, typer.Argument(help="The fleet incident's key")]
     the hourly cap), closed ones dropped."""
     import psycopg
 
-    from dispatch.storm import StormConfig
     from fixahead.commands.common import load_cli_settings
-    from fixahead.roles import dispatch_config
+    from fixahead.roles import dispatch_config, storm_config
     from fixahead.services import database, prepare_database
     from fixahead.storms import release_storm
 
@@ -47,6 +46,6 @@ def release(key: Annotated[str, typer.Argument(help="The fleet incident's key")]
     with database(settings) as url:
         prepare_database(url)
         with psycopg.connect(url, autocommit=True) as conn:
-            n = release_storm(conn, key, StormConfig(), datetime.now(UTC),
+            n = release_storm(conn, key, storm_config(settings), datetime.now(UTC),
                               dispatch_config(settings))
     typer.echo(f"released {key}: {n} dispatched")
