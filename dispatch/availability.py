@@ -7,7 +7,9 @@ events on both sides, the household's activity and midday presence, how much his
 `availability_features`), and a logistic regression turns them, with the population prior's
 logit, into P(home) in each hour and P(home for a whole 2-hour window). Its coefficients
 (`availability_coef`) are fitted on simulated households the bench never uses
-(`fixahead.lab.bench.availability_fit`). Days weigh less with age. Outcomes of visits (nobody
+(`fixahead.lab.bench.availability_fit`). The hour's own events bound P(home) in it from below
+(`availability_features.usage_floor`): a fit over many features must not talk the household's
+repeated same-hour usage away. Days weigh less with age. Outcomes of visits (nobody
 home, a confirmed visit, the customer's own pick) are strong evidence: each moves the log-odds
 of its hours of week. Without consent, or without any event, the population prior is used.
 """
@@ -31,7 +33,7 @@ from dispatch.availability_evidence import (
     instances,
     local_hour,
 )
-from dispatch.availability_features import day_grid, features, window_features
+from dispatch.availability_features import day_grid, features, usage_floor, window_features
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -56,11 +58,16 @@ class AvailabilityConfig:
     window_weeks: int = 8  # history looked at
     half_life_weeks: float = 3.0  # a day's weight halves with this age
     outcome_logit: float = 0.7  # log-odds moved per pseudo-observation of an outcome
+    # P(home at an hour's middle | a usage event in the hour): 0.97 on the simulator; taken
+    # lower, as real appliances may report a few starts nobody was there for
+    home_given_event: float = 0.9
 
     def __post_init__(self) -> None:
         if self.window_weeks <= 0 or self.half_life_weeks <= 0 or self.outcome_logit < 0:
             raise ValueError("window_weeks and half_life_weeks must be positive, "
                              "outcome_logit not negative")
+        if not 0.0 <= self.home_given_event <= 1.0:
+            raise ValueError("home_given_event must be in [0, 1]")
 
     @property
     def decay(self) -> float:
@@ -157,7 +164,14 @@ def predict(
         return Availability(p, np.zeros(HOURS_PER_WEEK), tz, 0)
     grid = day_grid(ts, tz=tz, now=now, start_s=start)
     f = features(grid, base, half_life_days=7.0 * config.half_life_weeks)
-    p_hour = _sigmoid(f @ _HOURLY[:-1] + _HOURLY[-1] + shift)
+    # the fitted model reads an hour through many features and may let the day's shape
+    # outweigh the hour's own events; those events bound P(home) from below (monotone: more
+    # same-hour events can only raise it), before the outcomes of visits move it
+    fitted = _sigmoid(f @ _HOURLY[:-1] + _HOURLY[-1])
+    floor = usage_floor(grid, half_life_days=7.0 * config.half_life_weeks,
+                        home_given_event=config.home_given_event)
+    lifted = np.clip(np.maximum(fitted, floor), 1e-6, 1 - 1e-6)
+    p_hour = _sigmoid(np.log(lifted / (1 - lifted)) + shift)
     how = np.arange(HOURS_PER_WEEK)
     both = shift + np.roll(shift, -1)
     p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)

@@ -205,3 +205,31 @@ def _median(values: np.ndarray, fallback: np.ndarray, default: float) -> float:
         if v.size:
             return float(np.median(v))
     return default
+
+
+def usage_floor(grid: DayGrid, half_life_days: float = 21.0,
+                home_given_event: float = 0.9) -> np.ndarray:
+    """float[168]: a lower bound on P(home) in each hour of week from the household's own
+    events in that very hour. Someone who starts a cycle or opens a door is at home then, so
+    P(home) >= P(an event in the hour) * P(home at the hour's middle | an event in it). The
+    first factor is how often the hour held an event on the past days of the same weekday
+    (recent days weigh more), shrunk toward the same hour on all days of its day type, itself
+    shrunk toward all days; the second is `home_given_event` (measured on the simulator).
+    Repeated same-hour events can only raise the bound; quiet hours leave it at zero."""
+    age = np.arange(grid.weekday.size)[::-1]
+    day_w = (0.5 ** (age / half_life_days))[:, None]
+    lived = grid.lived.astype(np.float64) * day_w
+    ev = grid.readings["event"] * day_w
+    types = _day_type(grid.weekday)
+    n_all = lived.sum(axis=0)
+    base = ev.sum(axis=0) / np.maximum(n_all, 1.0)
+    out = np.zeros(HOURS_PER_WEEK)
+    for w in range(7):
+        same = types == (0 if w < 5 else w - 4)
+        typed = (ev[same].sum(axis=0) + SHRINK_DAYS * base) / (lived[same].sum(axis=0)
+                                                               + SHRINK_DAYS)
+        day = grid.weekday == w
+        freq = (ev[day].sum(axis=0) + SHRINK_DAYS * typed) / (lived[day].sum(axis=0)
+                                                              + SHRINK_DAYS)
+        out[w * 24:w * 24 + 24] = home_given_event * freq
+    return out

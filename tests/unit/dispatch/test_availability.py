@@ -78,6 +78,16 @@ def test_quiet_hours_are_weak_evidence_and_events_strong() -> None:
     assert a.p_home[24 + 19] > 0.75  # Tuesday 19:00: used every day (evenings out happen)
 
 
+def test_an_hour_used_again_and_again_is_above_the_prior_however_sparse_the_rest() -> None:
+    # a single washer start a day, always at 19:00: someone was home at 19:00 every day
+    a = predict(events(2, lambda wd: [(19, 0)]), tz="UTC", now=NOW, consent=True)
+    assert np.all(a.p_home[np.arange(7) * 24 + 19] > population_prior()[19] + 0.05)
+    # and an hour used on one weekday only rises on that weekday
+    b = predict(events(6, lambda wd: [(12, 10)] * (wd == 1) + [(19, 10)]), tz="UTC", now=NOW,
+                consent=True)
+    assert b.p_home[24 + 12] > b.p_home[3 * 24 + 12] + 0.15
+
+
 def test_recent_weeks_weigh_more_than_old_weeks() -> None:
     old = [t for t in events(8, lambda wd: [(10, 15)]) if t < NOW.timestamp() - 4 * 7 * 86400]
     recent = events(4, lambda wd: [(10, 15)])
@@ -143,6 +153,8 @@ def test_the_first_window_is_kept_unless_another_is_clearly_likelier() -> None:
 def test_invalid_config_is_refused() -> None:
     with pytest.raises(ValueError):
         AvailabilityConfig(half_life_weeks=0)
+    with pytest.raises(ValueError):
+        AvailabilityConfig(home_given_event=1.5)
 
 
 def test_calibrated_on_simulated_households_better_than_the_prior() -> None:
