@@ -45,13 +45,24 @@ def visit(conn: psycopg.Connection, visit_id: int) -> VisitRow | None:
     return None if row is None else VisitRow(*row)
 
 
+def is_live(state: str, hold_expires_at: datetime | None, *, now: datetime) -> bool:
+    """Whether a visit is one the customer can count on: booked, or held while
+    `hold_expires_at > now` (the one place this rule is written in Python)."""
+    return state == "booked" or (state == "held" and hold_expires_at is not None
+                                 and hold_expires_at > now)
+
+
+def hold_expired(state: str, hold_expires_at: datetime | None, *, now: datetime) -> bool:
+    """Whether a visit is a hold that is no longer live (not yet swept to 'released')."""
+    return state == "held" and not is_live(state, hold_expires_at, now=now)
+
+
 def live(conn: psycopg.Connection, incident_id: str, *, now: datetime) -> VisitRow | None:
     """The incident's booked visit, or its unexpired hold: what the customer can count on."""
-    row = conn.execute(
-        _VISIT + """ WHERE v.incident_id = %s AND (v.state = 'booked'
-                     OR (v.state = 'held' AND v.hold_expires_at > %s))
-                     ORDER BY v.id DESC LIMIT 1""", (incident_id, now)).fetchone()
-    return None if row is None else VisitRow(*row)
+    rows = conn.execute(_VISIT + """ WHERE v.incident_id = %s AND v.state IN ('booked', 'held')
+                                     ORDER BY v.id DESC""", (incident_id,)).fetchall()
+    visits = (VisitRow(*r) for r in rows)
+    return next((v for v in visits if is_live(v.state, v.hold_expires_at, now=now)), None)
 
 
 @dataclass(frozen=True)

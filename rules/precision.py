@@ -5,7 +5,9 @@ error-code event, `generic:<metric>` for the generic detector). A technician's o
 visit for it confirms it (`confirmed`) or refutes it (`other_fault`, `no_fault_found`); an
 incident with a confirming visit is confirmed whatever other visits said; `cannot_complete`
 and incidents nobody visited are unjudged. Precision = confirmed / (confirmed + refuted),
-None while nothing is judged.
+None while nothing is judged. What the customer answered on the self-help email ("I fixed it",
+"still broken") is counted beside it (`customer_fixed`, `customer_still_broken`), never mixed
+into the technicians' precision.
 """
 
 from __future__ import annotations
@@ -23,30 +25,36 @@ def precision(confirmed: int, refuted: int) -> float | None:
     return confirmed / judged if judged else None
 
 
-def per_rule(incidents: Iterable[tuple[Iterable[str], Iterable[str | None]]]
+def per_rule(incidents: Iterable[tuple[Iterable[str], Iterable[str | None], Iterable[str]]]
              ) -> list[dict[str, Any]]:
-    """Rows {rule, incidents, confirmed, refuted, precision} from each incident's sources and
-    its visits' outcome codes, sorted by rule."""
+    """Rows {rule, incidents, confirmed, refuted, precision, customer_fixed,
+    customer_still_broken} from each incident's sources, its visits' outcome codes and the
+    customer's answers ('fixed', 'still_broken'), sorted by rule."""
     out: dict[str, dict[str, Any]] = {}
-    for sources, outcomes in incidents:
-        codes = set(outcomes)
+    for sources, outcomes, answers in incidents:
+        codes, said = set(outcomes), set(answers)
         ok = bool(codes & set(CONFIRMING))
         bad = not ok and bool(codes & set(REFUTING))
         for src in set(sources):
             row = out.setdefault(src, {"rule": src, "incidents": 0, "confirmed": 0,
-                                       "refuted": 0})
+                                       "refuted": 0, "customer_fixed": 0,
+                                       "customer_still_broken": 0})
             row["incidents"] += 1
             row["confirmed"] += ok
             row["refuted"] += bad
+            row["customer_fixed"] += "fixed" in said
+            row["customer_still_broken"] += "still_broken" in said
     return [dict(r, precision=precision(r["confirmed"], r["refuted"]))
             for _, r in sorted(out.items())]
 
 
 def lines(rows: Iterable[Mapping[str, Any]]) -> list[str]:
-    """The rows as a plain table (the CLI's output)."""
-    out = [f"{'rule':34} {'incidents':>9} {'confirmed':>9} {'refuted':>7} {'precision':>9}"]
+    """The rows as a plain table (the CLI's output): technicians' figures, then the
+    customers' answers."""
+    out = [f"{'rule':34} {'incidents':>9} {'confirmed':>9} {'refuted':>7} {'precision':>9} "
+           f"{'customer_fixed':>14} {'customer_still_broken':>21}"]
     for r in rows:
         p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
         out.append(f"{r['rule']:34} {r['incidents']:>9} {r['confirmed']:>9} {r['refuted']:>7} "
-                   f"{p:>9}")
+                   f"{p:>9} {r['customer_fixed']:>14} {r['customer_still_broken']:>21}")
     return out

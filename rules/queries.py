@@ -74,13 +74,17 @@ def open_count(conn: psycopg.Connection) -> int:
 
 
 def rule_outcomes(conn: psycopg.Connection, since: datetime | None = None
-                  ) -> list[tuple[list[str], list[str | None]]]:
-    """Each incident (opened since `since`, default all): its sources and the outcome codes
-    technicians recorded on its visits (table `visit_work`, dispatch's); for
+                  ) -> list[tuple[list[str], list[str | None], list[str]]]:
+    """Each incident (opened since `since`, default all): its sources, the outcome codes
+    technicians recorded on its visits (table `visit_work`, dispatch's) and what the customer
+    answered ('fixed', 'still_broken'; table `customer_feedback`, dispatch's); for
     `rules.precision.per_rule`."""
     rows = conn.execute(
-        """SELECT i.sources, array_remove(array_agg(w.outcome), NULL)
-           FROM incidents i LEFT JOIN visit_work w ON w.incident_id = i.key
-           WHERE %(since)s::timestamptz IS NULL OR i.opened_at >= %(since)s
-           GROUP BY i.key, i.sources""", {"since": since}).fetchall()
-    return [(list(r[0]), list(r[1])) for r in rows]
+        """SELECT i.sources,
+                  ARRAY(SELECT w.outcome FROM visit_work w
+                        WHERE w.incident_id = i.key AND w.outcome IS NOT NULL),
+                  ARRAY(SELECT f.kind FROM customer_feedback f WHERE f.incident_id = i.key)
+           FROM incidents i
+           WHERE %(since)s::timestamptz IS NULL OR i.opened_at >= %(since)s""",
+        {"since": since}).fetchall()
+    return [(list(r[0]), list(r[1]), list(r[2])) for r in rows]

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from dispatch.appointments import hold_expired
 from fixahead.web import jobhistory
 from fixahead.web.chart import Series, svg, thin
 from ingest import queries as ingest_queries
@@ -133,9 +134,8 @@ def job_detail(conn: psycopg.Connection, incident_id: str, *, visit_id: int | No
             "history": jobhistory.history(conn, incident_id, tz=tz),
             "remaining": (jobhistory.remaining_life(conn, incident, device)
                           if incident and device else None),
-            "hold_expired": bool(visit and visit["state"] == "held"
-                                 and visit["hold_expires_at"] is not None
-                                 and visit["hold_expires_at"] <= now)}
+            "hold_expired": bool(visit and hold_expired(visit["state"],
+                                                        visit["hold_expires_at"], now=now))}
 
 
 def diagnostics(conn: psycopg.Connection, incident_id: str, device: dict[str, Any] | None

@@ -1,4 +1,5 @@
-"""`fixahead rules precision`'s figures from real incidents and technicians' outcome codes."""
+"""`fixahead rules precision`'s figures from real incidents, technicians' outcome codes and
+the customers' answers."""
 
 from __future__ import annotations
 
@@ -20,8 +21,13 @@ def test_precision_per_rule_from_recorded_outcomes(database_url: str) -> None:
         for job, outcome in zip(jobs, ("confirmed", "no_fault_found"), strict=True):
             conn.execute("INSERT INTO visit_work (visit_id, incident_id, outcome) "
                          "VALUES (%s, %s, %s)", (job.visit_id, job.incident_key, outcome))
+        # The customers answered too: counted beside the technicians, not in their precision.
+        conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES "
+                     "(%s, 'still_broken'), (%s, 'fixed')",
+                     (jobs[1].incident_key, jobs[0].incident_key))
         rows = per_rule(rule_outcomes(conn))
         since_later = rule_outcomes(conn, now)  # every one opened two hours before now
     assert rows == [{"rule": "drum_motor_strain", "incidents": 3, "confirmed": 1,
-                     "refuted": 1, "precision": 0.5}]
+                     "refuted": 1, "precision": 0.5, "customer_fixed": 1,
+                     "customer_still_broken": 1}]
     assert since_later == []

@@ -122,4 +122,29 @@ def test_rule_precision_comes_from_recorded_outcomes(setup) -> None:
     assert r.json()["outcome"] == "other_fault"
     assert client.get("/api/v1/rules/precision", headers=h["viewer"]).json() == [
         {"source": "drum_motor_strain", "fault": "E60", "confirmed": 0, "wrong": 1,
-         "judged": 1, "precision": 0.0}]
+         "judged": 1, "precision": 0.0, "customer_fixed": 0, "customer_still_broken": 0}]
+
+
+def test_rule_precision_shows_the_customers_answers_beside_the_technicians(setup) -> None:
+    client, conn, h = setup
+    visited, unvisited = (seed_job(conn, now=now_utc(), suffix=s, technicians=1) for s in "xy")
+    conn.execute("INSERT INTO visit_work (visit_id, incident_id, outcome) "
+                 "VALUES (%s, %s, 'confirmed')", (visited.visit_id, visited.incident_key))
+    conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES (%s, 'still_broken')",
+                 (visited.incident_key,))
+    conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES (%s, 'fixed')",
+                 (unvisited.incident_key,))
+    # The customer's "I fixed it" does not count as a technician's confirmation.
+    assert client.get("/api/v1/rules/precision", headers=h["viewer"]).json() == [
+        {"source": "drum_motor_strain", "fault": "E60", "confirmed": 1, "wrong": 0,
+         "judged": 1, "precision": 1.0, "customer_fixed": 1, "customer_still_broken": 1}]
+
+
+def test_rule_precision_lists_a_rule_only_customers_have_answered_for(setup) -> None:
+    client, conn, h = setup
+    job = seed_job(conn, now=now_utc(), technicians=1)
+    conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES (%s, 'fixed')",
+                 (job.incident_key,))
+    assert client.get("/api/v1/rules/precision", headers=h["viewer"]).json() == [
+        {"source": "drum_motor_strain", "fault": "E60", "confirmed": 0, "wrong": 0,
+         "judged": 0, "precision": None, "customer_fixed": 1, "customer_still_broken": 0}]

@@ -12,22 +12,39 @@ def test_precision_is_confirmed_over_judged() -> None:
 
 def test_per_rule_counts_each_incident_once_for_each_of_its_sources() -> None:
     rows = per_rule([
-        (["drain_pump_wear", "code:E21"], ["confirmed"]),
-        (["drain_pump_wear"], ["no_fault_found"]),
-        (["drain_pump_wear"], ["other_fault", "confirmed"]),  # a later visit found it
-        (["drain_pump_wear"], []),                            # nobody went
-        (["drain_pump_wear"], ["cannot_complete"]),           # not judged
-        (["generic:water_temp"], ["other_fault", "no_fault_found"]),
+        (["drain_pump_wear", "code:E21"], ["confirmed"], []),
+        (["drain_pump_wear"], ["no_fault_found"], []),
+        (["drain_pump_wear"], ["other_fault", "confirmed"], []),  # a later visit found it
+        (["drain_pump_wear"], [], []),                            # nobody went
+        (["drain_pump_wear"], ["cannot_complete"], []),           # not judged
+        (["generic:water_temp"], ["other_fault", "no_fault_found"], []),
     ])
     by = {r["rule"]: r for r in rows}
     assert by["drain_pump_wear"] == {"rule": "drain_pump_wear", "incidents": 5,
-                                     "confirmed": 2, "refuted": 1, "precision": 2 / 3}
+                                     "confirmed": 2, "refuted": 1, "precision": 2 / 3,
+                                     "customer_fixed": 0, "customer_still_broken": 0}
     assert by["code:E21"]["precision"] == 1.0
     assert by["generic:water_temp"] == {"rule": "generic:water_temp", "incidents": 1,
-                                        "confirmed": 0, "refuted": 1, "precision": 0.0}
+                                        "confirmed": 0, "refuted": 1, "precision": 0.0,
+                                        "customer_fixed": 0, "customer_still_broken": 0}
     text = lines(rows)
-    assert text[0].split() == ["rule", "incidents", "confirmed", "refuted", "precision"]
-    assert text[1].split() == ["code:E21", "1", "1", "0", "1.00"]
+    assert text[0].split() == ["rule", "incidents", "confirmed", "refuted", "precision",
+                               "customer_fixed", "customer_still_broken"]
+    assert text[1].split() == ["code:E21", "1", "1", "0", "1.00", "0", "0"]
+
+
+def test_customers_answers_are_counted_beside_technicians_precision_not_in_it() -> None:
+    rows = per_rule([
+        (["drain_pump_wear", "code:E21"], [], ["fixed"]),             # the customer fixed it
+        (["drain_pump_wear"], ["no_fault_found"], ["still_broken"]),  # both answered
+        (["drain_pump_wear"], [], ["still_broken", "fixed"]),         # broken, later fixed
+    ])
+    by = {r["rule"]: r for r in rows}
+    assert by["drain_pump_wear"] == {"rule": "drain_pump_wear", "incidents": 3,
+                                     "confirmed": 0, "refuted": 1, "precision": 0.0,
+                                     "customer_fixed": 2, "customer_still_broken": 2}
+    assert by["code:E21"]["precision"] is None and by["code:E21"]["customer_fixed"] == 1
+    assert lines(rows)[2].split() == ["drain_pump_wear", "3", "0", "1", "0.00", "2", "2"]
 
 
 def test_no_incidents_no_rows() -> None:

@@ -148,7 +148,9 @@ precision_router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
 @precision_router.get("/precision")
 def rule_precision(conn: ConnDep, _: ViewerDep) -> list[dict[str, object]]:
     """Per rule (or error-code source) and fault: visits confirmed, judged, and precision,
-    from the outcomes technicians recorded."""
+    from the outcomes technicians recorded; beside them, the customers' "I fixed it" and
+    "still broken" answers."""
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT source, fault, confirmed, wrong, judged, precision "
+        return cur.execute("SELECT source, fault, confirmed, wrong, judged, precision, "
+                           "customer_fixed, customer_still_broken "
                            "FROM rule_precision ORDER BY source, fault").fetchall()
