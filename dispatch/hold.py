@@ -127,10 +127,13 @@ def step(conn: psycopg.Connection, cfg: StormConfig, now: datetime, decide: Deci
 
 def release(conn: psycopg.Connection, fleet_key: str, now: datetime, cfg: StormConfig,
             decide: Decide) -> int:
-    """An operator releases a storm: its held openings whose incident is still open are
-    dispatched (within the cap), the rest dropped. How many were dispatched."""
-    conn.execute("UPDATE fleet_incidents SET state = 'released', closed_at = %s WHERE key = %s",
-                 (now, fleet_key))
+    """An operator releases an open storm: its held openings whose incident is still open
+    are dispatched (within the cap), the rest dropped. How many were dispatched (0 when
+    `fleet_key` is not an open fleet incident)."""
+    if conn.execute("UPDATE fleet_incidents SET state = 'released', closed_at = %s "
+                    "WHERE key = %s AND state = 'open' RETURNING key", (now, fleet_key)
+                    ).fetchone() is None:
+        return 0  # unknown, cleared or released already (a second click)
     conn.execute("""UPDATE dispatch_holds h SET state = 'dropped', decided_at = %s
                     FROM incidents i WHERE i.key = h.incident_id AND h.fleet_key = %s
                       AND h.state = 'storm' AND i.state = ANY(%s)""",
@@ -150,3 +153,58 @@ def summary(conn: psycopg.Connection) -> dict[str, object]:
     return {"holds": states, "fleet_incidents": [
         {"key": k, "model": m, "fault": f, "devices": n, "state": s, "opened_at": o.isoformat()}
         for k, m, f, n, s, o in fleets]}
+
+
+@dataclass(frozen=True)
+class FleetIncident:
+    """A fleet incident as operators see it: `held` is how many customer emails wait."""
+
+    key: str
+    model_id: str
+    fault: str
+    opened_at: datetime
+    devices: int
+    held: int
+    state: str
+
+
+@dataclass(frozen=True)
+class HoldCounts:
+    """What the guard holds now: emails held by open storms, open fleet incidents (and how
+    many of them hold emails), and openings waiting for the hourly cap."""
+
+    held: int
+    open_fleets: int
+    holding_fleets: int
+    capped: int
+
+
+def fleet_incidents(conn: psycopg.Connection, *, limit: int = 100) -> list[FleetIncident]:
+    """Fleet incidents, open ones first, then newest first."""
+    rows = conn.execute(
+        """SELECT f.key, f.model_id, f.fault, f.opened_at, f.devices,
+                  (SELECT count(*) FROM dispatch_holds h
+                    WHERE h.fleet_key = f.key AND h.state = 'storm'), f.state
+             FROM fleet_incidents f
+            ORDER BY f.state <> 'open', f.opened_at DESC LIMIT %s""", (limit,)).fetchall()
+    return [FleetIncident(*r) for r in rows]
+
+
+def counts(conn: psycopg.Connection) -> HoldCounts:
+    """Held and capped openings and open fleet incidents, now."""
+    held, holding, capped = conn.execute(
+        """SELECT count(*) FILTER (WHERE state = 'storm'),
+                  count(DISTINCT fleet_key) FILTER (WHERE state = 'storm'),
+                  count(*) FILTER (WHERE state = 'capped')
+             FROM dispatch_holds WHERE state IN ('storm', 'capped')""").fetchone() or (0, 0, 0)
+    row = conn.execute("SELECT count(*) FROM fleet_incidents WHERE state = 'open'").fetchone()
+    return HoldCounts(held=int(held), open_fleets=int(row[0]) if row else 0,
+                      holding_fleets=int(holding), capped=int(capped))
+
+
+def lock_fleet(conn: psycopg.Connection, fleet_key: str) -> str | None:
+    """The fleet incident's state, its row locked to the end of the caller's transaction (so
+    two releases at once are one); None when there is no such fleet incident."""
+    row = conn.execute("SELECT state FROM fleet_incidents WHERE key = %s FOR UPDATE",
+                       (fleet_key,)).fetchone()
+    return None if row is None else str(row[0])

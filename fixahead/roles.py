@@ -63,6 +63,26 @@ class RoleMetrics:
         self.errors = Counter(f"fixahead_{role}_errors", "Failed iterations", registry=r)
         # dispatch runs the periodic jobs, TimescaleDB's among them
         self.storage = StorageJobMetrics(r) if role == DISPATCH else None
+        self.holds = HoldMetrics(r) if role == DISPATCH else None
+
+
+class HoldMetrics:
+    """What the storm guard holds, as of dispatch's last step."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.held = Gauge("fixahead_dispatch_held_emails",
+                          "Customer emails held by open fleet incidents (storms)", registry=r)
+        self.fleets = Gauge("fixahead_dispatch_fleet_incidents_open", "Open fleet incidents",
+                            registry=r)
+        self.capped = Gauge("fixahead_dispatch_capped_emails",
+                            "Openings waiting for the hourly email cap", registry=r)
+
+    def update(self, counts: hold.HoldCounts) -> None:
+        """Set the gauges from the guard's counts."""
+        self.held.set(counts.held)
+        self.fleets.set(counts.open_fleets)
+        self.capped.set(counts.capped)
 
 
 def worker_name(role: str) -> str:
@@ -227,6 +247,8 @@ class IncidentFollower:
         if self.storms is not None:
             busy = guard_step(conn, self.storms, self.clock(), self.on_outcome,
                               self.config) > 0 or busy
+            if metrics is not None and metrics.holds is not None:
+                metrics.holds.update(hold.counts(conn))
         if busy:
             self.position = moved
             save_positions(conn, DISPATCH, {0: (moved, 0)})

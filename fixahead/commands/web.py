@@ -73,6 +73,7 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
     from dispatch.customer_pages import PagesContext
     from dispatch.customer_pages import router as customer_router
     from fixahead.health import database_ready
+    from fixahead.roles import dispatch_config, storm_config
     from fixahead.web.admission import admitted
     from fixahead.web.board_app import create_web_app
     from fixahead.web.routes.api.diagnostics import router as diagnostics_router
@@ -91,6 +92,7 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
                          secure_cookies=secure_cookies, tz=tz, sink=sink,
                          extra_routers=[customers, diagnostics_router],
                          pool_max=settings.db_pool_max,
-                         also=customer_pages)
+                         also=customer_pages, storms=storm_config(settings),
+                         dispatch=dispatch_config(settings))
     install_health(app, database_ready(database_url))  # /healthz, /readyz, /metrics
     return app

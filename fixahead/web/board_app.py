@@ -14,6 +14,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import ConnectionPool
 
+from dispatch.service import DispatchConfig
+from dispatch.storm import StormConfig
 from fixahead.web.app import create_app
 from fixahead.web.context import MailSink, WebContext
 from fixahead.web.live import Hub, Listener
@@ -33,6 +35,7 @@ from fixahead.web.routes.pages import (
     job_pages,
     login,
     more_pages,
+    storm_pages,
 )
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -44,20 +47,23 @@ def web_routers() -> list[APIRouter]:
             more_pages.router, account.router,
             api_jobs.router, api_jobs.precision_router, api_technicians.router,
             api_incidents.router, api_device_data.router, dead_letter_pages.router,
-            api_dead_letters.router]
+            api_dead_letters.router, storm_pages.router]
 
 
 def configure_web(database_url: str, *, secret: bytes, secure_cookies: bool = True,
                   tz: str = "UTC", sink: MailSink | None = None,
                   clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                  live: bool = True) -> Callable[[FastAPI, ConnectionPool], Callable[[], None]]:
+                  live: bool = True, storms: StormConfig | None = None,
+                  dispatch: DispatchConfig | None = None,
+                  ) -> Callable[[FastAPI, ConnectionPool], Callable[[], None]]:
     """A `configure` hook for `create_app`: the WebContext and the LISTEN thread."""
     if len(secret) < 16:
         raise ValueError("the web secret needs at least 16 bytes")
 
     def configure(app: FastAPI, pool: ConnectionPool) -> Callable[[], None]:
         ctx = WebContext(secret=secret, secure_cookies=secure_cookies, tz=tz, sink=sink,
-                         clock=clock)
+                         clock=clock, storms=storms or StormConfig(),
+                         dispatch=dispatch or DispatchConfig())
         listener = None
         if live:
             ctx.hub = Hub()
@@ -73,11 +79,14 @@ def create_web_app(database_url: str, *, secret: bytes, secure_cookies: bool = T
                    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                    extra_routers: Sequence[APIRouter] = (), pool_max: int = 8,
                    live: bool = True,
-                   also: Callable[[FastAPI, ConnectionPool], None] | None = None) -> FastAPI:
+                   also: Callable[[FastAPI, ConnectionPool], None] | None = None,
+                   storms: StormConfig | None = None,
+                   dispatch: DispatchConfig | None = None) -> FastAPI:
     """The web app; `also(app, pool)` runs at start-up too (e.g. the customer pages'
-    context), and `extra_routers` are mounted as given (e.g. the customer pages)."""
+    context), and `extra_routers` are mounted as given (e.g. the customer pages). `storms`
+    and `dispatch` are the tunables a released storm is dispatched with (defaults if None)."""
     hook = configure_web(database_url, secret=secret, secure_cookies=secure_cookies, tz=tz,
-                         sink=sink, clock=clock, live=live)
+                         sink=sink, clock=clock, live=live, storms=storms, dispatch=dispatch)
 
     def configure(app: FastAPI, pool: ConnectionPool) -> Callable[[], None]:
         close = hook(app, pool)

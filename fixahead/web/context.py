@@ -9,6 +9,9 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
+from dispatch.service import DispatchConfig
+from dispatch.storm import StormConfig
+
 
 class MailSink(Protocol):
     """Anything with the embedded SMTP sink's `messages()` (the outbox page shows them)."""
@@ -20,7 +23,8 @@ class MailSink(Protocol):
 
 @dataclass
 class WebContext:
-    """Cookie secret and policy, a clock, the optional SMTP sink, the live-update hub."""
+    """Cookie secret and policy, a clock, the optional SMTP sink, the live-update hub, and
+    the dispatch tunables an operator's release of a storm uses (as the settings set them)."""
 
     secret: bytes
     secure_cookies: bool = True
@@ -28,6 +32,8 @@ class WebContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sink: MailSink | None = None
     hub: Any = None  # fixahead.web.live.Hub once started
+    storms: StormConfig = field(default_factory=StormConfig)
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
 
 
 def web_context(request: Request) -> WebContext:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dispatch.storm import StormConfig
-from fixahead.roles import IncidentFollower
+from fixahead.roles import DISPATCH, IncidentFollower, RoleMetrics
 from fixahead.storms import release_storm
 from tests.integration.test_dispatch_follower import T0, add_customer_device, drain_fault, store
 
@@ -70,3 +70,27 @@ def test_the_hourly_cap_holds_the_excess_and_shows_it(database_url: str) -> None
         assert held == {"dispatched": 4, "capped": 6}
         IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=95)).step(conn)
         assert emails(conn) == 8
+
+
+def _gauge(m: RoleMetrics, name: str) -> float | None:
+    return m.registry.get_sample_value(name)
+
+
+def test_dispatch_reports_held_emails_open_fleet_incidents_and_capped_ones(
+        database_url: str) -> None:
+    cfg = StormConfig(settle_ms=10 * 60_000, cap_per_hour=3)
+    m = RoleMetrics(DISPATCH)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        devices = [add_customer_device(conn, f"g{i}") for i in range(60)]
+        _open(conn, devices[:50], timedelta(minutes=1))  # WM-800 E21 on 50 of 60: a storm
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=11)).step(conn, m)
+        assert _gauge(m, "fixahead_dispatch_held_emails") == 50
+        assert _gauge(m, "fixahead_dispatch_fleet_incidents_open") == 1
+        assert _gauge(m, "fixahead_dispatch_capped_emails") == 0
+        [key] = [r[0] for r in conn.execute("SELECT key FROM fleet_incidents")]
+        assert release_storm(conn, key, cfg, T0 + timedelta(minutes=12)) == 3  # the cap
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=13)).step(conn, m)
+        assert _gauge(m, "fixahead_dispatch_held_emails") == 0
+        assert _gauge(m, "fixahead_dispatch_fleet_incidents_open") == 0
+        assert _gauge(m, "fixahead_dispatch_capped_emails") == 47
+        assert emails(conn) == 3

@@ -14,7 +14,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from dispatch import jobmove
+from dispatch import hold, jobmove
 from fixahead.web import board, boardcells, boardload, boardstore
 from fixahead.web.context import web_context
 from fixahead.web.cookies import SESSION_COOKIE, unsign
@@ -122,7 +122,8 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage,
                   today=urlencode({"days": days, **nav}),
                   unassigned=boardstore.unassigned(conn, now=now, names=p["names"], q=p["q"]),
                   waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]),
-                  all_techs=boardstore.technicians(conn) if filtered else data["techs"])
+                  all_techs=boardstore.technicians(conn) if filtered else data["techs"],
+                  storms=hold.counts(conn))
 
 
 @router.get("/board/grid", response_class=HTMLResponse)
