@@ -15,6 +15,7 @@ from datetime import datetime
 import psycopg
 
 from dispatch import appointments, booking_store
+from dispatch.availability_store import learn_from_visit
 from dispatch.links import Claim, parse_pick
 
 FINAL = {"booked", "already_booked", "cancelled", "moved", "fixed", "unsubscribed", "expired",
@@ -78,6 +79,13 @@ def _pick(conn: psycopg.Connection, claim: Claim, incident: str, *,
     return ("moved", vid) if vid is not None else ("taken", None)
 
 
+def _picked(conn: psycopg.Connection, before: appointments.VisitRow | None,
+            chosen: int | None, now: datetime) -> None:
+    """The customer chose another time than the one proposed: evidence for their household."""
+    if before is not None and chosen is not None and chosen != before.id:
+        learn_from_visit(conn, before.id, "picked_another", chosen_visit_id=chosen, at=now)
+
+
 def _feedback(conn: psycopg.Connection, incident: str, kind: str) -> None:
     conn.execute(
         """INSERT INTO customer_feedback (incident_id, customer_id, kind)
@@ -97,7 +105,10 @@ def _act(conn: psycopg.Connection, claim: Claim, incident: str | None, *, now: d
     if incident is None:
         return "unknown", None
     if claim.action == "confirm":
-        return booking_store.confirm_visit(conn, int(claim.subject), now=now), None
+        result = booking_store.confirm_visit(conn, int(claim.subject), now=now)
+        if result == "booked":  # they will be home then: evidence for their household
+            learn_from_visit(conn, int(claim.subject), "confirmed", at=now)
+        return result, None
     if claim.action == "cancel":  # cancels the visit the appointment has now, wherever it moved
         current = appointments.live(conn, incident, now=now)
         if current is None:
@@ -106,10 +117,16 @@ def _act(conn: psycopg.Connection, claim: Claim, incident: str | None, *, now: d
     if claim.action == "choose":
         if rank is None:
             return "pick", None
+        before = appointments.live(conn, incident, now=now)
         vid = booking_store.choose_offer(conn, incident_id=incident, rank=rank, now=now)
+        _picked(conn, before, vid, now)
         return ("moved", vid) if vid is not None else ("taken", None)
     if claim.action == "pick":
-        return _pick(conn, claim, incident, now=now)
+        before = appointments.live(conn, incident, now=now)
+        result = _pick(conn, claim, incident, now=now)
+        if result[0] == "moved":
+            _picked(conn, before, result[1], now)
+        return result
     if claim.action == "fixed":
         _feedback(conn, incident, "fixed")
         conn.execute("""UPDATE visits SET state = 'cancelled', updated_at = now()

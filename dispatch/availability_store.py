@@ -56,6 +56,21 @@ def record_outcome(conn: psycopg.Connection, customer_id: str, kind: str, start:
     conn.execute("DELETE FROM household_availability WHERE customer_id = %s", (customer_id,))
 
 
+def learn_from_visit(conn: psycopg.Connection, visit_id: int, kind: str, *,
+                     chosen_visit_id: int | None = None, at: datetime | None = None) -> None:
+    """Record what a visit taught about its household: nobody_home (a technician found no
+    one), confirmed (the customer confirmed, or the work was done), picked_another (the
+    customer chose `chosen_visit_id` instead). Nothing when the visit is unknown."""
+    rows = {int(r[0]): r[1:] for r in conn.execute(
+        "SELECT id, customer_id, starts_at, ends_at FROM visits WHERE id = ANY(%s)",
+        ([visit_id] + ([chosen_visit_id] if chosen_visit_id is not None else []),))}
+    if visit_id not in rows or (chosen_visit_id is not None and chosen_visit_id not in rows):
+        return
+    customer_id, start, end = rows[visit_id]
+    chosen = (rows[chosen_visit_id][1], rows[chosen_visit_id][2]) if chosen_visit_id else None
+    record_outcome(conn, customer_id, kind, start, end, chosen=chosen, at=at)
+
+
 def load_outcomes(conn: psycopg.Connection, customer_id: str, *, since: datetime
                   ) -> list[Outcome]:
     """A household's recorded outcomes since `since`, as model evidence."""

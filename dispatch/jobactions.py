@@ -13,7 +13,7 @@ import psycopg
 
 from devices.audit import audit
 from dispatch import booking_store
-from dispatch.availability_store import p_home_for
+from dispatch.availability_store import learn_from_visit, p_home_for
 from dispatch.jobplace import JobUnknown, visit_request
 
 OUTCOMES = ("confirmed", "other_fault", "no_fault_found")
@@ -107,6 +107,9 @@ def finish_job(conn: psycopg.Connection, visit_id: int, *, outcome: str, actual_
         new_state = "released" if outcome == "cannot_complete" else "done"
         conn.execute("UPDATE visits SET state = %s, updated_at = now() WHERE id = %s",
                      (new_state, visit_id))
+        if new_state == "done" or reason == "customer_absent":  # the household's availability
+            learn_from_visit(conn, visit_id, "confirmed" if new_state == "done"
+                             else "nobody_home", at=now)
         _log(conn, actor, "job.cannot_complete" if outcome == "cannot_complete"
              else "job.complete", visit_id,
              {"outcome": outcome, "actual_code": actual_code, "reason": reason})

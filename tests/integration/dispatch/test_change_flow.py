@@ -81,6 +81,9 @@ def test_a_pick_then_an_old_cancel_link_update_one_calendar_entry(env: Env) -> N
     page = env.client.get(links["pick"][1])
     assert "Take this time instead?" in page.text and "Technician" in page.text
     assert "Your visit is confirmed" in env.client.post(links["pick"][1]).text
+    # the customer chose another time: evidence for their household's availability
+    assert count(env.url, "SELECT count(*) FROM availability_outcomes "
+                          "WHERE kind = 'picked_another' AND chosen_start IS NOT NULL") == 1
     [moved] = deliver(env.url, NOW, 1)
     method, second = event(moved)
     assert moved["Subject"].startswith("New time: technician visit on ")

@@ -148,3 +148,23 @@ def test_rule_precision_lists_a_rule_only_customers_have_answered_for(setup) -> 
     assert client.get("/api/v1/rules/precision", headers=h["viewer"]).json() == [
         {"source": "drum_motor_strain", "fault": "E60", "confirmed": 0, "wrong": 0,
          "judged": 0, "precision": None, "customer_fixed": 1, "customer_still_broken": 0}]
+
+
+def test_what_a_visit_taught_about_the_household_is_recorded_for_its_availability(setup) -> None:
+    client, conn, h = setup
+    done, absent = (seed_job(conn, now=now_utc(), suffix=s, technicians=1) for s in "dn")
+    for job in (done, absent):
+        assert client.post(f"/api/v1/jobs/dispatch/{job.incident_key}",
+                           headers=h["scheduler"]).status_code == 201
+    assert client.post(f"/api/v1/jobs/{done.visit_id}/finish", headers=h["scheduler"],
+                       json={"outcome": "confirmed"}).status_code == 200
+    r = client.post(f"/api/v1/jobs/{absent.visit_id}/finish", headers=h["scheduler"],
+                    json={"outcome": "cannot_complete", "reason": "customer_absent"})
+    assert r.status_code == 200, r.text
+    rows = conn.execute("""SELECT o.customer_id, o.kind, o.starts_at = v.starts_at
+                           FROM availability_outcomes o JOIN visits v
+                             ON v.customer_id = o.customer_id
+                           WHERE v.id IN (%s, %s) ORDER BY o.kind""",
+                        (done.visit_id, absent.visit_id)).fetchall()
+    assert rows == [(done.customer_id, "confirmed", True),
+                    (absent.customer_id, "nobody_home", True)]
