@@ -35,6 +35,7 @@ from fixahead.web.routes.pages import (
     job_pages,
     login,
     more_pages,
+    storage_pages,
     storm_pages,
 )
 
@@ -47,7 +48,7 @@ def web_routers() -> list[APIRouter]:
             more_pages.router, account.router,
             api_jobs.router, api_jobs.precision_router, api_technicians.router,
             api_incidents.router, api_device_data.router, dead_letter_pages.router,
-            api_dead_letters.router, storm_pages.router]
+            api_dead_letters.router, storm_pages.router, storage_pages.router]
 
 
 def configure_web(database_url: str, *, secret: bytes, secure_cookies: bool = True,
