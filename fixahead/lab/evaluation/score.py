@@ -40,6 +40,9 @@ def _in_run(t: int | None, start_ms: int, end_ms: int) -> bool:
     return t is not None and start_ms <= t <= end_ms
 
 
+PROBLEM_KINDS = frozenset({"self_help", "visit", "urgent", "digest"})
+
+
 def _items_by_incident(emails: Sequence[Email]) -> dict[str, list[tuple[Email, str]]]:
     out: dict[str, list[tuple[Email, str]]] = {}
     for e in emails:
@@ -176,8 +179,12 @@ def _dispatch(faults: list[Fault], matched: Mapping[str, list[Incident]], record
     shares = [s for _, s in ours.values()]
     return {
         "emails": len(emails),
-        # what the platform sends on its own; confirmations a customer's click asked for apart
-        "emails_per_incident": _share(sum(not e.reply for e in emails), len(records.incidents)),
+        # emails about a problem (self-help, a proposed visit, an urgent call-out, a digest)
+        # per incident; the appointment's own mail (reminders, confirmations of each change,
+        # a hold that ran out) apart, and confirmations a customer's click asked for apart
+        "emails_per_incident": _share(sum(e.kind in PROBLEM_KINDS for e in emails),
+                                      len(records.incidents)),
+        "appointment_emails": sum(e.kind not in PROBLEM_KINDS and not e.reply for e in emails),
         "replies_to_customers": sum(e.reply for e in emails),
         "incidents_emailed": len(emails_of),
         "customer_fixable_faults": len(fixable),

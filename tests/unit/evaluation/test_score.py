@@ -196,7 +196,7 @@ def test_each_rule_reports_its_precision_on_the_simulated_fleet() -> None:
     assert rules["(none)"] == {"incidents": 2, "true": 2, "false": 0, "precision": 1.0}
 
 
-def test_confirmations_a_customer_asked_for_are_replies_not_emails_per_incident() -> None:
+def test_only_problem_emails_count_per_incident() -> None:
     from fixahead.lab.evaluation.score import _dispatch
     from fixahead.lab.evaluation.types import Incident
 
@@ -207,4 +207,4 @@ def test_confirmations_a_customer_asked_for_are_replies_not_emails_per_incident(
                       emails=(sent, reply))
     out = _dispatch([], {}, records, [sent, reply], {inc: [(sent, "visit")]}, {}, {}, 0, 1)
     assert out["emails"] == 2 and out["replies_to_customers"] == 1
-    assert out["emails_per_incident"] == 1.0
+    assert out["emails_per_incident"] == 1.0 and out["appointment_emails"] == 0
