@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import tempfile
@@ -38,7 +39,8 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
 
 @contextmanager
 def fresh_database(admin_url: str) -> Iterator[str]:
-    """Create a uniquely named database on the admin URL's server; drop it afterwards."""
+    """Create a uniquely named database on the admin URL's server; drop it afterwards (unless
+    FIXAHEAD_TEST_KEEP_DATABASES is set, to look into a failed test's data)."""
     name = f"fxtest_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -46,8 +48,11 @@ def fresh_database(admin_url: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if os.environ.get("FIXAHEAD_TEST_KEEP_DATABASES"):
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Mosquitto:
