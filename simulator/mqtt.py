@@ -92,6 +92,7 @@ class Connection:
         self.out = bytearray()
         self.inbuf = bytearray()
         self.inflight: dict[int, bytes] = {}  # packet id -> PUBLISH packet, in send order
+        self.stamps: dict[int, int] = {}  # packet id -> the caller's stamp (simulated ms)
         self.reconnects = 0
         self.next_pid = 1
         self.acked = 0
@@ -124,8 +125,8 @@ class Connection:
         assert self.sock is not None
         return self.sock.fileno()
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> int:
-        """Queue a QoS 1 publish; returns its packet id."""
+    def publish(self, topic: str, payload: bytes, retain: bool = False, stamp: int = 0) -> int:
+        """Queue a QoS 1 publish, `stamp` kept until it is acknowledged; returns its packet id."""
         pid = self.next_pid
         if pid in self.inflight:
             raise MqttError(f"{self.client_id}: 65535 publishes in flight")
@@ -138,7 +139,14 @@ class Connection:
         packet = publish_packet(encoded, payload, pid, retain)
         self.out += packet
         self.inflight[pid] = packet
+        self.stamps[pid] = stamp
         return pid
+
+    def oldest_stamp(self) -> int | None:
+        """The stamp of the oldest unacknowledged publish (None: all acknowledged)."""
+        for pid in self.inflight:
+            return self.stamps[pid]
+        return None
 
     def flush(self) -> bool:
         """Write what the socket takes now; True when everything queued is written."""
@@ -174,7 +182,9 @@ class Connection:
             if pos + 2 + length > n:
                 break
             if head == 0x40 and length == 2:
-                self.inflight.pop((buf[pos + 2] << 8) | buf[pos + 3], None)
+                pid = (buf[pos + 2] << 8) | buf[pos + 3]
+                self.inflight.pop(pid, None)
+                self.stamps.pop(pid, None)
                 self.acked += 1
             pos += 2 + length
         del buf[:pos]

@@ -3,7 +3,11 @@
 Without credentials, devices share a few connections (a device always uses the same one, so
 its messages stay in order). With credentials (device id -> secret) every device connects as
 itself, with a retained `offline` status as its last will. All connections are driven from one
-thread with a selector; each keeps at most `window` publishes unacknowledged.
+thread with a selector; each keeps at most `window` publishes unacknowledged, and none lags
+the newest message by more than `max_lag_ms` of simulated time: a connection the broker reads
+slower than the others would otherwise hold hours of its devices' messages back (at full
+speed a window spans days of simulated time) while the rest of the fleet's time runs on, and
+its devices would look silent to the platform.
 """
 
 from __future__ import annotations
@@ -55,13 +59,19 @@ class Pace:
         return self.wall_start + (sim_ms - self.sim_start_ms) / 1000 / self.speed
 
 
+LAG_CHECK_EVERY = 256  # sends between lag checks (a check visits every connection)
+
+
 class FleetPublisher:
     """Publish (device_id, topic, payload, sim_ms) items; see the module docstring."""
 
     def __init__(self, url: str, *, connections: int = 2,
                  credentials: Mapping[str, str] | None = None, client_prefix: str = "fxsim",
-                 window: int = 20000, prefix: str = "fixahead/v1") -> None:
+                 window: int = 20000, prefix: str = "fixahead/v1",
+                 max_lag_ms: int = 600_000) -> None:
         self.broker: BrokerAddress = parse_url(url)
+        self.max_lag_ms = max_lag_ms
+        self._unchecked = 0
         self.shared = max(1, connections)
         self.credentials = credentials
         self.client_prefix = client_prefix
@@ -135,12 +145,29 @@ class FleetPublisher:
                 if conn.out:
                     self.dirty.add(conn)
 
-    def send(self, device_id: str, topic: str, payload: bytes, retain: bool = False) -> None:
-        """Queue one publish, waiting while the device's connection has a full window."""
+    def _lagging(self, sim_ms: int) -> bool:
+        """Whether a connection still waits for the broker to take a publish more than
+        `max_lag_ms` older than `sim_ms`."""
+        bound = sim_ms - self.max_lag_ms
+        for conn in self.conns.values():
+            oldest = conn.oldest_stamp()
+            if oldest is not None and oldest < bound:
+                return True
+        return False
+
+    def send(self, device_id: str, topic: str, payload: bytes, retain: bool = False,
+             sim_ms: int | None = None) -> None:
+        """Queue one publish, waiting while the device's connection has a full window, and
+        while any connection lags `sim_ms` (the message's simulated time) by `max_lag_ms`."""
         conn = self.connection_for(device_id)
         while len(conn.inflight) >= self.window:
             self.pump(0.05)
-        conn.publish(topic, payload, retain)
+        self._unchecked += 1
+        if sim_ms is not None and self._unchecked >= LAG_CHECK_EVERY:
+            self._unchecked = 0
+            while self._lagging(sim_ms):
+                self.pump(0.05)
+        conn.publish(topic, payload, retain, stamp=sim_ms or 0)
         self.progress.published += 1
         if len(conn.out) > 1 << 16:
             try:
@@ -162,7 +189,7 @@ class FleetPublisher:
                     if wait <= 0:
                         break
                     self.pump(min(wait, 0.1))
-            self.send(device_id, topic, payload)
+            self.send(device_id, topic, payload, sim_ms=sim_ms)
             self.progress.sim_ms = sim_ms
             if n % 512 == 0:
                 self.pump(0)

@@ -17,7 +17,7 @@ def test_the_interpreted_kernel_source_gives_the_same_transitions_as_the_jit() -
     data = fleet(50, 3000, seed=3)
     fridge = np.array([m == "FR-300" for m in data["models"]])[data["device"] - 1]
     warm = fridge & (data["metric"] == 1) & (data["ts"] > data["ts"][0] + 100_000)
-    data["value"][warm] = 15.0  # cabinet too warm: door_open fires after 5 minutes
+    data["value"][warm] = 15.0  # cabinet too warm: door_open fires after 15 minutes
     results = []
     for run in (None, interpreted()["evaluate"]):
         ev = Evaluator(compiled)
