@@ -249,14 +249,13 @@ def up(
     from fixahead.lab.scenario import (
         ScenarioSpec,
         drain_and_refresh,
-        link_secret,
-        mail,
         provision,
         publish,
         run_in_background,
         summary,
     )
     from fixahead.lab.trouble import SimClock
+    from fixahead.mail import link_secret, mail
     from fixahead.pipeline import Pipeline
     from fixahead.services import platform
     from fixahead.webserver import WebThread, demo_login
