@@ -94,9 +94,38 @@ def broker_owned(path: Path) -> None:
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def unreachable_by_broker(path: Path) -> Path | None:
+    """As root: the first folder on the way to `path` that the `mosquitto` user (which
+    Mosquitto drops to) cannot pass through, else None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return None
+    for folder in reversed(path.resolve().parents):
+        st = folder.stat()
+        if st.st_uid == entry.pw_uid:
+            bit = 0o100
+        elif st.st_gid == entry.pw_gid:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not st.st_mode & bit:
+            return folder
+    return None
+
+
 def write_config(out: Path, *, port: int = 1883, **kwargs: object) -> Path:
     """Write `out/mosquitto.conf` (persistence under `out/data`) and return its path."""
     out.mkdir(parents=True, exist_ok=True)
+    # the dynamic security plugin reads and saves its file after Mosquitto dropped to its user
+    blocked = unreachable_by_broker(out) if kwargs.get("dynsec_file") else None
+    if blocked is not None:
+        raise RuntimeError(
+            f"the local Mosquitto runs as user 'mosquitto' and cannot reach {out}: {blocked} "
+            f"is mode {blocked.stat().st_mode & 0o777:o}; set FIXAHEAD_DATA_DIR to a folder "
+            "others may pass through (as root the default is /var/lib/fixahead)")
     data = out / "data"
     data.mkdir(exist_ok=True)
     broker_owned(data)  # Mosquitto started as root runs as `mosquitto`: it writes here

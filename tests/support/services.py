@@ -55,6 +55,16 @@ def fresh_database(admin_url: str) -> Iterator[str]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def private_data() -> Path:
+    """A data folder of its own for a test that starts embedded services; as root, one the
+    services' own users (postgres, mosquitto) can reach."""
+    base = Path("/var/lib/fixahead-test") if os.geteuid() == 0 else Path(tempfile.gettempdir())
+    path = base / f"firstrun-{os.getpid()}-{free_port()}"
+    path.mkdir(parents=True)
+    path.chmod(0o755)
+    return path
+
+
 class Mosquitto:
     """A Mosquitto process started with the project's config on a free port."""
 

@@ -21,7 +21,7 @@ from fixahead.mosquitto import mosquitto_binary
 from fixahead.ports import PortTaken
 from fixahead.services import broker, database
 from fixahead.settings import Settings, load_settings
-from tests.support.services import free_port
+from tests.support.services import free_port, private_data
 
 pytestmark = pytest.mark.integration
 
@@ -39,14 +39,6 @@ def with_default(settings: Settings, **ports: int) -> Settings:
     """`settings` with other values for some ports, still counted as their defaults."""
     return Settings.model_construct(_fields_set=settings.model_fields_set,
                                     **{**settings.model_dump(), **ports})
-
-
-def private_data() -> Path:
-    base = Path("/var/lib/fixahead-test") if os.geteuid() == 0 else Path(tempfile.gettempdir())
-    path = base / f"firstrun-{os.getpid()}-{free_port()}"
-    path.mkdir(parents=True)
-    path.chmod(0o755)
-    return path
 
 
 def test_embedded_postgres_takes_a_free_port_when_the_default_is_taken() -> None:
