@@ -17,7 +17,7 @@ PACKAGES = ("devices", "ingest", "rules", "dispatch", "simulator", "fixahead")
 # Pure modules (values in, values out; no I/O): held to mypy --strict.
 PURE_CORE = ("devices/contracts.py", "devices/gapguard.py", "devices/topics.py",
              "devices/commands.py", "devices/diagnostics.py", "rules/commands.py",
-             "rules/config.py", "dispatch/types.py", "dispatch/policy.py",
+             "rules/config.py", "dispatch/types.py", "dispatch/ports.py", "dispatch/policy.py",
              "dispatch/movecheck.py")
 WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)"
                    r"\s+([a-z_][a-z0-9_]*)\b", re.IGNORECASE)

@@ -1,0 +1,39 @@
+"""What dispatch reads from areas it may not import, as ports (pure: types only).
+
+Dispatch never imports ingest or rules, and never reads their tables. What it needs of them it
+takes as `Ports`, filled by the composition root with the owners' query functions
+(`fixahead.wiring.dispatch_ports`); tests pass the same, or a hand-written fake. As in
+cosmicpython's `bootstrap`, the functions that need a port take it as an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+class StateTimes(Protocol):
+    """Epoch seconds (int64, any order) of the state events among `states` that these devices
+    (registry keys, `devices.id`) reported in [since, until); ingest owns them
+    (`ingest.queries.state_times`)."""
+
+    def __call__(self, conn: psycopg.Connection, devices: Sequence[int],
+                 states: Sequence[str], *, since: datetime,
+                 until: datetime) -> npt.NDArray[np.int64]:
+        """The times, read on the caller's connection (in its transaction)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything dispatch reads from other areas through their functions."""
+
+    state_times: StateTimes  # appliance usage, for availability and away detection
