@@ -5,8 +5,9 @@ People change incidents only through commands (`rules.commandstore.submit`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import dict_row
@@ -64,6 +65,24 @@ def opened_per_day(conn: psycopg.Connection, since: datetime) -> list[dict[str, 
                       count(*) AS n
                FROM incidents i JOIN devices d ON d.id = i.device
                WHERE i.opened_at >= %s GROUP BY 1, 2, 3""", (since,)).fetchall()
+
+
+class Brief(NamedTuple):
+    """An incident in a few words: its fault, its state, its device (`devices.id`)."""
+
+    fault: str
+    state: str
+    device: int
+
+
+def briefs(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, Brief]:
+    """The fault, state and device of each of these incidents that exists, by key (one
+    query however many keys: for pages that list other areas' rows by incident)."""
+    if not keys:
+        return {}
+    rows = conn.execute("SELECT key, fault, state, device FROM incidents WHERE key = ANY (%s)",
+                        (list(keys),), binary=True).fetchall()
+    return {r[0]: Brief(r[1], r[2], r[3]) for r in rows}
 
 
 def open_count(conn: psycopg.Connection) -> int:
