@@ -92,18 +92,12 @@ def open_count(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def rule_outcomes(conn: psycopg.Connection, since: datetime | None = None
-                  ) -> list[tuple[list[str], list[str | None], list[str]]]:
-    """Each incident (opened since `since`, default all): its sources, the outcome codes
-    technicians recorded on its visits (table `visit_work`, dispatch's) and what the customer
-    answered ('fixed', 'still_broken'; table `customer_feedback`, dispatch's); for
-    `rules.precision.per_rule`."""
+def incident_sources(conn: psycopg.Connection, since: datetime | None = None
+                     ) -> dict[str, list[str]]:
+    """The sources (rules, error codes, generic detectors) of each incident opened since
+    `since` (default: all), by key; for `rules.precision`."""
     rows = conn.execute(
-        """SELECT i.sources,
-                  ARRAY(SELECT w.outcome FROM visit_work w
-                        WHERE w.incident_id = i.key AND w.outcome IS NOT NULL),
-                  ARRAY(SELECT f.kind FROM customer_feedback f WHERE f.incident_id = i.key)
-           FROM incidents i
-           WHERE %(since)s::timestamptz IS NULL OR i.opened_at >= %(since)s""",
+        """SELECT key, sources FROM incidents
+           WHERE %(since)s::timestamptz IS NULL OR opened_at >= %(since)s""",
         {"since": since}).fetchall()
-    return [(list(r[0]), list(r[1]), list(r[2])) for r in rows]
+    return {r[0]: list(r[1]) for r in rows}
