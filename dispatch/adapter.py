@@ -73,18 +73,6 @@ def load_fault(conn: psycopg.Connection, model_id: str, code: str,
                      visit_minutes=row[8], self_help_steps=tuple(row[9]), safety=row[10])
 
 
-def remaining_life(conn: psycopg.Connection, incident_id: str
-                   ) -> dict[str, float | None] | None:
-    """The remaining life the rule engine estimated for an incident ({days, lo, hi}), if any
-    (read from `incidents.detail`, written by rules)."""
-    row = conn.execute("SELECT detail -> 'remaining_life' FROM incidents WHERE key = %s",
-                       (incident_id,)).fetchone()
-    life = None if row is None else row[0]
-    if not isinstance(life, dict) or life.get("days") is None:
-        return None
-    return {k: life.get(k) for k in ("days", "lo", "hi")}
-
-
 def model_kind(conn: psycopg.Connection, model_id: str) -> str:
     """The kind of appliance a model is (washer, fridge, ...), '' when unknown."""
     row = conn.execute("SELECT kind FROM models WHERE model_id = %s", (model_id,)).fetchone()

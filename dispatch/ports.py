@@ -8,7 +8,7 @@ cosmicpython's `bootstrap`, the functions that need a port take it as an argumen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -32,8 +32,29 @@ class StateTimes(Protocol):
         ...
 
 
+class IncidentStates(Protocol):
+    """The state (open, updated, acknowledged, resolved, auto_cleared) of each of these
+    incidents that exists, by key; rules owns them (`rules.queries.states`)."""
+
+    def __call__(self, conn: psycopg.Connection, keys: Sequence[str]) -> Mapping[str, str]:
+        """The states, read on the caller's connection."""
+        ...
+
+
+class RemainingLife(Protocol):
+    """The remaining life rules estimated for an incident, {days, lo, hi}, or None
+    (`rules.queries.remaining_life`)."""
+
+    def __call__(self, conn: psycopg.Connection,
+                 incident_id: str) -> dict[str, float | None] | None:
+        """The estimate, read on the caller's connection."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     """Everything dispatch reads from other areas through their functions."""
 
     state_times: StateTimes  # appliance usage, for availability and away detection
+    incident_states: IncidentStates  # the storm guard: which held openings closed since
+    remaining_life: RemainingLife  # what the visit email says of a worn part

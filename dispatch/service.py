@@ -174,14 +174,15 @@ def handle_incident(
 
 
 def incident_info(conn: psycopg.Connection, *, incident_id: str, device_id: str, model_id: str,
-                  code: str, opened_at: datetime, language: str = "en") -> IncidentInfo | None:
+                  code: str, opened_at: datetime, ports: Ports,
+                  language: str = "en") -> IncidentInfo | None:
     """An incident value with its catalog entry (None for a code the catalog does not know)."""
     fault = adapter.load_fault(conn, model_id, code, language)
     if fault is None:
         return None
     return IncidentInfo(incident_id, device_id, model_id, fault, opened_at,
                         appliance_kind=adapter.model_kind(conn, model_id),
-                        remaining_life=adapter.remaining_life(conn, incident_id))
+                        remaining_life=ports.remaining_life(conn, incident_id))
 
 
 def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: str,
@@ -194,7 +195,7 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
     if customer is None:
         return None
     incident = incident_info(conn, incident_id=incident_id, device_id=device_id,
-                             model_id=model_id, code=code, opened_at=now,
+                             model_id=model_id, code=code, opened_at=now, ports=ports,
                              language=customer.language)
     if incident is None:
         return None

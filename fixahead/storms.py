@@ -36,12 +36,15 @@ def guard_step(conn: psycopg.Connection, cfg: StormConfig, now: datetime,
                on_outcome: Callable[[Outcome | None], None] | None = None,
                config: DispatchConfig | None = None, ports: Ports | None = None) -> int:
     """One pass of the guard at platform time `now`; how many openings were dispatched."""
-    return hold.step(conn, cfg, now, decider(conn, on_outcome, config=config, ports=ports))
+    ports = ports or dispatch_ports()
+    return hold.step(conn, cfg, now, decider(conn, on_outcome, config=config, ports=ports),
+                     ports)
 
 
 def release_storm(conn: psycopg.Connection, fleet_key: str, cfg: StormConfig,
                   now: datetime, config: DispatchConfig | None = None,
                   ports: Ports | None = None) -> int:
     """The operator's release of a fleet incident's held emails; how many were dispatched."""
+    ports = ports or dispatch_ports()
     return hold.release(conn, fleet_key, now, cfg,
-                        decider(conn, released=True, config=config, ports=ports))
+                        decider(conn, released=True, config=config, ports=ports), ports)

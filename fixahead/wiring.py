@@ -10,6 +10,7 @@ from dispatch.ports import Ports
 from fixahead.settings import Settings
 from ingest import queries as ingest_queries
 from ingest.worker import IngestConfig
+from rules import queries as rules_queries
 
 if TYPE_CHECKING:
     from rules.engine import Engine
@@ -55,7 +56,9 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
 
 def dispatch_ports() -> Ports:
     """What dispatch reads of other areas, through their owners' functions."""
-    return Ports(state_times=ingest_queries.state_times)
+    return Ports(state_times=ingest_queries.state_times,
+                 incident_states=rules_queries.states,
+                 remaining_life=rules_queries.remaining_life)
 
 
 def standard_engine(*, generic: bool = False) -> Engine:

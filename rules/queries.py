@@ -85,6 +85,24 @@ def briefs(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, Brief]:
     return {r[0]: Brief(r[1], r[2], r[3]) for r in rows}
 
 
+def states(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, str]:
+    """The state of each of these incidents that exists, by key (one query)."""
+    if not keys:
+        return {}
+    return dict(conn.execute("SELECT key, state FROM incidents WHERE key = ANY (%s)",
+                             (list(keys),)).fetchall())
+
+
+def remaining_life(conn: psycopg.Connection, key: str) -> dict[str, float | None] | None:
+    """The remaining life the engine estimated for an incident ({days, lo, hi}), if any."""
+    row = conn.execute("SELECT detail -> 'remaining_life' FROM incidents WHERE key = %s",
+                       (key,)).fetchone()
+    life = None if row is None else row[0]
+    if not isinstance(life, dict) or life.get("days") is None:
+        return None
+    return {k: life.get(k) for k in ("days", "lo", "hi")}
+
+
 def open_count(conn: psycopg.Connection) -> int:
     """How many incidents are open, updated or acknowledged."""
     row = conn.execute("SELECT count(*) FROM incidents WHERE state = ANY(%s)",
