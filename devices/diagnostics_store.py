@@ -44,11 +44,8 @@ def create_request(conn: psycopg.Connection, *, device_id: str, kind: CommandKin
                    now: datetime, actor: str, ttl: timedelta = DEFAULT_TTL,
                    incident_id: str | None = None, visit_id: int | None = None) -> Request:
     """Record a new pending request for an active device, audited; raise UnknownDevice.
-    A request for a visit (job) is also linked to the visit's incident."""
-    if visit_id is not None and incident_id is None:
-        row = conn.execute("SELECT incident_id FROM visits WHERE id = %s",
-                           (visit_id,)).fetchone()
-        incident_id = None if row is None else row[0]
+    A request for a visit (job) names the visit's incident too: the caller looks it up
+    (visits are dispatch's: `dispatch.appointments.incident_of`)."""
     req = new_request(new_request_id(), device_id, kind, now=now, ttl=ttl,
                       incident_id=incident_id, visit_id=visit_id)
     with conn.transaction():

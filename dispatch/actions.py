@@ -17,6 +17,7 @@ import psycopg
 from dispatch import appointments, booking_store
 from dispatch.availability_store import learn_from_visit
 from dispatch.links import Claim, parse_pick
+from dispatch.ports import Ports
 
 FINAL = {"booked", "already_booked", "cancelled", "moved", "fixed", "unsubscribed", "expired",
          "released", "done", "already", "gone", "still_broken", "nothing"}
@@ -95,7 +96,7 @@ def _feedback(conn: psycopg.Connection, incident: str, kind: str) -> None:
 
 
 def _act(conn: psycopg.Connection, claim: Claim, incident: str | None, *, now: datetime,
-         rank: int | None) -> tuple[str, int | None]:
+         rank: int | None, ports: Ports) -> tuple[str, int | None]:
     if claim.action == "unsubscribe":
         conn.execute("""INSERT INTO email_unsubscribes (customer_id) VALUES (%s)
                         ON CONFLICT DO NOTHING""", (claim.subject,))
@@ -136,11 +137,11 @@ def _act(conn: psycopg.Connection, claim: Claim, incident: str | None, *, now: d
         from dispatch.service import still_broken  # the service imports this module's peers
 
         _feedback(conn, incident, "still_broken")
-        return "still_broken", still_broken(conn, incident, now=now)
+        return "still_broken", still_broken(conn, incident, now=now, ports=ports)
     raise ValueError(f"unknown action {claim.action!r}")
 
 
-def perform(conn: psycopg.Connection, claim: Claim, *, now: datetime,
+def perform(conn: psycopg.Connection, claim: Claim, *, now: datetime, ports: Ports,
             rank: int | None = None) -> Result:
     """Carry out a verified link once (autocommit connection); a repeat returns the outcome."""
     with conn.transaction():
@@ -152,7 +153,7 @@ def perform(conn: psycopg.Connection, claim: Claim, *, now: datetime,
         before = previous_use(conn, claim)
         if before is not None:
             return Result(claim.action, before, repeated=True)
-        outcome, visit_id = _act(conn, claim, incident, now=now, rank=rank)
+        outcome, visit_id = _act(conn, claim, incident, now=now, rank=rank, ports=ports)
         if outcome in FINAL:
             conn.execute("""INSERT INTO link_uses (token_hash, action, subject, outcome)
                             VALUES (%s, %s, %s, %s)""",

@@ -1,6 +1,7 @@
-"""The one place where dispatch reads other areas' tables (customers, households, devices,
-consents, the error-code catalog, usage events). Everything else in dispatch works on the
-value types of `dispatch.types`; when those tables change, only this module changes.
+"""The one place where dispatch reads other areas' data: the tables of `devices/` (customers,
+households, devices, consents, the error-code catalog) and, through `Ports`, usage events
+(ingest's). Everything else in dispatch works on the value types of `dispatch.types`; when
+those tables change, only this module changes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import psycopg
 
+from dispatch.ports import Ports
 from dispatch.types import CustomerInfo, FaultInfo, IncidentInfo
 
 # state events that show someone used an appliance (the simulator emits the first three)
@@ -71,18 +73,6 @@ def load_fault(conn: psycopg.Connection, model_id: str, code: str,
                      visit_minutes=row[8], self_help_steps=tuple(row[9]), safety=row[10])
 
 
-def remaining_life(conn: psycopg.Connection, incident_id: str
-                   ) -> dict[str, float | None] | None:
-    """The remaining life the rule engine estimated for an incident ({days, lo, hi}), if any
-    (read from `incidents.detail`, written by rules)."""
-    row = conn.execute("SELECT detail -> 'remaining_life' FROM incidents WHERE key = %s",
-                       (incident_id,)).fetchone()
-    life = None if row is None else row[0]
-    if not isinstance(life, dict) or life.get("days") is None:
-        return None
-    return {k: life.get(k) for k in ("days", "lo", "hi")}
-
-
 def model_kind(conn: psycopg.Connection, model_id: str) -> str:
     """The kind of appliance a model is (washer, fridge, ...), '' when unknown."""
     row = conn.execute("SELECT kind FROM models WHERE model_id = %s", (model_id,)).fetchone()
@@ -111,16 +101,12 @@ def load_incident(conn: psycopg.Connection, incident_id: str
 
 
 def load_usage_times(conn: psycopg.Connection, customer_id: str, *, since: datetime,
-                     until: datetime) -> np.ndarray:
+                     until: datetime, ports: Ports) -> np.ndarray:
     """Epoch seconds (int64) of usage events from the customer's appliances in [since, until)."""
-    rows = conn.execute(
-        """SELECT extract(epoch FROM e.time)::bigint
-           FROM events e JOIN devices d ON d.id = e.device
-           JOIN households h ON h.household_id = d.household_id
-           WHERE h.customer_id = %s AND e.kind = 'state' AND e.state = ANY (%s)
-             AND e.time >= %s AND e.time < %s""",
-        (customer_id, list(USAGE_STATES), since, until)).fetchall()
-    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    devices = [r[0] for r in conn.execute(
+        """SELECT d.id FROM devices d JOIN households h ON h.household_id = d.household_id
+           WHERE h.customer_id = %s""", (customer_id,)).fetchall()]
+    return ports.state_times(conn, devices, USAGE_STATES, since=since, until=until)
 
 
 def customers_with_usage_consent(conn: psycopg.Connection) -> list[tuple[str, str]]:

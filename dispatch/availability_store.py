@@ -11,6 +11,7 @@ import psycopg
 from dispatch import adapter
 from dispatch.availability import Availability, AvailabilityConfig, population_prior, predict
 from dispatch.availability_evidence import Outcome, outcome_for
+from dispatch.ports import Ports
 from dispatch.types import CustomerInfo
 
 DEFAULT_AVAILABILITY = AvailabilityConfig()
@@ -85,28 +86,29 @@ def load_outcomes(conn: psycopg.Connection, customer_id: str, *, since: datetime
 
 
 def _recompute(conn: psycopg.Connection, customer_id: str, tz: str, *, now: datetime,
-               config: AvailabilityConfig) -> Availability:
+               config: AvailabilityConfig, ports: Ports) -> Availability:
     times = adapter.load_usage_times(conn, customer_id,
-                                     since=now - timedelta(weeks=config.window_weeks), until=now)
+                                     since=now - timedelta(weeks=config.window_weeks), until=now,
+                                     ports=ports)
     outcomes = load_outcomes(conn, customer_id, since=now - timedelta(weeks=config.window_weeks))
     a = predict(times, tz=tz, now=now, consent=True, outcomes=outcomes, config=config)
     save_availability(conn, customer_id, a, now=now)
     return a
 
 
-def refresh_availability(conn: psycopg.Connection, *, now: datetime,
+def refresh_availability(conn: psycopg.Connection, *, now: datetime, ports: Ports,
                          config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> int:
     """Recompute every consenting household; drop stored data of those who withdrew consent."""
     consenting = adapter.customers_with_usage_consent(conn)
     for customer_id, tz in consenting:
-        _recompute(conn, customer_id, tz, now=now, config=config)
+        _recompute(conn, customer_id, tz, now=now, config=config, ports=ports)
     conn.execute("DELETE FROM household_availability WHERE NOT (customer_id = ANY (%s))",
                  ([c for c, _ in consenting],))
     return len(consenting)
 
 
 def p_home_for(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
-               max_age: timedelta = DEFAULT_MAX_AGE,
+               ports: Ports, max_age: timedelta = DEFAULT_MAX_AGE,
                config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> Callable[[datetime], float]:
     """P(home) at an instant for this customer: learned with consent, else the population prior.
 
@@ -117,5 +119,6 @@ def p_home_for(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetim
         return Availability(population_prior(), np.zeros(168), customer.tz, 0).at
     a = load_availability(conn, customer.customer_id, fresh_after=now - max_age)
     if a is None:
-        a = _recompute(conn, customer.customer_id, customer.tz, now=now, config=config)
+        a = _recompute(conn, customer.customer_id, customer.tz, now=now, config=config,
+                       ports=ports)
     return a.at

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from dispatch.ports import Ports
 from dispatch.storm import StormConfig, capacity, storm_start
 
 CLOSED = ("resolved", "auto_cleared")
@@ -81,14 +82,23 @@ def _link_storms(conn: psycopg.Connection, cfg: StormConfig, now: datetime) -> N
                      (max(h.at for h in members), key, key))
 
 
-def _clear_storms(conn: psycopg.Connection, cfg: StormConfig, now: datetime) -> None:
+def _still_open(conn: psycopg.Connection, incident_ids: list[str], ports: Ports) -> set[str]:
+    """Those of these incidents that exist and have not closed (rules says, through ports)."""
+    states = ports.incident_states(conn, incident_ids)
+    return {k for k in incident_ids if k in states and states[k] not in CLOSED}
+
+
+def _clear_storms(conn: psycopg.Connection, cfg: StormConfig, now: datetime,
+                  ports: Ports) -> None:
     """An open storm whose device incidents all closed, quiet for a window, clears itself."""
     quiet = now - timedelta(milliseconds=cfg.window_ms)
-    keys = [r[0] for r in conn.execute(
-        """SELECT f.key FROM fleet_incidents f WHERE f.state = 'open' AND f.last_at < %s
-           AND NOT EXISTS (SELECT 1 FROM dispatch_holds h JOIN incidents i ON i.key = h.incident_id
-                           WHERE h.fleet_key = f.key AND h.state = 'storm'
-                             AND i.state <> ALL(%s))""", (quiet, list(CLOSED))).fetchall()]
+    held = conn.execute(
+        """SELECT f.key, h.incident_id FROM fleet_incidents f
+           LEFT JOIN dispatch_holds h ON h.fleet_key = f.key AND h.state = 'storm'
+           WHERE f.state = 'open' AND f.last_at < %s""", (quiet,)).fetchall()
+    still = _still_open(conn, [i for _, i in held if i is not None], ports)
+    waiting = {key for key, i in held if i in still}
+    keys = sorted({key for key, _ in held} - waiting)
     if keys:
         conn.execute("UPDATE fleet_incidents SET state = 'cleared', closed_at = %s "
                      "WHERE key = ANY(%s)", (now, keys))
@@ -112,11 +122,12 @@ def _dispatch(conn: psycopg.Connection, rows: list[Held], cfg: StormConfig, now:
     return min(room, len(rows))
 
 
-def step(conn: psycopg.Connection, cfg: StormConfig, now: datetime, decide: Decide) -> int:
+def step(conn: psycopg.Connection, cfg: StormConfig, now: datetime, decide: Decide,
+         ports: Ports) -> int:
     """Link storms, clear settled ones, dispatch what settled (capped first); how many."""
     now = now.astimezone(UTC)
     _link_storms(conn, cfg, now)
-    _clear_storms(conn, cfg, now)
+    _clear_storms(conn, cfg, now, ports)
     settled = now - timedelta(milliseconds=cfg.settle_ms)
     rows = [Held(*r) for r in conn.execute(
         f"""SELECT {_COLS} FROM dispatch_holds WHERE state = 'capped'
@@ -126,7 +137,7 @@ def step(conn: psycopg.Connection, cfg: StormConfig, now: datetime, decide: Deci
 
 
 def release(conn: psycopg.Connection, fleet_key: str, now: datetime, cfg: StormConfig,
-            decide: Decide) -> int:
+            decide: Decide, ports: Ports) -> int:
     """An operator releases an open storm: its held openings whose incident is still open
     are dispatched (within the cap), the rest dropped. How many were dispatched (0 when
     `fleet_key` is not an open fleet incident)."""
@@ -134,10 +145,14 @@ def release(conn: psycopg.Connection, fleet_key: str, now: datetime, cfg: StormC
                     "WHERE key = %s AND state = 'open' RETURNING key", (now, fleet_key)
                     ).fetchone() is None:
         return 0  # unknown, cleared or released already (a second click)
-    conn.execute("""UPDATE dispatch_holds h SET state = 'dropped', decided_at = %s
-                    FROM incidents i WHERE i.key = h.incident_id AND h.fleet_key = %s
-                      AND h.state = 'storm' AND i.state = ANY(%s)""",
-                 (now, fleet_key, list(CLOSED)))
+    held = [r[0] for r in conn.execute(
+        "SELECT incident_id FROM dispatch_holds WHERE fleet_key = %s AND state = 'storm'",
+        (fleet_key,)).fetchall()]
+    states = ports.incident_states(conn, held)
+    closed = [k for k in held if states.get(k) in CLOSED]
+    conn.execute("""UPDATE dispatch_holds SET state = 'dropped', decided_at = %s
+                    WHERE fleet_key = %s AND state = 'storm' AND incident_id = ANY(%s)""",
+                 (now, fleet_key, closed))
     rows = [Held(*r) for r in conn.execute(
         f"SELECT {_COLS} FROM dispatch_holds WHERE fleet_key = %s AND state = 'storm' "
         "ORDER BY at", (fleet_key,)).fetchall()]

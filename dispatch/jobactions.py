@@ -15,6 +15,7 @@ from devices.audit import audit
 from dispatch import booking_store
 from dispatch.availability_store import learn_from_visit, p_home_for
 from dispatch.jobplace import JobUnknown, visit_request
+from dispatch.ports import Ports
 
 OUTCOMES = ("confirmed", "other_fault", "no_fault_found")
 CANNOT_REASONS = ("needs_parts", "customer_absent", "no_access", "unsafe", "other")
@@ -31,7 +32,7 @@ def _log(conn: psycopg.Connection, actor: str, action: str, visit_id: int,
 
 
 def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
-                 now: datetime) -> int:
+                 now: datetime, ports: Ports) -> int:
     """Book the job: confirm its held visit, or search a slot and book it; the visit id."""
     current = booking_store.current_visit(conn, incident_id)
     if current is not None:
@@ -50,7 +51,8 @@ def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
         raise ActionRefused(str(exc)) from None
     proposal = booking_store.propose_visit(conn, incident_id=incident_id,
                                            customer_id=customer.customer_id, req=req,
-                                           p_home=p_home_for(conn, customer, now=now), now=now,
+                                           p_home=p_home_for(conn, customer, now=now,
+                                                             ports=ports), now=now,
                                            hold_minutes=60)
     if proposal is None:
         raise ActionRefused("no qualified technician has a free slot in the next two weeks")

@@ -21,6 +21,7 @@ from dispatch import adapter
 from dispatch.availability_store import p_home_for
 from dispatch.booking import SearchConfig, Technician
 from dispatch.movecheck import Placed, Verdict, Wanted, check_move
+from dispatch.ports import Ports
 
 SPEED_KMH = SearchConfig().speed_kmh  # the booking search's urban average speed
 
@@ -92,11 +93,11 @@ def _wanted(conn: psycopg.Connection, customer_id: str, skill: str, minutes: int
 
 def check(conn: psycopg.Connection, t: Technician, w: Wanted,
           customer: adapter.CustomerInfo | None, starts_at: datetime, *, now: datetime,
-          tz: str, leave_out: int | None = None) -> Verdict:
+          tz: str, ports: Ports, leave_out: int | None = None) -> Verdict:
     """The verdict on placing `w` at `starts_at` on `t`'s calendar as it is now."""
     ends_at = starts_at + timedelta(minutes=w.minutes)
-    p_home = (p_home_for(conn, customer, now=now)(starts_at) if customer is not None
-              else None)
+    p_home = (p_home_for(conn, customer, now=now, ports=ports)(starts_at)
+              if customer is not None else None)
     return check_move(t, w, starts_at, calendar(conn, t.technician_id, starts_at, ends_at,
                                                  now=now, leave_out=leave_out),
                       now=now, tz=tz, speed_kmh=SPEED_KMH, p_home=p_home)
@@ -122,7 +123,7 @@ def _visit(conn: psycopg.Connection, visit_id: int) -> tuple[Any, ...]:
 
 
 def move_job(conn: psycopg.Connection, visit_id: int, *, technician_id: int,
-             starts_at: datetime, actor: str, now: datetime, tz: str = "UTC",
+             starts_at: datetime, actor: str, now: datetime, ports: Ports, tz: str = "UTC",
              confirm: bool = False) -> Moved:
     """Move a held or booked visit to a technician and start, keeping its length (checked,
     audited; warnings need `confirm`). Runs in its own transaction (or the caller's)."""
@@ -135,7 +136,7 @@ def move_job(conn: psycopg.Connection, visit_id: int, *, technician_id: int,
                 raise MoveRefused(f"there is no active technician {technician_id}")
             minutes = int((old_end - old_start).total_seconds() // 60)
             w, customer = _wanted(conn, customer_id, skill, minutes, lat, lon)
-            verdict = check(conn, t, w, customer, starts_at, now=now, tz=tz,
+            verdict = check(conn, t, w, customer, starts_at, now=now, tz=tz, ports=ports,
                             leave_out=visit_id)
             decide(verdict, confirm)
             ends_at = starts_at + (old_end - old_start)
@@ -156,12 +157,12 @@ def move_job(conn: psycopg.Connection, visit_id: int, *, technician_id: int,
 
 
 def presence(conn: psycopg.Connection, customer_id: str, start: datetime, hours: int, *,
-             now: datetime) -> list[float] | None:
+             now: datetime, ports: Ports) -> list[float] | None:
     """The customer's predicted P(home) for each hour from `start` (None: no such customer)."""
     customer = adapter.load_customer(conn, customer_id=customer_id) if customer_id else None
     if customer is None:
         return None
-    at = p_home_for(conn, customer, now=now)
+    at = p_home_for(conn, customer, now=now, ports=ports)
     return [round(at(start + timedelta(hours=h, minutes=30)), 2) for h in range(hours)]
 
 

@@ -15,6 +15,7 @@ from devices.audit import audit
 from dispatch import adapter, booking_store, jobmove
 from dispatch.booking import VisitRequest
 from dispatch.movecheck import Wanted
+from dispatch.ports import Ports
 from dispatch.types import CustomerInfo
 
 
@@ -43,14 +44,14 @@ def visit_request(conn: psycopg.Connection, incident_id: str
 
 
 def place_job(conn: psycopg.Connection, incident_id: str, *, technician_id: int,
-              starts_at: datetime, actor: str, now: datetime, tz: str = "UTC",
+              starts_at: datetime, actor: str, now: datetime, ports: Ports, tz: str = "UTC",
               confirm: bool = False) -> jobmove.Moved:
     """Book the job on `technician_id` at `starts_at` (checked; warnings need `confirm`)."""
     current = booking_store.current_visit(conn, incident_id)
     if current is not None:
         return jobmove.move_job(conn, current[0], technician_id=technician_id,
-                                starts_at=starts_at, actor=actor, now=now, tz=tz,
-                                confirm=confirm)
+                                starts_at=starts_at, actor=actor, now=now, ports=ports,
+                                tz=tz, confirm=confirm)
     try:
         customer, req = visit_request(conn, incident_id)
     except JobUnknown as exc:
@@ -63,7 +64,8 @@ def place_job(conn: psycopg.Connection, incident_id: str, *, technician_id: int,
             t = jobmove.technician(conn, technician_id, lock=True)
             if t is None:
                 raise jobmove.MoveRefused(f"there is no active technician {technician_id}")
-            verdict = jobmove.check(conn, t, w, customer, starts_at, now=now, tz=tz)
+            verdict = jobmove.check(conn, t, w, customer, starts_at, now=now, tz=tz,
+                                    ports=ports)
             jobmove.decide(verdict, confirm)
             row = conn.execute(
                 """INSERT INTO visits (technician_id, incident_id, customer_id, starts_at,

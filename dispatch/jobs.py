@@ -1,7 +1,7 @@
 """Periodic dispatch jobs as plain functions, and an APScheduler 3 factory that runs them.
 
-Each job takes a connection factory and a clock, so tests call them directly and the process
-wiring decides where connections come from.
+Each job takes a connection factory and a clock (and the availability refresh dispatch's
+ports), so tests call them directly and the process wiring decides where connections come from.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dispatch.availability_store import refresh_availability
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import Report, SmtpSettings, deliver_due
 from dispatch.payload import incident_payload, visit_payload
+from dispatch.ports import Ports
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,10 @@ def send_reminders(connect: Connect, clock: Clock = _utc_now) -> int:
     return queued
 
 
-def refresh_availability_job(connect: Connect, clock: Clock = _utc_now) -> int:
+def refresh_availability_job(connect: Connect, ports: Ports, clock: Clock = _utc_now) -> int:
     """Recompute household availability from recent usage."""
     with connect() as conn:
-        return refresh_availability(conn, now=clock())
+        return refresh_availability(conn, now=clock(), ports=ports)
 
 
 def retry_outbox(connect: Connect, smtp: SmtpSettings, email: EmailSettings,
@@ -81,7 +82,7 @@ def retry_outbox(connect: Connect, smtp: SmtpSettings, email: EmailSettings,
 
 
 def build_scheduler(connect: Connect, *, smtp: SmtpSettings, email: EmailSettings,
-                    clock: Clock = _utc_now, outbox_every_s: float = 10,
+                    ports: Ports, clock: Clock = _utc_now, outbox_every_s: float = 10,
                     holds_every_s: float = 60, reminders_every_s: float = 900,
                     availability_every_s: float = 6 * 3600) -> BackgroundScheduler:
     """A scheduler (not started) with the four dispatch jobs; one instance of each at a time."""
@@ -94,5 +95,5 @@ def build_scheduler(connect: Connect, *, smtp: SmtpSettings, email: EmailSetting
     scheduler.add_job(send_reminders, "interval", seconds=reminders_every_s,
                       id="send_reminders", args=(connect, clock))
     scheduler.add_job(refresh_availability_job, "interval", seconds=availability_every_s,
-                      id="refresh_availability", args=(connect, clock))
+                      id="refresh_availability", args=(connect, ports, clock))
     return scheduler

@@ -18,6 +18,7 @@ from dispatch.booking import SearchConfig, VisitRequest, not_before
 from dispatch.booking_store import Proposal, propose_visit
 from dispatch.payload import incident_payload, slot, visit_payload
 from dispatch.policy import Action, Decision, Delivery, PolicyConfig, decide
+from dispatch.ports import Ports
 from dispatch.proposals import alternatives
 from dispatch.types import CustomerInfo, IncidentInfo
 
@@ -173,18 +174,19 @@ def handle_incident(
 
 
 def incident_info(conn: psycopg.Connection, *, incident_id: str, device_id: str, model_id: str,
-                  code: str, opened_at: datetime, language: str = "en") -> IncidentInfo | None:
+                  code: str, opened_at: datetime, ports: Ports,
+                  language: str = "en") -> IncidentInfo | None:
     """An incident value with its catalog entry (None for a code the catalog does not know)."""
     fault = adapter.load_fault(conn, model_id, code, language)
     if fault is None:
         return None
     return IncidentInfo(incident_id, device_id, model_id, fault, opened_at,
                         appliance_kind=adapter.model_kind(conn, model_id),
-                        remaining_life=adapter.remaining_life(conn, incident_id))
+                        remaining_life=ports.remaining_life(conn, incident_id))
 
 
 def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: str,
-                      model_id: str, code: str, now: datetime,
+                      model_id: str, code: str, now: datetime, ports: Ports,
                       config: DispatchConfig = DispatchConfig()) -> Outcome | None:
     """Handle an incident from the rule engine for the device's customer, with the catalog
     entry in the customer's language and the household's learned P(home). None when the
@@ -193,27 +195,29 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
     if customer is None:
         return None
     incident = incident_info(conn, incident_id=incident_id, device_id=device_id,
-                             model_id=model_id, code=code, opened_at=now,
+                             model_id=model_id, code=code, opened_at=now, ports=ports,
                              language=customer.language)
     if incident is None:
         return None
     return handle_incident(conn, incident, customer, now=now,
-                           p_home=p_home_for(conn, customer, now=now), config=config,
-                           away_until=household_away_until(conn, customer, now=now))
+                           p_home=p_home_for(conn, customer, now=now, ports=ports),
+                           config=config,
+                           away_until=household_away_until(conn, customer, now=now,
+                                                           ports=ports))
 
 
 def household_away_until(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
-                         config: AwayConfig | None = None) -> datetime | None:
+                         ports: Ports, config: AwayConfig | None = None) -> datetime | None:
     """When a household that is away now is likely back (usage consent only), else None."""
     if not customer.consent_availability:
         return None
     config = config or AwayConfig()
     times = adapter.load_usage_times(conn, customer.customer_id, since=now - config.history,
-                                     until=now)
+                                     until=now, ports=ports)
     return detect(times, now=now, config=config).visit_after
 
 
-def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime,
+def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime, ports: Ports,
                  config: DispatchConfig = DispatchConfig()) -> int | None:
     """The customer says self-help did not fix it: propose a visit (its own email, or a job
     for the scheduler when they cannot be emailed); the held visit's id, if any."""
@@ -223,6 +227,8 @@ def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime,
     customer, incident = found
     incident = replace(incident, self_help_tried=True, still_broken=True)
     out = handle_incident(conn, incident, customer, now=now,
-                          p_home=p_home_for(conn, customer, now=now), config=config,
-                          away_until=household_away_until(conn, customer, now=now))
+                          p_home=p_home_for(conn, customer, now=now, ports=ports),
+                          config=config,
+                          away_until=household_away_until(conn, customer, now=now,
+                                                          ports=ports))
     return out.visit_id

@@ -25,6 +25,7 @@ from dispatch import hold
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings, deliver_due
 from dispatch.jobs import build_scheduler
+from dispatch.ports import Ports
 from dispatch.service import DispatchConfig, Outcome, dispatch_incident
 from dispatch.storm import StormConfig
 from fixahead.listening import load_listening
@@ -32,7 +33,7 @@ from fixahead.services import connector
 from fixahead.settings import Settings
 from fixahead.storage import StorageJobMetrics, check_storage_jobs
 from fixahead.storms import guard_step
-from fixahead.wiring import standard_engine
+from fixahead.wiring import dispatch_ports, standard_engine
 from ingest.feed import load_positions, prune_feed, read_feed, save_positions
 from rules import commandstore
 from rules.changes import read_changes
@@ -168,7 +169,8 @@ def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, 
                       on_outcome: Callable[[Outcome | None], None] | None,
                       on_error: Callable[[Exception], None] | None,
                       storms: StormConfig | None = None,
-                      config: DispatchConfig | None = None) -> tuple[int, bool]:
+                      config: DispatchConfig | None = None,
+                      ports: Ports | None = None) -> tuple[int, bool]:
     """Dispatch openings after change `after_id`; the new position, and whether nothing
     visible was left behind (no gap waited on, fewer rows than `limit`)."""
     rows = read_changes(conn, after_id, limit)
@@ -180,6 +182,7 @@ def _dispatch_changes(conn: psycopg.Connection, after_id: int, guard: GapGuard, 
             try:
                 outcome = dispatch_incident(conn, incident_id=key, device_id=device_id,
                                             model_id=model_id, code=fault, now=at,
+                                            ports=ports or dispatch_ports(),
                                             config=config or DispatchConfig())
             except psycopg.OperationalError:
                 raise  # the database went away: retry from this position, skip nothing
@@ -224,8 +227,10 @@ class IncidentFollower:
     def __init__(self, *, on_outcome: Callable[[Outcome | None], None] | None = None,
                  on_error: Callable[[Exception], None] | None = None, limit: int = 100,
                  guard: GapGuard | None = None, storms: StormConfig | None = None,
-                 clock: Clock | None = None, config: DispatchConfig | None = None) -> None:
+                 clock: Clock | None = None, config: DispatchConfig | None = None,
+                 ports: Ports | None = None) -> None:
         self.config = config or DispatchConfig()
+        self.ports = ports or dispatch_ports()  # what dispatch reads of other areas
         self.on_outcome = on_outcome
         self.on_error = on_error
         self.limit = limit
@@ -242,11 +247,11 @@ class IncidentFollower:
         started = time.monotonic()
         moved, complete = _dispatch_changes(conn, self.position, self.guard, self.limit,
                                             metrics, self.on_outcome, self.on_error, self.storms,
-                                            self.config)
+                                            self.config, self.ports)
         busy = moved != self.position
         if self.storms is not None:
             busy = guard_step(conn, self.storms, self.clock(), self.on_outcome,
-                              self.config) > 0 or busy
+                              self.config, self.ports) > 0 or busy
             if metrics is not None and metrics.holds is not None:
                 metrics.holds.update(hold.counts(conn))
         if busy:
@@ -278,7 +283,8 @@ def run_dispatch(database_url: str, stop: threading.Event, *, smtp: SmtpSettings
     """
     m = metrics or RoleMetrics(DISPATCH)
     follower = follower or IncidentFollower(storms=StormConfig(), clock=clock)
-    scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email, clock=clock)
+    scheduler = build_scheduler(connector(database_url), smtp=smtp, email=email,
+                                ports=follower.ports, clock=clock)
     # wall time, not `clock`: TimescaleDB schedules its jobs by the database's now()
     scheduler.add_job(check_storage_jobs, "interval", seconds=storage_every_s,
                       id="storage_jobs", args=(connector(database_url), m.storage),

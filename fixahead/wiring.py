@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING
 
 from devices.brokerurl import BrokerAddress, parse_broker_url
 from devices.protocol import Limits
+from dispatch.ports import Ports
 from fixahead.settings import Settings
+from ingest import queries as ingest_queries
 from ingest.worker import IngestConfig
+from rules import queries as rules_queries
 
 if TYPE_CHECKING:
     from rules.engine import Engine
@@ -49,6 +52,13 @@ def ingest_config(settings: Settings, database_url: str, mqtt_url: str,
         dead_letter_retention_s=settings.dead_letter_retention_days * 86_400.0,
         dead_letter_log_every_s=settings.dead_letter_log_every_s,
     )
+
+
+def dispatch_ports() -> Ports:
+    """What dispatch reads of other areas, through their owners' functions."""
+    return Ports(state_times=ingest_queries.state_times,
+                 incident_states=rules_queries.states,
+                 remaining_life=rules_queries.remaining_life)
 
 
 def standard_engine(*, generic: bool = False) -> Engine:

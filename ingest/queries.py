@@ -1,4 +1,5 @@
-"""What ingest stored, as others read it: telemetry pages and series, error events (adapter).
+"""What ingest stored, as others read it: telemetry pages and series, error and state events
+(adapter).
 
 Ingest owns `telemetry`, `telemetry_hourly`, `events`, `ingest_messages`, `dead_letters`,
 `ingest_feed` and `feed_positions`; other packages read them only through functions like these.
@@ -6,9 +7,12 @@ Ingest owns `telemetry`, `telemetry_hourly`, `events`, `ingest_messages`, `dead_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 from psycopg.rows import dict_row
 
@@ -54,3 +58,17 @@ def error_events(conn: psycopg.Connection, device: int, *, limit: int = 50
             """SELECT e.time, e.kind, e.code, e.title, e.severity FROM events e
                WHERE e.device = %s AND e.kind IN ('error', 'cleared')
                ORDER BY e.time DESC LIMIT %s""", (device, limit)).fetchall()
+
+
+def state_times(conn: psycopg.Connection, devices: Sequence[int], states: Sequence[str], *,
+                since: datetime, until: datetime) -> npt.NDArray[np.int64]:
+    """Epoch seconds (int64, in no particular order) of the state events among `states` that
+    these devices (registry keys, `devices.id`) reported in [since, until)."""
+    if not devices:
+        return np.zeros(0, dtype=np.int64)
+    rows = conn.execute(
+        """SELECT extract(epoch FROM time)::bigint FROM events
+           WHERE device = ANY (%s) AND kind = 'state' AND state = ANY (%s)
+             AND time >= %s AND time < %s""",
+        (list(devices), list(states), since, until)).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

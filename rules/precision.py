@@ -12,7 +12,7 @@ into the technicians' precision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 CONFIRMING = ("confirmed",)
@@ -23,6 +23,14 @@ def precision(confirmed: int, refuted: int) -> float | None:
     """Share of judged incidents that technicians confirmed (None: none judged)."""
     judged = confirmed + refuted
     return confirmed / judged if judged else None
+
+
+def joined(sources: Mapping[str, Sequence[str]],
+           judged: Mapping[str, tuple[Sequence[str | None], Sequence[str]]]
+           ) -> list[tuple[Sequence[str], Sequence[str | None], Sequence[str]]]:
+    """`per_rule`'s input: each incident's (sources, outcome codes, answers), from its
+    sources by key (rules') and what technicians and customers said by key (dispatch's)."""
+    return [(s, *judged.get(key, ((), ()))) for key, s in sources.items()]
 
 
 def per_rule(incidents: Iterable[tuple[Iterable[str], Iterable[str | None], Iterable[str]]]

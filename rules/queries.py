@@ -5,8 +5,9 @@ People change incidents only through commands (`rules.commandstore.submit`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import dict_row
@@ -66,6 +67,42 @@ def opened_per_day(conn: psycopg.Connection, since: datetime) -> list[dict[str, 
                WHERE i.opened_at >= %s GROUP BY 1, 2, 3""", (since,)).fetchall()
 
 
+class Brief(NamedTuple):
+    """An incident in a few words: its fault, its state, its device (`devices.id`)."""
+
+    fault: str
+    state: str
+    device: int
+
+
+def briefs(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, Brief]:
+    """The fault, state and device of each of these incidents that exists, by key (one
+    query however many keys: for pages that list other areas' rows by incident)."""
+    if not keys:
+        return {}
+    rows = conn.execute("SELECT key, fault, state, device FROM incidents WHERE key = ANY (%s)",
+                        (list(keys),), binary=True).fetchall()
+    return {r[0]: Brief(r[1], r[2], r[3]) for r in rows}
+
+
+def states(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, str]:
+    """The state of each of these incidents that exists, by key (one query)."""
+    if not keys:
+        return {}
+    return dict(conn.execute("SELECT key, state FROM incidents WHERE key = ANY (%s)",
+                             (list(keys),)).fetchall())
+
+
+def remaining_life(conn: psycopg.Connection, key: str) -> dict[str, float | None] | None:
+    """The remaining life the engine estimated for an incident ({days, lo, hi}), if any."""
+    row = conn.execute("SELECT detail -> 'remaining_life' FROM incidents WHERE key = %s",
+                       (key,)).fetchone()
+    life = None if row is None else row[0]
+    if not isinstance(life, dict) or life.get("days") is None:
+        return None
+    return {k: life.get(k) for k in ("days", "lo", "hi")}
+
+
 def open_count(conn: psycopg.Connection) -> int:
     """How many incidents are open, updated or acknowledged."""
     row = conn.execute("SELECT count(*) FROM incidents WHERE state = ANY(%s)",
@@ -73,18 +110,12 @@ def open_count(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def rule_outcomes(conn: psycopg.Connection, since: datetime | None = None
-                  ) -> list[tuple[list[str], list[str | None], list[str]]]:
-    """Each incident (opened since `since`, default all): its sources, the outcome codes
-    technicians recorded on its visits (table `visit_work`, dispatch's) and what the customer
-    answered ('fixed', 'still_broken'; table `customer_feedback`, dispatch's); for
-    `rules.precision.per_rule`."""
+def incident_sources(conn: psycopg.Connection, since: datetime | None = None
+                     ) -> dict[str, list[str]]:
+    """The sources (rules, error codes, generic detectors) of each incident opened since
+    `since` (default: all), by key; for `rules.precision`."""
     rows = conn.execute(
-        """SELECT i.sources,
-                  ARRAY(SELECT w.outcome FROM visit_work w
-                        WHERE w.incident_id = i.key AND w.outcome IS NOT NULL),
-                  ARRAY(SELECT f.kind FROM customer_feedback f WHERE f.incident_id = i.key)
-           FROM incidents i
-           WHERE %(since)s::timestamptz IS NULL OR i.opened_at >= %(since)s""",
+        """SELECT key, sources FROM incidents
+           WHERE %(since)s::timestamptz IS NULL OR opened_at >= %(since)s""",
         {"since": since}).fetchall()
-    return [(list(r[0]), list(r[1]), list(r[2])) for r in rows]
+    return {r[0]: list(r[1]) for r in rows}

@@ -3,7 +3,9 @@ ground truth, publishing over MQTT. It knows the protocol and the models, nothin
 
 Public surface: `plan` (draw a scenario), `Traffic` (its messages), `pre_encode` (all messages
 as (topic, payload) for benchmarks), `FleetPublisher` (QoS 1 publishing, paced),
-`write_ground_truth` / `read_ground_truth`, and `window_ending_now` (the run's time base).
+`write_ground_truth` / `read_ground_truth`, and `window_ending_now` (the run's time base);
+`simulator.readings.fleet`: a fleet's readings in columns, the load of the rules bench and of
+the evaluator's tests.
 """
 
 from simulator.groundtruth import read_ground_truth, write_ground_truth

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dispatch import actions, linkpage
 from dispatch.linkpage import Page
 from dispatch.links import Claim, LinkError, verify
+from dispatch.ports import Ports
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"
                                            / "pages"), autoescape=select_autoescape(["html"]))
@@ -29,10 +30,12 @@ _ENV = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.paren
 
 @dataclass(frozen=True)
 class PagesContext:
-    """What the pages need: a connection factory (autocommit), the link secret, a clock."""
+    """What the pages need: a connection factory (autocommit), the link secret, dispatch's
+    ports (a "still broken" click books a visit by the household's usage), a clock."""
 
     connect: Callable[[], AbstractContextManager[psycopg.Connection]]
     secret: bytes
+    ports: Ports
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
@@ -77,5 +80,5 @@ def act(token: str, ctx: ContextDep,
     if isinstance(claim, HTMLResponse):
         return claim
     with ctx.connect() as conn:
-        result = actions.perform(conn, claim, now=ctx.clock(), rank=rank)
+        result = actions.perform(conn, claim, now=ctx.clock(), rank=rank, ports=ctx.ports)
         return _page(linkpage.after(conn, claim, result, secret=ctx.secret, now=ctx.clock()))

@@ -43,10 +43,13 @@ def request(
     device is online. Prints the request as JSON."""
     from devices import diagnostics_store as store
     from devices.commands import CommandKind
+    from dispatch.appointments import incident_of
 
     if kind not in tuple(CommandKind):
         raise typer.BadParameter(f"kind must be one of {', '.join(CommandKind)}")
     with _conn() as conn:
+        if incident is None and visit is not None:
+            incident = incident_of(conn, visit)  # a job's request names its incident
         try:
             req = store.create_request(conn, device_id=device_id, kind=kind,
                                        now=datetime.now(UTC), ttl=timedelta(seconds=ttl),

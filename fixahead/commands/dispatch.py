@@ -84,9 +84,11 @@ def expire_holds_cmd() -> None:
 def refresh_availability_cmd() -> None:
     """Recompute household availability from usage (consenting households only)."""
     from dispatch.availability_store import refresh_availability
+    from fixahead.wiring import dispatch_ports
 
     with _conn() as conn:
-        typer.echo(f"refreshed {refresh_availability(conn, now=datetime.now(UTC))} household(s)")
+        n = refresh_availability(conn, now=datetime.now(UTC), ports=dispatch_ports())
+        typer.echo(f"refreshed {n} household(s)")
 
 
 @dispatch_app.command("outbox")
@@ -168,6 +170,7 @@ def run_cmd(
     from dispatch.jobs import build_scheduler
     from fixahead.commands.common import load_cli_settings, stop_event
     from fixahead.services import database, prepare_database
+    from fixahead.wiring import dispatch_ports
 
     secret = _setting("link_secret", link_secret)
     if not secret:
@@ -193,7 +196,7 @@ def run_cmd(
                 with psycopg.connect(url, autocommit=True) as conn:
                     yield conn
 
-            scheduler = build_scheduler(connect, smtp=smtp, email=email)
+            scheduler = build_scheduler(connect, smtp=smtp, email=email, ports=dispatch_ports())
             scheduler.start()
             typer.echo(f"dispatch jobs running; SMTP {smtp.host}:{smtp.port}")
             try:

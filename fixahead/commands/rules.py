@@ -67,12 +67,13 @@ def rules_precision(
     """
     from datetime import UTC, datetime, timedelta
 
+    from dispatch.queries import incident_outcomes
     from fixahead.commands import connection
-    from rules.precision import lines, per_rule
-    from rules.queries import rule_outcomes
+    from rules.precision import joined, lines, per_rule
+    from rules.queries import incident_sources
 
     since = None if days is None else datetime.now(UTC) - timedelta(days=days)
     with connection() as conn:
-        rows = per_rule(rule_outcomes(conn, since))
+        rows = per_rule(joined(incident_sources(conn, since), incident_outcomes(conn)))
     for line in lines(rows):
         typer.echo(line)

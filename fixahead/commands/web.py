@@ -78,13 +78,15 @@ def build_web_app(settings: Settings, database_url: str, *, link_secret: bytes,
     from fixahead.web.board_app import create_web_app
     from fixahead.web.routes.api.diagnostics import router as diagnostics_router
     from fixahead.web.webhealth import install_health
+    from fixahead.wiring import dispatch_ports
 
     if secure_cookies is None:
         secure_cookies = settings.public_base_url.startswith("https://")
 
     def customer_pages(app: Any, pool: Any) -> None:
         # the pool's connections (autocommit), taken only by requests holding a slot
-        app.state.customer_pages = PagesContext(connect=pool.connection, secret=link_secret)
+        app.state.customer_pages = PagesContext(connect=pool.connection, secret=link_secret,
+                                                ports=dispatch_ports())
 
     customers = APIRouter(dependencies=[Depends(admitted)])
     customers.include_router(customer_router)

@@ -1,7 +1,11 @@
-"""PostgreSQL reads of the board and the one write it makes: moving a job (adapter)."""
+"""PostgreSQL reads of the board and the one write it makes: moving a job (adapter).
+
+Incidents are rules': their faults, states and devices come from `rules.queries.briefs`, one
+query for all the incidents a board shows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +15,7 @@ from psycopg.rows import dict_row
 
 from fixahead.web.board import Job, with_local_times
 from fixahead.web.boardload import Shift
+from rules.queries import briefs
 
 
 @dataclass(frozen=True)
@@ -51,21 +56,22 @@ def filter_options(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
 
 
 STATES = ("held", "booked", "done", "urgent")
-# a board job's columns (local labels are added in Python: see `board.with_local_times`);
-# %(names)s whether customers' names may be shown (not to viewers: no personal data)
+CLOSED = ("resolved", "auto_cleared")  # incident states that need no one any more
+# a board job's columns (local labels are added in Python: see `board.with_local_times`; the
+# fault is rules', filled in by `with_faults`); %(names)s whether customers' names may be
+# shown (not to viewers: no personal data)
 JOB_COLUMNS = """v.id, v.technician_id, extract(epoch FROM v.starts_at)::float8,
-    extract(epoch FROM v.ends_at)::float8, v.state, v.urgent, v.incident_id, n.number,
-    coalesce(i.fault, ''),
+    extract(epoch FROM v.ends_at)::float8, v.state, v.urgent, v.incident_id, n.number, '',
     CASE WHEN %(names)s THEN coalesce(split_part(c.name, ' ', -1), '') ELSE '' END,
     coalesce(c.city, ''), v.lat, v.lon"""
-JOB_FROM = """FROM visits v LEFT JOIN incidents i ON i.key = v.incident_id
-    LEFT JOIN customers c ON c.customer_id = v.customer_id
+FAULT = 8  # the fault's place in a row of JOB_COLUMNS
+JOB_FROM = """FROM visits v LEFT JOIN customers c ON c.customer_id = v.customer_id
     LEFT JOIN job_numbers n ON n.incident_id = v.incident_id"""
-# a search matches the job number, the visit, the incident, the customer, the device, the town
+# a search matches the job number, the visit, the incident, the customer, the town (and the
+# device, which only the incident knows: see `with_faults`)
 SEARCH = """(%(q)s::text IS NULL OR n.number::text = ltrim(upper(%(q)s), 'J-')
     OR v.id::text = %(q)s OR v.incident_id = %(q)s
-    OR c.city ILIKE %(like)s OR (%(names)s AND c.name ILIKE %(like)s)
-    OR EXISTS (SELECT 1 FROM devices d WHERE d.id = i.device AND d.device_id ILIKE %(like)s))"""
+    OR c.city ILIKE %(like)s OR (%(names)s AND c.name ILIKE %(like)s))"""
 
 
 def _like(q: str | None) -> str | None:
@@ -74,30 +80,83 @@ def _like(q: str | None) -> str | None:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _devices_like(conn: psycopg.Connection, devices: set[int], like: str | None) -> set[int]:
+    """Those of these devices whose id matches the pattern (ILIKE)."""
+    if not devices or like is None:
+        return set()
+    return {r[0] for r in conn.execute(
+        "SELECT id FROM devices WHERE id = ANY (%s) AND device_id ILIKE %s",
+        (list(devices), like)).fetchall()}
+
+
+def with_faults(conn: psycopg.Connection, rows: Sequence[Sequence[Any]], *,
+                q: str | None = None) -> list[tuple[Any, ...]]:
+    """Rows of JOB_COLUMNS (plus a last column, whether SEARCH matched, when `q` is given)
+    with each incident's fault ('' when unknown), from rules in one query; with `q`, only
+    the rows SEARCH matched or whose incident's device id matches `q` (one more query)."""
+    found = briefs(conn, list({r[6] for r in rows}))
+    hits = _devices_like(conn, {b.device for b in found.values()}, _like(q)) if q else set()
+    out = []
+    for r in rows:
+        brief = found.get(r[6])
+        if q and not r[-1] and (brief is None or brief.device not in hits):
+            continue
+        out.append((*r[:FAULT], brief.fault if brief else "",
+                    *r[FAULT + 1:len(r) - 1 if q else len(r)]))
+    return out
+
+
 def jobs(conn: psycopg.Connection, technician_ids: list[int], start: datetime,
          end: datetime, *, now: datetime, tz: str = "UTC", names: bool = True,
          state: str | None = None, q: str | None = None) -> list[Job]:
     """Held (unexpired), booked and done visits of these technicians overlapping the window,
     of one state (or urgent) and matching a search when given."""
+    # with a search, every job of the window comes back with whether SEARCH matched: a job
+    # can match by its device, which only rules' incident knows (read in one more query)
     rows = conn.execute(
-        f"""SELECT {JOB_COLUMNS} {JOB_FROM}
+        f"""SELECT {JOB_COLUMNS}{f", {SEARCH}" if q else ""} {JOB_FROM}
             WHERE v.technician_id = ANY (%(techs)s) AND v.starts_at < %(end)s
               AND v.ends_at > %(start)s
               AND (v.state IN ('booked', 'done')
                    OR (v.state = 'held' AND v.hold_expires_at > %(now)s))
               AND (%(state)s::text IS NULL OR v.state = %(state)s
-                   OR (%(state)s = 'urgent' AND v.urgent AND v.state <> 'done'))
-              AND {SEARCH}""",
+                   OR (%(state)s = 'urgent' AND v.urgent AND v.state <> 'done'))""",
         {"techs": technician_ids, "start": start, "end": end, "now": now,
          "names": names, "state": state or None, "q": q or None, "like": _like(q)},
         binary=True).fetchall()
-    return with_local_times(rows, tz)
+    return with_local_times(with_faults(conn, rows, q=q or None), tz)
+
+
+def _needing_a_person(conn: psycopg.Connection, *, now: datetime, names: bool,
+                      q: str | None) -> list[tuple[int, str]]:
+    """(decision id, incident id) of the decisions that may need a person, in the order the
+    list shows them, before the incident's state is known."""
+    return [(r[0], r[1]) for r in conn.execute(
+        """SELECT d.id, d.incident_id
+           FROM dispatch_decisions d
+           LEFT JOIN customers c ON c.customer_id = d.customer_id
+           LEFT JOIN job_numbers n ON n.incident_id = d.incident_id
+           WHERE d.action IN ('visit', 'urgent', 'wait_for_scheduler')
+             AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.incident_id = d.incident_id
+                 AND (v.state IN ('booked', 'done')
+                      OR (v.state = 'held' AND v.hold_expires_at > %(now)s)))
+             AND (%(q)s::text IS NULL OR n.number::text = ltrim(upper(%(q)s), 'J-')
+                  OR d.incident_id = %(q)s OR d.device_id ILIKE %(like)s
+                  OR c.city ILIKE %(like)s OR (%(names)s AND c.name ILIKE %(like)s))
+           ORDER BY d.urgent DESC, d.decided_at, d.id""",
+        {"names": names, "now": now, "q": q or None, "like": _like(q)}, binary=True).fetchall()]
 
 
 def unassigned(conn: psycopg.Connection, *, now: datetime, limit: int = 100,
                names: bool = True, q: str | None = None) -> list[dict[str, Any]]:
     """Jobs that need a person: no live visit (the search found none, or it lapsed), or
-    the policy waits for a scheduler (no consent to email: call the customer)."""
+    the policy waits for a scheduler (no consent to email: call the customer); not when the
+    incident was resolved or cleared."""
+    candidates = _needing_a_person(conn, now=now, names=names, q=q)
+    state = {k: b.state for k, b in briefs(conn, list({k for _, k in candidates})).items()}
+    shown = [i for i, key in candidates if state.get(key, "open") not in CLOSED][:limit]
+    if not shown:
+        return []
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             """SELECT d.incident_id, d.action, d.urgent, d.decided_at, d.device_id,
@@ -106,19 +165,10 @@ def unassigned(conn: psycopg.Connection, *, now: datetime, limit: int = 100,
                            ELSE d.customer_id END AS customer
                FROM dispatch_decisions d
                LEFT JOIN customers c ON c.customer_id = d.customer_id
-               LEFT JOIN incidents i ON i.key = d.incident_id
                LEFT JOIN job_numbers n ON n.incident_id = d.incident_id
-               WHERE d.action IN ('visit', 'urgent', 'wait_for_scheduler')
-                 AND coalesce(i.state, 'open') NOT IN ('resolved', 'auto_cleared')
-                 AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.incident_id = d.incident_id
-                     AND (v.state IN ('booked', 'done')
-                          OR (v.state = 'held' AND v.hold_expires_at > %(now)s)))
-                 AND (%(q)s::text IS NULL OR n.number::text = ltrim(upper(%(q)s), 'J-')
-                      OR d.incident_id = %(q)s OR d.device_id ILIKE %(like)s
-                      OR c.city ILIKE %(like)s OR (%(names)s AND c.name ILIKE %(like)s))
-               ORDER BY d.urgent DESC, d.decided_at LIMIT %(limit)s""",
-            {"names": names, "now": now, "limit": limit, "q": q or None,
-             "like": _like(q)}).fetchall()
+               WHERE d.id = ANY (%(ids)s)
+               ORDER BY d.urgent DESC, d.decided_at, d.id""",
+            {"names": names, "ids": shown}).fetchall()
 
 
 def waiting_for_customer(conn: psycopg.Connection, *, now: datetime, limit: int = 50,

@@ -9,8 +9,10 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
+from dispatch.ports import Ports
 from dispatch.service import DispatchConfig
 from dispatch.storm import StormConfig
+from fixahead.wiring import dispatch_ports
 
 
 class MailSink(Protocol):
@@ -23,8 +25,10 @@ class MailSink(Protocol):
 
 @dataclass
 class WebContext:
-    """Cookie secret and policy, a clock, the optional SMTP sink, the live-update hub, and
-    the dispatch tunables an operator's release of a storm uses (as the settings set them)."""
+    """Cookie secret and policy, a clock, the optional SMTP sink, the live-update hub, the
+    dispatch tunables an operator's release of a storm uses (as the settings set them), and
+    what dispatch reads of other areas (its ports: booking and moves weigh the household's
+    usage)."""
 
     secret: bytes
     secure_cookies: bool = True
@@ -34,6 +38,7 @@ class WebContext:
     hub: Any = None  # fixahead.web.live.Hub once started
     storms: StormConfig = field(default_factory=StormConfig)
     dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    ports: Ports = field(default_factory=dispatch_ports)
 
 
 def web_context(request: Request) -> WebContext:

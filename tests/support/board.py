@@ -21,6 +21,7 @@ from dispatch.service import dispatch_incident
 from fixahead.web.users import add_user
 from rules.incidents import Incident, IncidentChange
 from rules.store import save_changes
+from tests.support.dispatch import PORTS
 
 PASSWORD = "correct horse battery"
 SECRET = b"test-web-secret-0123456789"
@@ -85,7 +86,7 @@ def seed_job(conn: psycopg.Connection, *, now: datetime, suffix: str = "1",
         cur.executemany("INSERT INTO telemetry (time, device, metric, value) "
                         "VALUES (%s, %s, %s, %s)", rows)
     outcome = dispatch_incident(conn, incident_id=key, device_id=device_id, model_id="WM-800",
-                                code="E60", now=now)
+                                code="E60", now=now, ports=PORTS)
     assert outcome is not None and outcome.visit_id is not None, outcome
     return Seeded(outcome.visit_id, key, device_id, techs, cid)
 

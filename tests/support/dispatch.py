@@ -8,6 +8,10 @@ import psycopg
 
 from dispatch.booking import Technician
 from dispatch.booking_store import add_technician
+from fixahead.wiring import dispatch_ports
+
+# what dispatch reads of other areas, wired as in production (usage events from ingest)
+PORTS = dispatch_ports()
 
 _MINIMAL = """
 CREATE TABLE IF NOT EXISTS customers (customer_id text PRIMARY KEY, name text NOT NULL,

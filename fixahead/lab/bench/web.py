@@ -5,7 +5,8 @@ Measured through the ASGI app in-process: a full `GET /board` of one day (10 job
 technician) and of a week (2,000 jobs over five days), the grid a live update fetches, and
 `POST /board/move` (check skills, hours, overlaps and travel, save, audit, queue the
 customer's email). Baselines in the same run: the same day board built with one query per
-technician (the naive way), and the board page of an empty day (the fixed cost of a page).
+technician (the naive way; and one per technician for the faults, as the board reads them
+from rules), and the board page of an empty day (the fixed cost of a page).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
 from fixahead.lab.bench.common import bench_database, percentile, result
 from fixahead.settings import Settings
 from fixahead.web import board, boardcells
-from fixahead.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians
+from fixahead.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians, with_faults
 from fixahead.web.templating import templates
 from fixahead.web.users import add_user
 
@@ -31,7 +32,8 @@ PASSWORD = "bench-password-123"
 
 
 def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
-    """The baseline: one query per technician, then the same layout and template."""
+    """The baseline: one query per technician (and one for its jobs' faults, rules'), then
+    the same layout and template."""
     cols = board.columns(first, 1, tz)
     techs = technicians(conn)
     jobs: list[board.Job] = []
@@ -42,7 +44,7 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
                   AND v.ends_at > %(start)s AND v.state IN ('held', 'booked', 'done')""",
             {"names": True, "tech": t.technician_id, "start": cols[0].start,
              "end": cols[0].end}).fetchall()
-        jobs.extend(board.with_local_times(rows, tz))
+        jobs.extend(board.with_local_times(with_faults(conn, rows), tz))
     cells = boardcells.day_cells(board.place(jobs, cols), cols, {})
     return templates.env.get_template("board_grid.html").render(
         cols=cols, techs=techs, rows=boardcells.rows_html(techs, cols, cells, {}, axis=True,

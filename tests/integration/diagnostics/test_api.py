@@ -10,6 +10,8 @@ import psycopg
 import pytest
 
 from devices.provisioning import register
+from dispatch.booking import Technician
+from dispatch.booking_store import add_technician
 from fixahead.web.app import create_app
 from fixahead.web.auth import create_token
 from fixahead.web.routes.api.diagnostics import router
@@ -76,3 +78,19 @@ def test_an_unknown_device_or_kind_is_refused(api) -> None:
                        json={"device_id": "wm-api-1", "kind": "reboot"}).status_code == 422
     assert client.get("/api/v1/diagnostics/requests/unknown-id-123",
                       headers=h).status_code == 404
+
+
+def test_a_request_for_a_job_is_linked_to_the_jobs_incident(api, database_url) -> None:
+    client, tokens = api
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        tech = add_technician(conn, Technician(0, "Tech", frozenset({"plumbing"}), 52.5, 13.4))
+        (visit,) = conn.execute(
+            """INSERT INTO visits (technician_id, incident_id, customer_id, starts_at, ends_at,
+                                   state, lat, lon, skill)
+               VALUES (%s, 'inc-job', 'cus-0', now() + interval '1 day',
+                       now() + interval '25 hours', 'booked', 52.5, 13.4, 'plumbing')
+               RETURNING id""", (tech,)).fetchone()
+    r = client.post("/api/v1/diagnostics/requests", headers=auth(tokens["scheduler"]),
+                    json={"device_id": "wm-api-1", "visit_id": visit})
+    assert r.status_code == 201, r.text
+    assert (r.json()["visit_id"], r.json()["incident_id"]) == (visit, "inc-job")

@@ -11,7 +11,7 @@ import pytest
 from dispatch.email.render import EmailSettings, render
 from dispatch.outbox import _ROW, OutboxRow
 from dispatch.service import dispatch_incident, household_away_until
-from tests.support.dispatch import add_customer, add_technicians
+from tests.support.dispatch import PORTS, add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 
@@ -65,10 +65,10 @@ def test_a_non_urgent_fault_during_a_vacation_gets_a_visit_after_the_return(
     add_customer(conn, "cus-away", email="ada@example.org", language=language, device_id="wm-a")
     technicians(conn)
     usage(conn, "wm-a", days=42, silent_days=5)
-    customer_back = household_away_until(conn, _customer(conn, "wm-a"), now=NOW)
+    customer_back = household_away_until(conn, _customer(conn, "wm-a"), now=NOW, ports=PORTS)
     assert customer_back is not None and customer_back > NOW + timedelta(days=1)
     out = dispatch_incident(conn, incident_id="inc-motor", device_id="wm-a", model_id="WM-800",
-                            code="E60", now=NOW)
+                            code="E60", now=NOW, ports=PORTS)
     assert out is not None and out.visit_id is not None and out.outbox_id is not None
     assert out.decision.away_until == customer_back
     assert visit_start(conn, out.visit_id) >= customer_back
@@ -86,7 +86,7 @@ def test_an_urgent_fault_during_a_vacation_is_still_booked_at_once(
     technicians(conn)
     usage(conn, "wm-l", days=42, silent_days=5)
     out = dispatch_incident(conn, incident_id="inc-leak", device_id="wm-l", model_id="WM-800",
-                            code="E90", now=NOW)
+                            code="E90", now=NOW, ports=PORTS)
     assert out is not None and out.visit_id is not None and out.decision.urgent
     assert out.decision.away_until is None
     assert visit_start(conn, out.visit_id) < NOW + timedelta(hours=12)
@@ -100,7 +100,7 @@ def test_a_household_at_home_gets_its_visit_within_the_usual_days(
     technicians(conn)
     usage(conn, "wm-h", days=42, silent_days=0)
     out = dispatch_incident(conn, incident_id="inc-home", device_id="wm-h", model_id="WM-800",
-                            code="E60", now=NOW)
+                            code="E60", now=NOW, ports=PORTS)
     assert out is not None and out.visit_id is not None and out.decision.away_until is None
     assert visit_start(conn, out.visit_id) < NOW + timedelta(days=4)
 
@@ -109,7 +109,7 @@ def test_without_usage_consent_the_absence_is_not_looked_at(conn: psycopg.Connec
     add_customer(conn, "cus-priv", email="di@example.org", device_id="wm-p",
                  consent_usage=False)
     usage(conn, "wm-p", days=42, silent_days=5)
-    assert household_away_until(conn, _customer(conn, "wm-p"), now=NOW) is None
+    assert household_away_until(conn, _customer(conn, "wm-p"), now=NOW, ports=PORTS) is None
 
 
 def _customer(conn: psycopg.Connection, device_id: str):  # type: ignore[no-untyped-def]
@@ -128,7 +128,7 @@ def test_a_proposed_visit_asks_the_device_for_a_snapshot_for_the_technician(
     technicians(conn)
     conn.execute("UPDATE devices SET online = false WHERE device_id = 'wm-s'")
     out = dispatch_incident(conn, incident_id="inc-snap", device_id="wm-s", model_id="WM-800",
-                            code="E60", now=NOW)
+                            code="E60", now=NOW, ports=PORTS)
     assert out is not None and out.visit_id is not None
     asked = requests_for(conn, visit_id=out.visit_id)
     assert len(asked) == 1 and asked[0].incident_id == "inc-snap"

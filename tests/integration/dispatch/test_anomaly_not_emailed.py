@@ -9,6 +9,7 @@ from dispatch.service import dispatch_incident
 from rules.incidents import IncidentBook, Signal
 from rules.store import save_changes
 from tests.support.board import now_utc, seed_job
+from tests.support.dispatch import PORTS
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,8 @@ def test_an_anomaly_incident_gets_no_email_and_no_visit(database_url: str) -> No
             on=True, ts_ms=ms, severity="info", title="Unusual water inflow readings"))
         [key] = save_changes(conn, changes)
         out = dispatch_incident(conn, incident_id=key, device_id=job.device_id,
-                                model_id="WM-800", code="ANOMALY:water_inflow", now=now)
+                                model_id="WM-800", code="ANOMALY:water_inflow", now=now,
+                                ports=PORTS)
         assert out is None
         assert conn.execute("SELECT count(*) FROM email_outbox").fetchone()[0] == emails
         assert conn.execute("SELECT count(*) FROM dispatch_decisions WHERE incident_id = %s",

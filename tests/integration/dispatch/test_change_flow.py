@@ -22,7 +22,7 @@ from dispatch.links import pick_subject, sign, verify
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
 from tests.integration.dispatch.test_customer_pages import MOTOR, NOW, SECRET, Env, env
-from tests.support.dispatch import add_customer, add_technicians
+from tests.support.dispatch import PORTS, add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 __all__ = ["env"]
@@ -159,7 +159,8 @@ def test_twenty_concurrent_posts_of_one_link_give_one_outcome(database_url: str)
         try:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 barrier.wait(10)
-                results.append(actions.perform(conn, claim, now=NOW, rank=1 + i % 3))
+                results.append(actions.perform(conn, claim, now=NOW, ports=PORTS,
+                                                       rank=1 + i % 3))
         except BaseException as exc:
             errors.append(exc)
 

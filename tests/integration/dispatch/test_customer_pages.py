@@ -15,7 +15,7 @@ from dispatch.customer_pages import PagesContext, router
 from dispatch.links import sign
 from dispatch.service import Outcome, handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.support.dispatch import add_customer, add_technicians
+from tests.support.dispatch import PORTS, add_customer, add_technicians
 
 with warnings.catch_warnings():
     # this starlette asks for `httpx2` and warns when it finds httpx; httpx works for tests
@@ -42,7 +42,7 @@ class Env:
             with psycopg.connect(url, autocommit=True) as c:
                 yield c
 
-        app.state.customer_pages = PagesContext(connect=connect, secret=SECRET,
+        app.state.customer_pages = PagesContext(connect=connect, secret=SECRET, ports=PORTS,
                                                 clock=lambda: self.now)
         self.client = TestClient(app)
 

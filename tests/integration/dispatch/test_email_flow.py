@@ -18,7 +18,7 @@ from dispatch.email.sink import SmtpSink
 from dispatch.policy import Action, Delivery
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.support.dispatch import add_customer, add_technicians
+from tests.support.dispatch import PORTS, add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 
@@ -251,12 +251,12 @@ def test_dispatch_incident_uses_the_catalog_in_the_customers_language(
     if fault is None:
         pytest.skip("the catalog in this tree has no WM-800 E21")
     out = dispatch_incident(conn, incident_id="inc-1", device_id="d1", model_id="WM-800",
-                            code="E21", now=NOW)
+                            code="E21", now=NOW, ports=PORTS)
     assert out is not None and out.decision.action is Action.SELF_HELP
     payload = conn.execute("SELECT payload FROM email_outbox").fetchone()[0]
     assert payload["fault"]["steps"] == list(fault.self_help_steps)
     assert dispatch_incident(conn, incident_id="inc-2", device_id="nobody", model_id="WM-800",
-                             code="E21", now=NOW) is None
+                             code="E21", now=NOW, ports=PORTS) is None
 
 
 def test_the_sender_authenticates_when_the_server_requires_it(conn: psycopg.Connection) -> None:

@@ -17,7 +17,7 @@ from dispatch.email.sender import SmtpSettings
 from dispatch.email.sink import SmtpSink
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.support.dispatch import add_customer, add_technicians
+from tests.support.dispatch import PORTS, add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +88,7 @@ def test_availability_refresh_learns_from_usage_with_consent_only(database_url: 
         for seq, t in enumerate(rows):
             conn.execute("INSERT INTO events (time, device, seq, kind, state) "
                          "VALUES (%s, %s, %s, 'state', 'cycle_started')", (t, dev, seq))
-    assert jobs.refresh_availability_job(connect, lambda: NOW) == 1
+    assert jobs.refresh_availability_job(connect, PORTS, lambda: NOW) == 1
     with connect() as conn:
         a = load_availability(conn, "cus-1")
         assert a is not None and a.events == len(rows)
@@ -98,10 +98,11 @@ def test_availability_refresh_learns_from_usage_with_consent_only(database_url: 
         c = adapter.load_customer(conn, customer_id="cus-1")
         assert c is not None
         tuesday_noon = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
-        assert p_home_for(conn, c, now=NOW)(tuesday_noon) == pytest.approx(a.p_home[36])
+        p_home = p_home_for(conn, c, now=NOW, ports=PORTS)
+        assert p_home(tuesday_noon) == pytest.approx(a.p_home[36])
         conn.execute("INSERT INTO consents (customer_id, kind, granted, source) "
                      "VALUES ('cus-1', 'usage_for_availability', false, 'test')")
-    assert jobs.refresh_availability_job(connect, lambda: NOW) == 0
+    assert jobs.refresh_availability_job(connect, PORTS, lambda: NOW) == 0
     with connect() as conn:
         assert load_availability(conn, "cus-1") is None
 
@@ -120,7 +121,7 @@ def test_a_decision_learns_availability_itself_when_the_stored_model_is_stale(
                          "VALUES (%s, %s, %s, 'state', 'cycle_started')", (t, dev, seq))
         c = adapter.load_customer(conn, customer_id="cus-1")
         assert c is not None and load_availability(conn, "cus-1") is None
-        p = p_home_for(conn, c, now=NOW)
+        p = p_home_for(conn, c, now=NOW, ports=PORTS)
         stored = load_availability(conn, "cus-1")
         assert stored is not None and stored.events == len(evenings)
         assert p(NOW + timedelta(hours=10)) > population_prior()[19] + 0.05  # the washer hour
@@ -131,7 +132,7 @@ def test_a_decision_learns_availability_itself_when_the_stored_model_is_stale(
                          "VALUES (%s, %s, %s, 'state', 'cycle_started')",
                          (later - timedelta(days=k, hours=1), dev, 100 + k))
         before = stored.p_home[(later.weekday()) * 24 + 8]
-        p_home_for(conn, c, now=later)
+        p_home_for(conn, c, now=later, ports=PORTS)
         after = load_availability(conn, "cus-1")
         assert after is not None and after.events == len(evenings) + 7
         assert after.p_home[later.weekday() * 24 + 8] > before
@@ -142,7 +143,7 @@ def test_the_scheduler_runs_the_outbox_job(database_url: str) -> None:
     with SmtpSink() as sink:
         scheduler = jobs.build_scheduler(connector(database_url),
                                          smtp=SmtpSettings(port=sink.port), email=EMAIL,
-                                         clock=lambda: NOW, outbox_every_s=0.2)
+                                         ports=PORTS, clock=lambda: NOW, outbox_every_s=0.2)
         assert {j.id for j in scheduler.get_jobs()} == {
             "retry_outbox", "expire_holds", "send_reminders", "refresh_availability"}
         scheduler.start()

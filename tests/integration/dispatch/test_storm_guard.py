@@ -94,3 +94,44 @@ def test_dispatch_reports_held_emails_open_fleet_incidents_and_capped_ones(
         assert _gauge(m, "fixahead_dispatch_fleet_incidents_open") == 0
         assert _gauge(m, "fixahead_dispatch_capped_emails") == 47
         assert emails(conn) == 3
+
+
+def _storm(conn: psycopg.Connection, prefix: str, cfg: StormConfig) -> tuple[str, list[int]]:
+    """A storm of 50 of 60 washers (held, nobody emailed); its key and the 50 devices."""
+    devices = [add_customer_device(conn, f"{prefix}{i}") for i in range(60)]
+    _open(conn, devices[:50], timedelta(minutes=1))
+    IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(minutes=11)).step(conn)
+    [key] = [r[0] for r in conn.execute("SELECT key FROM fleet_incidents")]
+    return key, devices[:50]
+
+
+def _resolve(conn: psycopg.Connection, stormed: list[int], which: slice) -> None:
+    """Resolve the incidents `_open` opened on stormed[which] (each at its own minute)."""
+    for i, dev in list(enumerate(stormed))[which]:
+        opened = T0 + timedelta(minutes=1) * i / len(stormed)
+        store(conn, "resolved", drain_fault(dev, opened, state="resolved", version=2,
+                                            updated=T0 + timedelta(minutes=20)))
+
+
+def test_a_storm_whose_incidents_all_closed_clears_itself_once_quiet(database_url: str) -> None:
+    cfg = StormConfig(settle_ms=10 * 60_000)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        _, stormed = _storm(conn, "q", cfg)
+        _resolve(conn, stormed, slice(0, 49))
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(hours=2)).step(conn)
+        assert conn.execute("SELECT state FROM fleet_incidents").fetchone()[0] == "open"
+        _resolve(conn, stormed, slice(49, None))
+        IncidentFollower(storms=cfg, clock=lambda: T0 + timedelta(hours=2)).step(conn)
+        assert conn.execute("SELECT state FROM fleet_incidents").fetchone()[0] == "cleared"
+        held = conn.execute("SELECT state, count(*) FROM dispatch_holds GROUP BY 1").fetchall()
+        assert held == [("dropped", 50)] and emails(conn) == 0
+
+
+def test_a_release_drops_the_held_emails_of_incidents_that_closed(database_url: str) -> None:
+    cfg = StormConfig(settle_ms=10 * 60_000)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        key, stormed = _storm(conn, "r", cfg)
+        _resolve(conn, stormed, slice(0, 10))
+        assert release_storm(conn, key, cfg, T0 + timedelta(minutes=30)) == 40
+        held = dict(conn.execute("SELECT state, count(*) FROM dispatch_holds GROUP BY 1"))
+        assert held == {"dropped": 10, "dispatched": 40} and emails(conn) == 40

@@ -14,6 +14,7 @@ from dispatch.service import dispatch_incident
 from fixahead.lab.evaluation.records import load_records
 from fixahead.lab.evaluation.score import score
 from simulator.groundtruth import read_ground_truth
+from tests.support.dispatch import PORTS
 from tests.support.evaluation import (
     FRIDGE,
     WASHER,
@@ -82,7 +83,7 @@ def test_an_incident_dispatched_by_the_real_service_is_linked_to_its_email_and_v
         add_technician(conn, Technician(0, "Tech", frozenset({"plumbing"}), 52.52, 13.40))
         leak = add_incident(conn, dev[WASHER], "E90", at(4, 9), kind="error")
         out = dispatch_incident(conn, incident_id=leak, device_id=WASHER, model_id="WM-800",
-                                code="E90", now=at(4, 9))
+                                code="E90", now=at(4, 9), ports=PORTS)
         assert out is not None and out.visit_id is not None
         records = load_records(conn, read_ground_truth(tmp_path))
     assert [e.items[0].incident_key for e in records.emails] == [leak]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from rules.precision import per_rule
-from rules.queries import rule_outcomes
+from dispatch.queries import incident_outcomes
+from rules.precision import joined, per_rule
+from rules.queries import incident_sources
 from tests.support.board import now_utc, seed_job
 
 pytestmark = pytest.mark.integration
@@ -25,8 +26,9 @@ def test_precision_per_rule_from_recorded_outcomes(database_url: str) -> None:
         conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES "
                      "(%s, 'still_broken'), (%s, 'fixed')",
                      (jobs[1].incident_key, jobs[0].incident_key))
-        rows = per_rule(rule_outcomes(conn))
-        since_later = rule_outcomes(conn, now)  # every one opened two hours before now
+        rows = per_rule(joined(incident_sources(conn), incident_outcomes(conn)))
+        # every one opened two hours before now
+        since_later = joined(incident_sources(conn, now), incident_outcomes(conn))
     assert rows == [{"rule": "drum_motor_strain", "incidents": 3, "confirmed": 1,
                      "refuted": 1, "precision": 0.5, "customer_fixed": 1,
                      "customer_still_broken": 1}]

@@ -11,7 +11,6 @@ import psycopg
 import pytest
 
 from devices.catalog import load_catalog
-from fixahead.lab.bench.rules import fleet
 from rules.compiler import compile_rules
 from rules.evaluator import Evaluator
 from rules.incidents import IncidentBook, Signal
@@ -24,6 +23,7 @@ from rules.store import (
     save_changes,
     save_checkpoint,
 )
+from simulator.readings import fleet
 
 pytestmark = pytest.mark.integration
 T0 = 1_767_225_600_000

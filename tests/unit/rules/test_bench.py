@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from devices.catalog import load_catalog
-from fixahead.lab.bench.rules import fleet, interpreted
+from fixahead.lab.bench.rules import interpreted
 from rules.compiler import compile_rules
 from rules.evaluator import Evaluator
 from rules.loader import load_packs
+from simulator.readings import fleet
 
 
 def test_the_interpreted_kernel_source_gives_the_same_transitions_as_the_jit() -> None:

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from devices.catalog import load_catalog
-from fixahead.lab.bench.rules import fleet
 from fixahead.lab.bench.vectorized import NumpyEvaluator
 from rules.compiler import compile_rules
 from rules.evaluator import Evaluator
 from rules.loader import load_packs, parse_pack
+from simulator.readings import fleet
 
 HOUR = 3_600_000
 T0 = 1_767_225_600_000

@@ -9,9 +9,11 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from psycopg.rows import dict_row
 
 from dispatch import jobactions, jobmove
+from dispatch.ports import Ports
 from fixahead.web.api_schemas import JobOut, JobPage, MoveIn, OutcomeIn
 from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep, SchedulerDep, ViewerDep
+from fixahead.wiring import dispatch_ports
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 _SELECT = """SELECT v.id, v.incident_id, v.technician_id, t.name AS technician, v.customer_id,
@@ -26,6 +28,11 @@ JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def _now(request: Request) -> datetime:
     ctx = getattr(request.app.state, "web", None)
     return ctx.clock() if ctx is not None else datetime.now(UTC)
+
+
+def _ports(request: Request) -> Ports:
+    ctx = getattr(request.app.state, "web", None)
+    return ctx.ports if ctx is not None else dispatch_ports()
 
 
 def _cursor(cursor: str | None) -> int:
@@ -98,7 +105,7 @@ def move_job(job_id: JobId, body: MoveIn, request: Request, conn: ConnDep,
         with conn.transaction():
             moved = jobmove.move_job(conn, job_id, technician_id=body.technician_id,
                                      starts_at=body.starts_at, actor=who.actor, now=now,
-                                     confirm=body.confirm)
+                                     ports=_ports(request), confirm=body.confirm)
             tell_customer(conn, moved.incident_id, now=now)
     except jobmove.MoveRefused as exc:
         raise HTTPException(409, str(exc)) from None
@@ -136,7 +143,7 @@ def dispatch_job(incident_id: str, request: Request, conn: ConnDep,
     """Book an incident's job: confirm its hold, or find a slot and book it."""
     try:
         visit_id = jobactions.dispatch_job(conn, incident_id, actor=who.actor,
-                                           now=_now(request))
+                                           now=_now(request), ports=_ports(request))
     except jobactions.ActionRefused as exc:
         raise HTTPException(409, str(exc)) from None
     return _job(conn, visit_id)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import psycopg
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from devices import diagnostics_store as store
 from devices.diagnostics import Request, findings, waiting_reason
+from dispatch import appointments
 from fixahead.web.deps import ConnDep, SchedulerDep
 
 router = APIRouter(prefix="/api/v1/diagnostics", tags=["diagnostics"])
@@ -62,6 +64,14 @@ def _out(req: Request, online: bool | None) -> DiagnosticsOut:
                           incident_id=req.incident_id, visit_id=req.visit_id)
 
 
+def _incident(conn: psycopg.Connection, incident_id: str | None,
+              visit_id: int | None) -> str | None:
+    """The incident a request is for: as given, else the visit's (dispatch knows it)."""
+    if incident_id is not None or visit_id is None:
+        return incident_id
+    return appointments.incident_of(conn, visit_id)
+
+
 @router.post("/requests", status_code=201)
 def create_request(body: DiagnosticsIn, conn: ConnDep, who: SchedulerDep) -> DiagnosticsOut:
     """Ask a device for a diagnostics snapshot or a self-test (audited)."""
@@ -69,7 +79,8 @@ def create_request(body: DiagnosticsIn, conn: ConnDep, who: SchedulerDep) -> Dia
         req = store.create_request(conn, device_id=body.device_id, kind=body.kind,
                                    now=datetime.now(UTC), actor=who.actor,
                                    ttl=timedelta(seconds=body.ttl_s),
-                                   incident_id=body.incident_id, visit_id=body.visit_id)
+                                   incident_id=_incident(conn, body.incident_id, body.visit_id),
+                                   visit_id=body.visit_id)
     except store.UnknownDevice as exc:
         raise HTTPException(404, str(exc)) from None
     return _out(req, store.device_online(conn, body.device_id))

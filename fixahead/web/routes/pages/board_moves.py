@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dispatch import jobmove, jobplace
+from dispatch.ports import Ports
 from fixahead.web.context import web_context
 from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep
@@ -45,19 +46,19 @@ def parse_start(text: str, tz: str) -> datetime:
 
 
 def save_move(conn: psycopg.Connection, session: Session, form: MoveForm, *, tz: str,
-              now: datetime) -> tuple[jobmove.Moved, int | None]:
+              now: datetime, ports: Ports) -> tuple[jobmove.Moved, int | None]:
     """Move the visit or place the incident's job, and tell the customer, in one transaction."""
     starts_at = parse_start(form.start, tz)
     with conn.transaction():
         if form.visit_id is not None:
             moved = jobmove.move_job(conn, form.visit_id, technician_id=form.technician_id,
                                      starts_at=starts_at, actor=session.user.actor, now=now,
-                                     tz=tz, confirm=form.confirm)
+                                     ports=ports, tz=tz, confirm=form.confirm)
         elif form.incident_id:
             moved = jobplace.place_job(conn, form.incident_id,
                                        technician_id=form.technician_id, starts_at=starts_at,
-                                       actor=session.user.actor, now=now, tz=tz,
-                                       confirm=form.confirm)
+                                       actor=session.user.actor, now=now, ports=ports,
+                                       tz=tz, confirm=form.confirm)
         else:
             raise PageError(422, "say which job: visit_id or incident_id")
         return moved, tell_customer(conn, moved.incident_id, now=now)
@@ -83,7 +84,8 @@ def board_move(request: Request, conn: ConnDep, session: SchedulerChange,
     ctx = web_context(request)
     tz = page_zone(request, session)
     try:
-        moved, emailed = save_move(conn, session, form, tz=tz, now=ctx.clock())
+        moved, emailed = save_move(conn, session, form, tz=tz, now=ctx.clock(),
+                                   ports=ctx.ports)
     except jobmove.MoveRefused as exc:
         return JSONResponse({"status": "refused", "message": str(exc)}, status_code=409)
     except jobmove.NeedsConfirmation as exc:
@@ -107,7 +109,8 @@ def job_move(request: Request, visit_id: int, conn: ConnDep, session: SchedulerC
     tz = page_zone(request, session)
     form = MoveForm(technician_id, start, visit_id=visit_id, confirm=confirm)
     try:
-        moved, emailed = save_move(conn, session, form, tz=tz, now=ctx.clock())
+        moved, emailed = save_move(conn, session, form, tz=tz, now=ctx.clock(),
+                                   ports=ctx.ports)
     except jobmove.MoveRefused as exc:
         return job_page_response(request, conn, session, visit_id=visit_id, error=str(exc),
                                  status=409)
@@ -132,5 +135,6 @@ def board_presence(request: Request, conn: ConnDep, session: SchedulerPage,
     hours = int((datetime.combine(day + timedelta(days=days), datetime.min.time(),
                                   ZoneInfo(tz)) - start).total_seconds() // 3600)
     p = None if customer is None else jobmove.presence(
-        conn, customer, start, hours, now=web_context(request).clock())
+        conn, customer, start, hours, now=web_context(request).clock(),
+        ports=web_context(request).ports)
     return {"start": int(start.timestamp()), "p": p}

@@ -68,7 +68,8 @@ def dispatch(request: Request, incident_id: str, conn: ConnDep,
     """Book the job (confirm the hold, or find and book a slot)."""
     now = web_context(request).clock()
     try:
-        vid = jobactions.dispatch_job(conn, incident_id, actor=session.user.actor, now=now)
+        vid = jobactions.dispatch_job(conn, incident_id, actor=session.user.actor, now=now,
+                                      ports=web_context(request).ports)
     except jobactions.ActionRefused as exc:
         return job_page_response(request, conn, session, incident_id=incident_id,
                                  error=str(exc), status=409)

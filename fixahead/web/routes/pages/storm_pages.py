@@ -40,7 +40,7 @@ def release_fleet(request: Request, conn: ConnDep, session: SchedulerChange,
             raise PageError(404, "There is no such fleet incident.")
         if state != "open":
             raise PageError(409, f"This fleet incident is {state} already.")
-        sent = release_storm(conn, key, ctx.storms, ctx.clock(), ctx.dispatch)
+        sent = release_storm(conn, key, ctx.storms, ctx.clock(), ctx.dispatch, ctx.ports)
     return RedirectResponse("/storms?" + urlencode(
         {"done": f"Released {key}: {sent} decided now (the hourly cap may hold the rest)."}),
         status_code=303)
