@@ -40,6 +40,7 @@ __all__ = [
     "Availability",
     "AvailabilityConfig",
     "Outcome",
+    "days_from_confidence",
     "hour_of_week",
     "local_hour",
     "population_prior",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 WEEK_S = 7 * 86400
+CONFIDENCE_DAYS = 7.0  # confidence is days / (days + this): half with a week of history
 _HOURLY = np.asarray(HOURLY, dtype=np.float64)
 _WINDOW = np.asarray(WINDOW, dtype=np.float64)
 
@@ -105,6 +107,13 @@ _SATURDAY = (0.92, 0.93, 0.94, 0.94, 0.94, 0.94, 0.93, 0.92, 0.88, 0.78, 0.68, 0
              0.6, 0.6, 0.6, 0.6, 0.62, 0.66, 0.7, 0.7, 0.7, 0.75, 0.82, 0.88)
 _SUNDAY = (0.9, 0.92, 0.93, 0.94, 0.94, 0.94, 0.94, 0.93, 0.9, 0.82, 0.72, 0.66,
            0.66, 0.64, 0.62, 0.62, 0.66, 0.72, 0.78, 0.8, 0.82, 0.86, 0.9, 0.93)
+
+
+def days_from_confidence(confidence: np.ndarray) -> float:
+    """The days of usage history behind a stored model, read back from its confidence
+    (`days / (days + CONFIDENCE_DAYS)`, the same in every hour): 0 for the prior alone."""
+    c = float(np.clip(np.mean(confidence), 0.0, 1.0 - 1e-9)) if np.size(confidence) else 0.0
+    return CONFIDENCE_DAYS * c / (1.0 - c)
 
 
 def population_prior() -> np.ndarray:
@@ -176,5 +185,5 @@ def predict(
     both = shift + np.roll(shift, -1)
     p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)
     days = float(grid.lived.sum()) / 24.0
-    confidence = np.full(HOURS_PER_WEEK, days / (days + 7.0))
+    confidence = np.full(HOURS_PER_WEEK, days / (days + CONFIDENCE_DAYS))
     return Availability(p_hour, confidence, tz, int(ts.size), p_window, days)

@@ -9,7 +9,13 @@ import numpy as np
 import psycopg
 
 from dispatch import adapter
-from dispatch.availability import Availability, AvailabilityConfig, population_prior, predict
+from dispatch.availability import (
+    Availability,
+    AvailabilityConfig,
+    days_from_confidence,
+    population_prior,
+    predict,
+)
 from dispatch.availability_evidence import Outcome, outcome_for
 from dispatch.ports import Ports
 from dispatch.types import CustomerInfo
@@ -32,14 +38,16 @@ def save_availability(conn: psycopg.Connection, customer_id: str, a: Availabilit
 
 def load_availability(conn: psycopg.Connection, customer_id: str,
                       fresh_after: datetime | None = None) -> Availability | None:
-    """A household's stored availability, if any (and, with `fresh_after`, computed after it)."""
+    """A household's stored availability, if any (and, with `fresh_after`, computed after it);
+    its days of history are read back from the stored confidence."""
     row = conn.execute("SELECT tz, p_home, confidence, events, computed_at "
                        "FROM household_availability WHERE customer_id = %s",
                        (customer_id,)).fetchone()
     if row is None or (fresh_after is not None and row[4] <= fresh_after):
         return None
-    return Availability(np.asarray(row[1], dtype=np.float64),
-                        np.asarray(row[2], dtype=np.float64), row[0], int(row[3]))
+    confidence = np.asarray(row[2], dtype=np.float64)
+    return Availability(np.asarray(row[1], dtype=np.float64), confidence, row[0], int(row[3]),
+                        days=days_from_confidence(confidence))
 
 
 def record_outcome(conn: psycopg.Connection, customer_id: str, kind: str, start: datetime,
@@ -107,18 +115,26 @@ def refresh_availability(conn: psycopg.Connection, *, now: datetime, ports: Port
     return len(consenting)
 
 
-def p_home_for(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
-               ports: Ports, max_age: timedelta = DEFAULT_MAX_AGE,
-               config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> Callable[[datetime], float]:
-    """P(home) at an instant for this customer: learned with consent, else the population prior.
-
-    A stored model older than `max_age` at `now` (the decision's time: event time in a
-    simulation) is recomputed from usage first, so a booking never waits for the periodic
-    refresh job to have run."""
+def availability_for(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
+                     ports: Ports,
+                     max_age: timedelta = DEFAULT_MAX_AGE,
+                     config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> Availability:
+    """This customer's availability: learned with consent, else the population prior (no days
+    of history). A stored model older than `max_age` at `now` (the decision's time: event
+    time in a simulation) is recomputed from usage first, so a booking never waits for the
+    periodic refresh job to have run."""
     if not customer.consent_availability:
-        return Availability(population_prior(), np.zeros(168), customer.tz, 0).at
+        return Availability(population_prior(), np.zeros(168), customer.tz, 0)
     a = load_availability(conn, customer.customer_id, fresh_after=now - max_age)
     if a is None:
         a = _recompute(conn, customer.customer_id, customer.tz, now=now, config=config,
                        ports=ports)
-    return a.at
+    return a
+
+
+def p_home_for(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
+               ports: Ports, max_age: timedelta = DEFAULT_MAX_AGE,
+               config: AvailabilityConfig = DEFAULT_AVAILABILITY) -> Callable[[datetime], float]:
+    """P(home) at an instant for this customer (`availability_for`)."""
+    return availability_for(conn, customer, now=now, ports=ports, max_age=max_age,
+                            config=config).at

@@ -2,8 +2,12 @@
 
 A slot is feasible when the technician has the skill (and the territory, if the visit names one),
 works that day and hour, and can travel from the previous job (or home base) and on to the next
-one in time. Travel time comes from great-circle distance and an average speed. Slots are scored
-by P(someone home), urgency (earlier is better) and the travel they add. Times are epoch seconds
+one in time. Travel time comes from great-circle distance and an average speed. A non-urgent
+visit is offered the earliest feasible slot unless another is clearly likelier to find someone
+home, by the rule of `availability_pick.best_window` (the margin grows as the household's days
+of evidence shrink; among slots about as likely as the likeliest, the earliest); an urgent one
+the earliest slot with someone likely home within a day. Alternatives are ranked by a score of
+P(someone home), waiting and the travel they add, and kept apart. Times are epoch seconds
 inside, aware datetimes at the surface.
 """
 
@@ -17,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from dispatch.availability_pick import FULL_DAYS, MARGIN, TIE, best_window
 from dispatch.geo import haversine_km, travel_s
 
 
@@ -83,6 +88,12 @@ class SearchConfig:
     alternatives: int = 4
     max_technicians: int = 30  # the nearest qualified technicians are searched
     spacing_minutes: int = 120  # offered starts at least this far apart
+    # a non-urgent visit keeps the earliest slot unless another is likelier home by `margin`
+    # with FULL_DAYS of evidence, more with fewer `evidence_days` (the household model's days
+    # of usage history); slots within `tie` of the likeliest count as equally likely
+    margin: float = MARGIN
+    tie: float = TIE
+    evidence_days: float = FULL_DAYS
 
 
 def not_before(config: SearchConfig, *, now: datetime, start: datetime | None) -> SearchConfig:
@@ -229,7 +240,11 @@ def search(
     now: datetime,
     config: SearchConfig = SearchConfig(),
 ) -> list[Offer]:
-    """The best slot first, then up to `config.alternatives` alternatives spread apart."""
+    """The slot to book first, then up to `config.alternatives` alternatives spread apart.
+
+    Non-urgent: the earliest feasible slot, unless another is clearly likelier home
+    (`best_window` with the config's margin, tie and evidence days). Urgent: the earliest
+    slot, waiting up to a day for one when someone is likely home."""
     lead = 0 if req.urgent else config.lead_minutes * 60
     start_s = _ts(now) + lead
     end_s = _ts(now) + config.days * 86400
@@ -259,11 +274,28 @@ def search(
         # day: a technician at an empty house does not stop a leak
         unlikely = p < config.urgent_min_p_home
         score = -config.w_delay_urgent * (wait / 3600.0 + unlikely * config.urgent_home_wait_h)
+        order = np.lexsort((tech, starts, -score))
     else:
         score = (config.w_home * p - config.w_travel * added / 3600.0
                  - config.w_delay * wait / 86400.0)
-    order = np.lexsort((tech, starts, -score))
+        order = _earliest_unless_likelier(starts, added, tech, p, score, config)
     return _pick(order, score, starts, tech, added, p, req, config)
+
+
+def _earliest_unless_likelier(starts: np.ndarray, added: np.ndarray, tech: np.ndarray,
+                              p: np.ndarray, score: np.ndarray,
+                              config: SearchConfig) -> np.ndarray:
+    """Slot indices to offer in order: first the one `best_window` picks among all feasible
+    slots in time order (at the same start, the least added travel, then the technician),
+    each slot's P(home) less what its wait costs, then the others by score."""
+    by_time = np.lexsort((tech, added, starts))
+    # waiting costs what the score says it does, in units of P(home): a slot a week later
+    # must be likelier by that much more (w_delay / w_home a day) besides the margin
+    waited = (starts - starts.min()) / 86400.0 * (config.w_delay / config.w_home)
+    first = by_time[best_window((p - waited)[by_time], config.margin,
+                                days=config.evidence_days, tie=config.tie)]
+    rest = np.lexsort((tech, starts, -score))
+    return np.concatenate(([first], rest[rest != first]))
 
 
 def _pick(order: np.ndarray, score: np.ndarray, starts: np.ndarray, tech: np.ndarray,

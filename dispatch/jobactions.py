@@ -6,6 +6,7 @@ wrong, so the platform can measure each rule's precision (view `rule_precision`)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ import psycopg
 
 from devices.audit import audit
 from dispatch import booking_store
-from dispatch.availability_store import learn_from_visit, p_home_for
+from dispatch.availability_store import availability_for, learn_from_visit
 from dispatch.jobplace import JobUnknown, visit_request
 from dispatch.ports import Ports
 
@@ -49,11 +50,11 @@ def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
         customer, req = visit_request(conn, incident_id)
     except JobUnknown as exc:
         raise ActionRefused(str(exc)) from None
-    proposal = booking_store.propose_visit(conn, incident_id=incident_id,
-                                           customer_id=customer.customer_id, req=req,
-                                           p_home=p_home_for(conn, customer, now=now,
-                                                             ports=ports), now=now,
-                                           hold_minutes=60)
+    a = availability_for(conn, customer, now=now, ports=ports)
+    proposal = booking_store.propose_visit(
+        conn, incident_id=incident_id, customer_id=customer.customer_id, req=req, p_home=a.at,
+        now=now, hold_minutes=60,
+        config=replace(booking_store.DEFAULT_SEARCH, evidence_days=a.days))
     if proposal is None:
         raise ActionRefused("no qualified technician has a free slot in the next two weeks")
     booking_store.confirm_visit(conn, proposal.visit_id, now=now)

@@ -12,7 +12,7 @@ import psycopg
 
 from devices import diagnostics_store
 from dispatch import adapter, appointments, outbox
-from dispatch.availability_store import p_home_for
+from dispatch.availability_store import availability_for
 from dispatch.away import AwayConfig, detect
 from dispatch.booking import SearchConfig, VisitRequest, not_before
 from dispatch.booking_store import Proposal, propose_visit
@@ -116,10 +116,12 @@ def _existing(conn: psycopg.Connection, incident: IncidentInfo) -> Decision:
 def handle_incident(
     conn: psycopg.Connection, incident: IncidentInfo, customer: CustomerInfo, *,
     now: datetime, p_home: PHome, config: DispatchConfig = DispatchConfig(),
-    away_until: datetime | None = None,
+    away_until: datetime | None = None, evidence_days: float | None = None,
 ) -> Outcome:
     """Decide, hold a visit if one is needed, and queue the email, atomically and once;
-    a non-urgent visit of a household away until `away_until` is proposed after it."""
+    a non-urgent visit of a household away until `away_until` is proposed after it, and
+    leaves the earliest slot only for one clearly likelier home given the `evidence_days`
+    behind `p_home` (default: the search config's)."""
     with conn.transaction():
         # serialise decisions per customer so two workers cannot both spend the day's budget
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dispatch:' || %s))",
@@ -149,10 +151,12 @@ def handle_incident(
             hold = (config.urgent_hold_minutes if d.urgent else config.hold_minutes) \
                 + int((readable - now).total_seconds()) // 60
             after = max(filter(None, (d.away_until, readable)))
+            search = config.search if evidence_days is None \
+                else replace(config.search, evidence_days=evidence_days)
             proposal = propose_visit(conn, incident_id=incident.incident_id,
                                      customer_id=customer.customer_id, req=req, p_home=p_home,
                                      now=now, hold_minutes=hold,
-                                     config=not_before(config.search, now=now, start=after))
+                                     config=not_before(search, now=now, start=after))
             if proposal is not None:
                 visit_id = proposal.visit_id
                 visit = _visit_payload(conn, proposal, customer, incident)
@@ -199,11 +203,11 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
                              language=customer.language)
     if incident is None:
         return None
-    return handle_incident(conn, incident, customer, now=now,
-                           p_home=p_home_for(conn, customer, now=now, ports=ports),
-                           config=config,
+    a = availability_for(conn, customer, now=now, ports=ports)
+    return handle_incident(conn, incident, customer, now=now, p_home=a.at, config=config,
                            away_until=household_away_until(conn, customer, now=now,
-                                                           ports=ports))
+                                                           ports=ports),
+                           evidence_days=a.days)
 
 
 def household_away_until(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
@@ -226,9 +230,9 @@ def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime, p
         return None
     customer, incident = found
     incident = replace(incident, self_help_tried=True, still_broken=True)
-    out = handle_incident(conn, incident, customer, now=now,
-                          p_home=p_home_for(conn, customer, now=now, ports=ports),
-                          config=config,
+    a = availability_for(conn, customer, now=now, ports=ports)
+    out = handle_incident(conn, incident, customer, now=now, p_home=a.at, config=config,
                           away_until=household_away_until(conn, customer, now=now,
-                                                          ports=ports))
+                                                           ports=ports),
+                          evidence_days=a.days)
     return out.visit_id

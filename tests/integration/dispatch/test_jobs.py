@@ -10,7 +10,7 @@ import pytest
 
 from dispatch import adapter, jobs
 from dispatch.availability import population_prior
-from dispatch.availability_store import load_availability, p_home_for
+from dispatch.availability_store import availability_for, load_availability, p_home_for
 from dispatch.booking_store import confirm_visit
 from dispatch.email.render import EmailSettings
 from dispatch.email.sender import SmtpSettings
@@ -125,6 +125,9 @@ def test_a_decision_learns_availability_itself_when_the_stored_model_is_stale(
         stored = load_availability(conn, "cus-1")
         assert stored is not None and stored.events == len(evenings)
         assert p(NOW + timedelta(hours=10)) > population_prior()[19] + 0.05  # the washer hour
+        # the days of history behind it come back with it (the booking's margin needs them)
+        assert stored.days == pytest.approx(availability_for(conn, c, now=NOW, ports=PORTS).days)
+        assert 13 < stored.days < 15
         # a day later the stored model is stale: new usage at 08:00 is taken into account
         later = NOW + timedelta(days=1)
         for k in range(7):

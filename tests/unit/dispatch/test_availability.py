@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from dispatch.availability import AvailabilityConfig, population_prior, predict
+from dispatch.availability import (
+    AvailabilityConfig,
+    days_from_confidence,
+    population_prior,
+    predict,
+)
 from dispatch.availability_evidence import confirmed_visit, nobody_home, outcome_for
 from dispatch.availability_pick import best_window, window_p
 
@@ -172,3 +177,10 @@ def test_thin_evidence_asks_more_of_a_later_window_and_near_ties_go_to_the_earli
     assert best_window(p, days=28) == 1  # 0.045 over the first: enough with four weeks
     assert best_window(p, days=7) == 0  # one week: needs 0.06
     assert best_window(np.array([0.3, 0.79, 0.8]), days=28) == 1  # within 0.02 of the best
+
+
+def test_the_days_of_history_are_read_back_from_the_stored_confidence() -> None:
+    a = predict(events(3, retiree), tz="UTC", now=NOW, consent=True)
+    assert a.days > 20
+    assert days_from_confidence(a.confidence) == pytest.approx(a.days)
+    assert days_from_confidence(np.zeros(168)) == 0.0  # the prior alone

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -146,3 +147,74 @@ def test_first_free_slot_is_the_earliest_feasible_slot_of_any_technician() -> No
                             config=SearchConfig(lead_minutes=0))
     assert offer is not None and offer.technician_id == 2
     assert local(offer.start) == datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+
+
+def _hourly(values: dict[tuple[int, int], float], default: float) -> Callable[[datetime], float]:
+    """P(home) from a table of (Berlin day of month, hour) -> P, else `default`."""
+    def p(when: datetime) -> float:
+        t = when.astimezone(BERLIN)
+        return values.get((t.day, t.hour), default)
+    return p
+
+
+AT_HOME_BASE = {"lat": HOME[0], "lon": HOME[1]}  # no travel: the first slot is 08:00 Monday
+
+
+def test_the_first_free_slot_is_kept_when_others_are_only_slightly_likelier() -> None:
+    # 08:00 Monday at 0.8; 15:00 the same day at 0.825: within the 0.03 margin of full
+    # evidence (a score of P less waiting would have moved the visit for it)
+    p = _hourly({(23, 15): 0.825}, 0.8)
+    offers = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW)
+    assert local(offers[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
+    # the likelier slot is still the first alternative
+    assert local(offers[1].start) == datetime(2026, 11, 23, 15, 0, tzinfo=BERLIN)
+
+
+def test_a_clearly_likelier_slot_is_taken_and_the_earliest_of_a_tie() -> None:
+    # 0.9 on Tuesday 15:00, 0.89 on Wednesday 15:00 (a tie), 0.6 everywhere else
+    p = _hourly({(24, 15): 0.9, (25, 15): 0.89, (26, 15): 0.91}, 0.6)
+    offers = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW)
+    # Thursday's 0.91 is the likeliest, but Tuesday's 0.9 is within the tie: the earlier one
+    assert local(offers[0].start) == datetime(2026, 11, 24, 15, 0, tzinfo=BERLIN)
+    starts = sorted(o.start for o in offers)
+    assert all(b - a >= timedelta(minutes=120) for a, b in itertools.pairwise(starts))
+
+
+def test_thin_evidence_asks_more_of_a_later_slot() -> None:
+    # Tuesday 15:00 is 0.07 likelier than the first slot, 0.048 after its 31 hours of waiting
+    # (0.05 / 3 a day): enough with four weeks of evidence (margin 0.03), not with one week
+    # (0.03 * sqrt(4) = 0.06)
+    p = _hourly({(24, 15): 0.87}, 0.8)
+    four_weeks = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW,
+                        config=SearchConfig(evidence_days=28))
+    one_week = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW,
+                      config=SearchConfig(evidence_days=7))
+    assert local(four_weeks[0].start) == datetime(2026, 11, 24, 15, 0, tzinfo=BERLIN)
+    assert local(one_week[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
+
+
+def test_a_much_later_slot_must_make_up_for_the_wait() -> None:
+    # 0.1 likelier but ten days later: a wait worth 0.17 of P(home) at 0.05 / 3 a day
+    p = _hourly({(3, 15): 0.9}, 0.8)
+    offers = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW)
+    assert local(offers[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
+
+
+def test_among_slots_at_the_first_time_the_one_with_less_travel_is_kept() -> None:
+    # both can be there at 08:30 (the grid after travel): one 4 km away, one 12 km
+    near = tech(1, lat=HOME[0] + 0.036, lon=HOME[1])
+    far = tech(2, lat=HOME[0] - 0.11, lon=HOME[1])
+    cfg = SearchConfig(lead_minutes=0)
+    offers = search(req(), [far, near], {}, flat, now=NOW, config=cfg)
+    assert local(offers[0].start) == datetime(2026, 11, 23, 8, 30, tzinfo=BERLIN)
+    assert offers[0].technician_id == 1
+    assert offers[0].travel_minutes < 10
+
+
+def test_an_urgent_visit_ignores_the_evidence_margin() -> None:
+    def evenings(when: datetime) -> float:
+        return 0.95 if when.astimezone(BERLIN).hour >= 15 else 0.2
+
+    offers = search(req(urgent=True), [tech(**AT_HOME_BASE)], {}, evenings, now=NOW,
+                    config=SearchConfig(evidence_days=1))
+    assert local(offers[0].start) == datetime(2026, 11, 23, 15, 0, tzinfo=BERLIN)
