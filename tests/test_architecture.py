@@ -1,6 +1,7 @@
 """The architecture, checked: the import layering (import-linter contracts in pyproject.toml),
 one writer per table (each package's docstring names the tables it owns), no reads of another
-package's tables, ruff with its complexity limit, and mypy --strict on the pure core."""
+package's tables, ruff with its complexity limit, mypy --strict on the pure core, and tests that
+share only through tests/support/ (no test module imports another)."""
 
 from __future__ import annotations
 
@@ -36,16 +37,9 @@ BASE = "devices"
 # Reads of another package's tables that the web (an entry point) still makes in its own SQL,
 # file by file, to move behind that package's query functions; the list may only shrink.
 WEB_READS = {
-    "fixahead/commands/dispatch.py": {"email_outbox"},
     "fixahead/web/boardstore.py": {"dispatch_decisions", "job_numbers", "technician_days_off",
                                    "technicians", "visits"},
-    "fixahead/web/jobdetail.py": {"customer_feedback", "dispatch_decisions", "email_outbox",
-                                  "link_uses", "technicians", "visit_work", "visits"},
-    "fixahead/web/jobhistory.py": {"job_numbers", "technicians", "visits"},
-    "fixahead/web/routes/api/api_jobs.py": {"technicians", "visit_work", "visits"},
-    "fixahead/web/routes/api/api_technicians.py": {"technicians"},
     "fixahead/web/routes/pages/board_moves.py": {"job_numbers", "technicians"},
-    "fixahead/web/routes/pages/more_pages.py": {"email_outbox"},
 }
 
 
@@ -157,3 +151,65 @@ def test_the_write_scan_finds_writes() -> None:
     found = WRITE.findall("INSERT INTO incidents (key) VALUES (1); UPDATE visits SET x = 1; "
                           "COPY telemetry FROM STDIN; DELETE FROM web_sessions")
     assert found == ["incidents", "visits", "telemetry", "web_sessions"]
+
+
+# Tests share helpers and fixtures only through tests/support/ (fixtures reach a folder's tests
+# through its conftest.py): no module of the test tree imports a test module, a conftest or any
+# other module of the tree outside tests/support/.
+SUPPORT = "tests.support"
+
+
+def _module_of(path: Path) -> list[str]:
+    return list(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def _test_tree_imports(source: str, module: list[str]) -> list[tuple[int, str]]:
+    """(line, module) for each import of the test tree (`tests` or below) in `source`, the
+    source of `module` (its dotted parts): relative imports resolved, `from X import name`
+    counted as an import of X.name (a name may be a submodule)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = module[:len(module) - node.level] if node.level else []
+            parent = ".".join(base + (node.module.split(".") if node.module else []))
+            out += [(node.lineno, f"{parent}.{alias.name}") for alias in node.names]
+    return [(line, name) for line, name in out if name == "tests" or name.startswith("tests.")]
+
+
+def _outside_support(name: str) -> bool:
+    return name != SUPPORT and not name.startswith(SUPPORT + ".")
+
+
+def test_test_modules_import_only_from_tests_support() -> None:
+    wrong = [f"{path.relative_to(ROOT).as_posix()}:{line} imports {name}: move what it shares "
+             f"to tests/support/ (a fixture: register it in a conftest.py)"
+             for path in sorted((ROOT / "tests").rglob("*.py"))
+             for line, name in _test_tree_imports(path.read_text(), _module_of(path))
+             if _outside_support(name)]
+    assert wrong == []
+
+
+def test_the_test_import_scan_finds_planted_imports() -> None:
+    planted = """
+from tests.support.board import seed_job
+from tests.support import naive
+import tests.support.web
+from tests.integration.web.test_board_security import web
+import tests.unit.rules.naive
+from tests.integration.web import conftest
+from . import helpers
+from ..dispatch.test_storm_guard import emails
+
+
+def later():
+    from tests.e2e.test_board_browser import CHROMIUM
+"""
+    found = [name for _, name in _test_tree_imports(
+        planted, ["tests", "integration", "web", "test_x"]) if _outside_support(name)]
+    assert sorted(found) == sorted([
+        "tests.integration.web.test_board_security.web", "tests.unit.rules.naive",
+        "tests.integration.web.conftest", "tests.integration.web.helpers",
+        "tests.integration.dispatch.test_storm_guard.emails",
+        "tests.e2e.test_board_browser.CHROMIUM"])

@@ -95,10 +95,10 @@ def refresh_availability_cmd() -> None:
 def outbox_cmd(as_json: JsonOpt = False, limit: int = 50) -> None:
     """Show the email outbox: counts by state and the newest permanent failures."""
     from dispatch.outbox import failed_emails
+    from dispatch.queries import outbox_counts
 
     with _conn() as conn:
-        counts = dict(conn.execute(
-            "SELECT state, count(*) FROM email_outbox GROUP BY state").fetchall())
+        counts = outbox_counts(conn)
         failed = failed_emails(conn, limit=limit)
     if as_json:
         typer.echo(json.dumps({"counts": counts, "failed": [

@@ -1,4 +1,5 @@
-"""Everything the job page shows about one incident's job, read from PostgreSQL (adapter)."""
+"""Everything the job page shows about one incident's job (adapter): dispatch's rows through
+`dispatch.queries`, rules' and ingest's through theirs, the base's registry and catalog in SQL."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from dispatch import queries as dispatch_queries
 from dispatch.appointments import hold_expired
 from fixahead.web import jobhistory
 from fixahead.web.chart import Series, svg, thin
@@ -30,21 +32,7 @@ def _all(conn: psycopg.Connection, sql: str, args: tuple[Any, ...]) -> list[dict
 
 def visit_incident(conn: psycopg.Connection, visit_id: int) -> str | None:
     """The incident a visit is for."""
-    row = conn.execute("SELECT incident_id FROM visits WHERE id = %s", (visit_id,)).fetchone()
-    return None if row is None else str(row[0])
-
-
-def _visit(conn: psycopg.Connection, incident_id: str, visit_id: int | None
-           ) -> dict[str, Any] | None:
-    where = "v.id = %s" if visit_id is not None else "v.incident_id = %s"
-    return _one(conn, f"""
-        SELECT v.*, t.name AS technician, t.skills AS technician_skills, w.started_at,
-               w.finished_at, w.outcome, w.actual_code, w.reason, w.actor AS work_actor
-        FROM visits v JOIN technicians t ON t.id = v.technician_id
-        LEFT JOIN visit_work w ON w.visit_id = v.id
-        WHERE {where}
-        ORDER BY (v.state IN ('held', 'booked', 'done')) DESC, v.id DESC LIMIT 1""",
-                (visit_id if visit_id is not None else incident_id,))
+    return dispatch_queries.visit_incident(conn, visit_id)
 
 
 def chart(conn: psycopg.Connection, device: int, model_id: str, readings: list[dict[str, Any]],
@@ -77,9 +65,8 @@ def job_detail(conn: psycopg.Connection, incident_id: str, *, visit_id: int | No
                now: datetime, tz: str = "UTC") -> dict[str, Any] | None:
     """The job of an incident: visit, decision, incident, device, customer, catalog entry,
     self-help history, emails and the customer's answers, and the telemetry chart."""
-    visit = _visit(conn, incident_id, visit_id)
-    decisions = _all(conn, "SELECT * FROM dispatch_decisions WHERE incident_id = %s ORDER BY id",
-                     (incident_id,))
+    visit = dispatch_queries.job_visit(conn, incident_id, visit_id)
+    decisions = dispatch_queries.decisions(conn, incident_id)
     incident = rules_queries.incident_row(conn, incident_id)
     if visit is None and not decisions and incident is None:
         return None
@@ -107,19 +94,10 @@ def job_detail(conn: psycopg.Connection, incident_id: str, *, visit_id: int | No
             FROM error_codes e LEFT JOIN error_code_texts t ON t.model_id = e.model_id
                  AND t.code = e.code AND t.language = 'en'
             WHERE e.model_id = %s AND e.code = %s""", (device["model_id"], fault))
-    self_help = _all(conn, """
-        SELECT incident_id, decided_at, delivery FROM dispatch_decisions
-        WHERE action = 'self_help' AND device_id = %s AND fault_code = %s ORDER BY decided_at""",
-                     (device_id or "", fault))
-    emails = _all(conn, """
-        SELECT id, kind, to_addr, state, send_at, sent_at, attempts, last_error, payload
-        FROM email_outbox WHERE payload->>'incident_id' = %s OR payload::text LIKE %s
-        ORDER BY id""", (incident_id, f'%"{incident_id}"%'))
+    self_help = dispatch_queries.self_help_given(conn, device_id or "", fault)
+    emails = dispatch_queries.incident_emails(conn, incident_id)
     subjects = [incident_id] + ([str(visit["id"])] if visit else [])
-    answers = _all(conn, "SELECT action, outcome, used_at FROM link_uses WHERE subject = ANY(%s)"
-                   " ORDER BY used_at", (subjects,))
-    answers += _all(conn, "SELECT kind AS action, 'recorded' AS outcome, at AS used_at "
-                    "FROM customer_feedback WHERE incident_id = %s", (incident_id,))
+    answers = dispatch_queries.customer_answers(conn, incident_id, subjects)
     chart_svg = ""
     if incident and device:
         chart_svg = chart(conn, device["id"], device["model_id"], incident["readings"] or [],

@@ -1,5 +1,5 @@
 """A job's stable number, its history of moves and who made them, and the remaining-life
-estimate its incident carries (adapter: reads dispatch's and the audit log's rows)."""
+estimate its incident carries (read through dispatch's queries and the base's catalog)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from dispatch import queries as dispatch_queries
 from rules.limits import trend_rule
 
 WORDS = {"job.move": "moved", "job.dispatch": "booked", "job.start": "started",
@@ -17,9 +18,7 @@ WORDS = {"job.move": "moved", "job.dispatch": "booked", "job.start": "started",
 
 def number(conn: psycopg.Connection, incident_id: str) -> int | None:
     """The job's number (kept when the job is re-dispatched)."""
-    row = conn.execute("SELECT number FROM job_numbers WHERE incident_id = %s",
-                       (incident_id,)).fetchone()
-    return None if row is None else int(row[0])
+    return dispatch_queries.job_number(conn, incident_id)
 
 
 def _who(actor: str) -> str:
@@ -36,12 +35,8 @@ def _where(place: dict[str, Any] | None, names: dict[int, str], zone: ZoneInfo) 
 
 def history(conn: psycopg.Connection, incident_id: str, *, tz: str) -> list[dict[str, Any]]:
     """What people did to the job's visits, oldest first: when, who, what, from where to where."""
-    rows = conn.execute(
-        """SELECT a.at, a.actor, a.action, a.subject_id, a.detail FROM audit_log a
-           WHERE a.subject_type = 'visit' AND a.subject_id IN
-                 (SELECT id::text FROM visits WHERE incident_id = %s)
-           ORDER BY a.id""", (incident_id,)).fetchall()
-    names = dict(conn.execute("SELECT id, name FROM technicians").fetchall()) if rows else {}
+    rows = dispatch_queries.visit_audit(conn, incident_id)
+    names = dispatch_queries.technician_names(conn) if rows else {}
     zone = ZoneInfo(tz)
     out = []
     for at, actor, action, visit_id, detail in rows:

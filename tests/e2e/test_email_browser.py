@@ -127,7 +127,7 @@ def test_link_pages_name_the_appointment_and_render_in_chromium(database_url: st
     from playwright.sync_api import sync_playwright
 
     from dispatch.links import sign
-    from tests.integration.dispatch.test_customer_pages import SECRET, Env, propose
+    from tests.support.customer_pages import SECRET, Env, propose
 
     out = shots_dir(tmp_path)
     env = Env(database_url)

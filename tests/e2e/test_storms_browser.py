@@ -11,12 +11,10 @@ import psycopg
 import pytest
 
 from fixahead.web.board_app import create_web_app
-from tests.integration.dispatch.test_storm_guard import emails
-from tests.integration.test_dispatch_follower import T0
-from tests.integration.web.test_storms_page import CFG
-from tests.integration.web.test_storms_page import storm as storm  # the fixture
 from tests.support.board import PASSWORD, SECRET
 from tests.support.board import serve as serve_app
+from tests.support.incidents import T0, emails
+from tests.support.storms import CFG
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"

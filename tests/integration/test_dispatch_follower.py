@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,47 +16,10 @@ from dispatch.email.sender import SmtpSettings
 from dispatch.email.sink import SmtpSink
 from dispatch.service import Outcome
 from fixahead.roles import IncidentFollower, run_dispatch
-from rules.incidents import Incident, IncidentChange
-from rules.store import save_changes
+from tests.support.incidents import T0, add_customer_device, drain_fault, store
 from tests.support.mqtt import wait_for
 
 pytestmark = pytest.mark.integration
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning, event time
-
-
-def add_customer_device(conn: psycopg.Connection, suffix: str) -> int:
-    """A consenting customer in UTC with one washer; the washer's registry id."""
-    cid = f"cus-{suffix}"
-    conn.execute("""INSERT INTO customers (customer_id, name, email, time_zone, lat, lon, street,
-                                           city) VALUES (%s, %s, %s, 'UTC', 52.52, 13.40,
-                                           'Birkenallee 3', 'Berlin')""",
-                 (cid, f"Ada {suffix}", f"ada{suffix}@example.org"))
-    conn.execute("INSERT INTO households (household_id, customer_id) VALUES (%s, %s)",
-                 (f"hh-{suffix}", cid))
-    for kind in ("proactive_email", "usage_for_availability"):
-        conn.execute("INSERT INTO consents (customer_id, kind, granted, source) "
-                     "VALUES (%s, %s, true, 'test')", (cid, kind))
-    (dev,) = conn.execute("INSERT INTO devices (device_id, model_id, household_id, firmware) "
-                          "VALUES (%s, 'WM-800', %s, '3.1') RETURNING id",
-                          (f"wm-{suffix}", f"hh-{suffix}")).fetchone()
-    return int(dev)
-
-
-def drain_fault(dev: int, at: datetime, *, state: str = "open", version: int = 1,
-                updated: datetime | None = None) -> Incident:
-    """A drain-pump fault (E21, self-help) of `dev` opened at `at`."""
-    ms = int(at.timestamp() * 1000)
-    upd = int((updated or at).timestamp() * 1000)
-    return Incident(key=f"{dev}:E21:{ms}", device=dev, fault="E21", kind="error",
-                    severity="warning", action="self_help", title="Drain blocked",
-                    state=state, opened_ms=ms, updated_ms=upd, version=version,
-                    closed_ms=upd if state in ("auto_cleared", "resolved") else None)
-
-
-def store(conn: psycopg.Connection, change: str, inc: Incident) -> None:
-    with conn.transaction():
-        save_changes(conn, [IncidentChange(change, inc)])
 
 
 def decisions(conn: psycopg.Connection) -> list[tuple[str, datetime]]:

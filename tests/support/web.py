@@ -1,18 +1,41 @@
-"""The web API's test client (FastAPI's, over httpx) for tests that call the app in-process."""
+"""The web API's test client (FastAPI's, over httpx) for tests that call the app in-process;
+signing in; and the fixtures `web` (the whole web app) and `conn`, registered by the conftest.py
+of tests/integration/web."""
 
 from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
+
+import psycopg
+import pytest
 
 with warnings.catch_warnings():
     # this starlette asks for `httpx2` and warns when it finds httpx; httpx works for tests
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from fastapi.testclient import TestClient
 
-from tests.support.board import PASSWORD
+from fixahead.web.board_app import create_web_app
+from tests.support.board import PASSWORD, SECRET
 
-__all__ = ["TestClient", "login"]
+__all__ = ["TestClient", "conn", "login", "web"]
+
+
+@pytest.fixture
+def web(database_url: str) -> Iterator[TestClient]:
+    """The whole web app (live updates off: TestClient does not stream)."""
+    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=3,
+                         live=False)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the test's database."""
+    with psycopg.connect(database_url, autocommit=True) as c:
+        yield c
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD) -> str:

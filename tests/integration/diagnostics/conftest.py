@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.diagnostics.support import Setup, running_setup
+from tests.support.diagnostics import Setup, running_setup
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from devices.provisioning import register
 from fixahead.broker_auth import PLATFORM, prepare_embedded, service_passwords
 from fixahead.embedded_mqtt import EmbeddedBroker
 from simulator.commands import CommandResponder
-from tests.integration.diagnostics.support import _run_link, clogging_washer
+from tests.support.diagnostics import clogging_washer, run_link
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_a_snapshot_is_answered_through_the_embedded_broker(database_url: str) -
         lambda: psycopg.connect(database_url, autocommit=True),
         f"mqtt://{PLATFORM}:{service_passwords(tmp)[PLATFORM]}@127.0.0.1:{port}", poll_s=0.2)
     stop = threading.Event()
-    thread = threading.Thread(target=_run_link, args=(link, stop), daemon=True)
+    thread = threading.Thread(target=run_link, args=(link, stop), daemon=True)
     thread.start()
     device = CommandResponder("127.0.0.1", port, [clogging_washer("wm-emb-1")],
                               {"wm-emb-1": secret}, publish_status=True)

@@ -13,14 +13,14 @@ from devices import diagnostics_store as store
 from devices.commands import encode_reply, result
 from devices.diagnostics import State
 from simulator.commands import CommandResponder
-from tests.integration.diagnostics.support import (
+from tests.support.device_client import Client
+from tests.support.diagnostics import (
     PREFIX,
     Setup,
     clogging_washer,
     request,
     wait_state,
 )
-from tests.support.device_client import Client
 from tests.support.services import mosquitto_binary
 
 pytestmark = [

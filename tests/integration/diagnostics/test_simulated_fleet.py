@@ -15,7 +15,7 @@ from fixahead.broker_auth import PLATFORM, write_auth_files
 from simulator.commands import publish_answering
 from simulator.run import RunSpec, scenario_for
 from simulator.timebase import window_ending_now
-from tests.integration.diagnostics.support import (
+from tests.support.diagnostics import (
     PREFIX,
     Setup,
     request,

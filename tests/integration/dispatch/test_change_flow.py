@@ -21,11 +21,10 @@ from dispatch.email.sink import SmtpSink
 from dispatch.links import pick_subject, sign, verify
 from dispatch.service import handle_incident
 from dispatch.types import FaultInfo, IncidentInfo
-from tests.integration.dispatch.test_customer_pages import MOTOR, NOW, SECRET, Env, env
+from tests.support.customer_pages import MOTOR, NOW, SECRET, Env
 from tests.support.dispatch import PORTS, add_customer, add_technicians
 
 pytestmark = pytest.mark.integration
-__all__ = ["env"]
 EMAIL = EmailSettings(base_url="http://127.0.0.1:8000", from_addr="service@fix.example",
                       secret=SECRET, domain="fix.example")
 DRAIN = FaultInfo("E21", "Water does not drain", customer_fixable=True, skill="plumbing",

@@ -11,13 +11,9 @@ import pytest
 from dispatch.storm import StormConfig
 from fixahead.roles import DISPATCH, IncidentFollower, RoleMetrics
 from fixahead.storms import release_storm
-from tests.integration.test_dispatch_follower import T0, add_customer_device, drain_fault, store
+from tests.support.incidents import T0, add_customer_device, drain_fault, emails, store
 
 pytestmark = pytest.mark.integration
-
-
-def emails(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM email_outbox").fetchone()[0]
 
 
 def _open(conn: psycopg.Connection, devices: list[int], spread: timedelta) -> None:

@@ -16,7 +16,7 @@ from rules.compiler import compile_rules
 from rules.engine import Engine
 from rules.loader import load_packs
 from rules.service import RulesService
-from tests.integration.test_dispatch_follower import add_customer_device
+from tests.support.incidents import add_customer_device
 
 pytestmark = pytest.mark.integration
 MIN = 60_000

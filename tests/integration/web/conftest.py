@@ -1,4 +1,5 @@
-"""An API client on a fresh database, and a token per role."""
+"""An API client on a fresh database, and a token per role; the whole web app (`web`), a
+connection (`conn`) and a held storm (`storm`) from tests.support."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import pytest
 
 from fixahead.web.app import create_app
 from fixahead.web.auth import create_token
-from tests.support.web import TestClient
+from tests.support.storms import storm
+from tests.support.web import TestClient, conn, web
+
+__all__ = ["client", "conn", "storm", "tokens", "web"]  # the fixtures of this folder
 
 
 @pytest.fixture

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import psycopg
 import pytest
 
-from fixahead.web.board_app import create_web_app
-from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
+from tests.support.board import PASSWORD, add_people, now_utc, seed_job
 from tests.support.web import TestClient, login
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def web(database_url: str) -> Iterator[TestClient]:
-    """The whole web app (live updates off: TestClient does not stream)."""
-    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=3,
-                         live=False)
-    with TestClient(app, base_url="http://testserver") as client:
-        yield client
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(database_url, autocommit=True) as c:
-        yield c
 
 
 def test_pages_send_a_visitor_without_a_session_to_the_login(web: TestClient) -> None:

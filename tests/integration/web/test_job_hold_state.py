@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from tests.integration.web.test_board_security import conn, login, web  # noqa: F401
 from tests.support.board import add_people, now_utc, seed_job
+from tests.support.web import login
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def _visit_state(page: str) -> str:
 
 
 def test_a_held_visit_whose_hold_has_passed_shows_as_expired_in_local_time(
-        web, conn: psycopg.Connection) -> None:  # noqa: F811
+        web, conn: psycopg.Connection) -> None:
     people = add_people(conn)
     conn.execute("UPDATE web_users SET time_zone = %s WHERE email = %s",
                  (ZONE, people["viewer"]))
@@ -41,7 +41,7 @@ def test_a_held_visit_whose_hold_has_passed_shows_as_expired_in_local_time(
 
 
 def test_a_held_visit_within_its_hold_shows_as_held(
-        web, conn: psycopg.Connection) -> None:  # noqa: F811
+        web, conn: psycopg.Connection) -> None:
     people = add_people(conn)
     now = now_utc()
     job = seed_job(conn, now=now)

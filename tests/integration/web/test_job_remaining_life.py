@@ -7,13 +7,13 @@ import json
 import psycopg
 import pytest
 
-from tests.integration.web.test_board_security import conn, login, web  # noqa: F401
 from tests.support.board import add_people, now_utc, seed_job
+from tests.support.web import login
 
 pytestmark = pytest.mark.integration
 
 
-def test_the_job_page_shows_the_remaining_life(web, conn: psycopg.Connection) -> None:  # noqa: F811
+def test_the_job_page_shows_the_remaining_life(web, conn: psycopg.Connection) -> None:
     people = add_people(conn)
     job = seed_job(conn, now=now_utc())
     login(web, people["viewer"])

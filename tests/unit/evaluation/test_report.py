@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from fixahead.lab.evaluation.report import bar_chart, histogram, render
 from fixahead.lab.evaluation.score import score
 from fixahead.lab.evaluation.types import Records
-from tests.unit.evaluation.cases import detection_case, visit_case
+from tests.support.evaluation_cases import detection_case, visit_case
 
 
 def test_report_names_every_headline_figure_and_links_its_charts() -> None:
@@ -30,7 +30,7 @@ def test_charts_are_well_formed_svg() -> None:
 
 
 def test_an_empty_run_renders_without_charts() -> None:
-    from tests.unit.evaluation.cases import truth
+    from tests.support.evaluation_cases import truth
 
     markdown, charts = render(score(truth([]), Records()))
     assert "n/a" in markdown and charts == {}

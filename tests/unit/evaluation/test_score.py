@@ -6,7 +6,7 @@ import pytest
 
 from fixahead.lab.evaluation.score import percentile, score
 from fixahead.lab.evaluation.types import Email, EmailItem, Records, Visit
-from tests.unit.evaluation.cases import (
+from tests.support.evaluation_cases import (
     CODES,
     day,
     detection_case,

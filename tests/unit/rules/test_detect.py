@@ -15,7 +15,7 @@ from rules.detect import (
     score_rows,
     score_series,
 )
-from tests.unit.rules.naive_detect import reference_scores
+from tests.support.naive_detect import reference_scores
 
 WARM = 100
 

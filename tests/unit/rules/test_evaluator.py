@@ -184,7 +184,7 @@ def test_rule_files_are_validated_with_errors_naming_file_rule_and_field(
 def test_the_silent_kernel_matches_its_reference_over_random_traffic(catalog) -> None:
     import tomllib
 
-    from tests.unit.rules import naive
+    from tests.support import naive
 
     doc = tomllib.loads(
         'model = "FR-300"\n[[rules]]\nid = "quiet"\nfault = "F2"\nmeaning = "prediction"\n'

@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from rules.kernels import predicates as P
 from rules.kernels.series import run_series
-from tests.unit.rules import naive
+from tests.support import naive
 
 MIN = 60_000
 

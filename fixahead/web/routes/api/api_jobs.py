@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from psycopg.rows import dict_row
 
 from dispatch import jobactions, jobmove
+from dispatch import queries as dispatch_queries
 from dispatch.ports import Ports
 from fixahead.web.api_schemas import JobOut, JobPage, MoveIn, OutcomeIn
 from fixahead.web.customer_changes import tell_customer
@@ -16,11 +17,6 @@ from fixahead.web.deps import ConnDep, SchedulerDep, ViewerDep
 from fixahead.wiring import dispatch_ports
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
-_SELECT = """SELECT v.id, v.incident_id, v.technician_id, t.name AS technician, v.customer_id,
-                    v.state, v.urgent, v.starts_at, v.ends_at, v.hold_expires_at, v.skill,
-                    v.parts, w.outcome
-             FROM visits v JOIN technicians t ON t.id = v.technician_id
-             LEFT JOIN visit_work w ON w.visit_id = v.id"""
 MAX_ID = 2**62
 JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -56,19 +52,10 @@ def list_jobs(conn: ConnDep, _: ViewerDep,
     if (starts_from and starts_from.tzinfo is None) or (starts_until and
                                                         starts_until.tzinfo is None):
         raise HTTPException(422, "from and until need a UTC offset, e.g. 2026-11-23T08:00Z")
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            _SELECT + """ WHERE v.id > %(after)s
-                 AND (%(state)s::text IS NULL OR v.state = %(state)s)
-                 AND (%(tech)s::bigint IS NULL OR v.technician_id = %(tech)s)
-                 AND (%(inc)s::text IS NULL OR v.incident_id = %(inc)s)
-                 AND (%(urgent)s::bool IS NULL OR v.urgent = %(urgent)s)
-                 AND (%(from)s::timestamptz IS NULL OR v.starts_at >= %(from)s)
-                 AND (%(until)s::timestamptz IS NULL OR v.starts_at < %(until)s)
-               ORDER BY v.id LIMIT %(limit)s""",
-            {"after": _cursor(cursor), "state": state, "tech": technician_id,
-             "inc": incident_id, "urgent": urgent, "from": starts_from,
-             "until": starts_until, "limit": limit + 1}).fetchall()
+    rows = dispatch_queries.jobs(conn, after=_cursor(cursor), limit=limit + 1, state=state,
+                                 technician_id=technician_id, incident_id=incident_id,
+                                 urgent=urgent, starts_from=starts_from,
+                                 starts_until=starts_until)
     more = len(rows) > limit
     rows = rows[:limit]
     return JobPage(items=[JobOut(**r) for r in rows],
@@ -76,8 +63,7 @@ def list_jobs(conn: ConnDep, _: ViewerDep,
 
 
 def _job(conn: ConnDep, job_id: int) -> JobOut:
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(_SELECT + " WHERE v.id = %s", (job_id,)).fetchone()
+    row = dispatch_queries.job(conn, job_id)
     if row is None:
         raise HTTPException(404, f"there is no job {job_id}")
     return JobOut(**row)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from psycopg.rows import dict_row
 
+from dispatch import queries as dispatch_queries
 from fixahead.web import fleetstore
 from fixahead.web.context import web_context
 from fixahead.web.deps import ConnDep
@@ -97,11 +98,7 @@ def device_page(request: Request, device_id: str, conn: ConnDep, session: Viewer
 def outbox_page(request: Request, conn: ConnDep, session: ViewerPage,
                 state: str = "") -> HTMLResponse:
     """Emails with their state; what the embedded SMTP sink received."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            """SELECT id, kind, customer_id, to_addr, state, send_at, sent_at, attempts,
-                      last_error FROM email_outbox WHERE (%(s)s = '' OR state = %(s)s)
-               ORDER BY id DESC LIMIT 200""", {"s": state}).fetchall()
+    rows = dispatch_queries.outbox(conn, state=state, limit=200)
     sink = web_context(request).sink
     received = []
     if sink is not None and session.user.may("scheduler"):
@@ -117,8 +114,7 @@ def outbox_page(request: Request, conn: ConnDep, session: ViewerPage,
 def outbox_email(request: Request, outbox_id: int, conn: ConnDep,
                  session: ViewerPage) -> HTMLResponse:
     """One email: its state and its content (schedulers and admins see personal data)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute("SELECT * FROM email_outbox WHERE id = %s", (outbox_id,)).fetchone()
+    row = dispatch_queries.outbox_email(conn, outbox_id)
     if row is None:
         raise PageError(404, f"There is no email {outbox_id}.")
     content = json.dumps(row["payload"], indent=2, ensure_ascii=False, default=str) \

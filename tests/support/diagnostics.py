@@ -41,7 +41,8 @@ class Setup:
         return psycopg.connect(self.database_url, autocommit=True)
 
 
-def _run_link(link: DiagnosticsLink, stop: threading.Event) -> None:
+def run_link(link: DiagnosticsLink, stop: threading.Event) -> None:
+    """Serve the platform's diagnostics link until `stop` is set (a thread's target)."""
     serve(link, stop)
 
 
@@ -61,7 +62,7 @@ def running_setup(database_url: str) -> Iterator[Setup]:
                            password=password, prefix=PREFIX, poll_s=0.2,
                            listen_url=database_url)
     stop = threading.Event()
-    thread = threading.Thread(target=_run_link, args=(link, stop), daemon=True)
+    thread = threading.Thread(target=run_link, args=(link, stop), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not link.ready.is_set() and time.monotonic() < deadline:
