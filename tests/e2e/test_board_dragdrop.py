@@ -4,9 +4,7 @@ the day and week views of 200 technicians and 2,000 jobs, captured as screenshot
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -16,28 +14,11 @@ from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
 from fixahead.web.board_app import create_web_app
 from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
 from tests.support.board import serve as serve_app
+from tests.support.browser import SHOTS
+from tests.support.browser import chromium as _browser
+from tests.support.browser import sign_in as _sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run"]
-SHOTS = Path(os.environ.get("FIXAHEAD_SHOTS")
-             or Path(__file__).resolve().parents[2] / "artifacts")
-
-
-def _browser(pw):  # type: ignore[no-untyped-def]
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-
-
-def _sign_in(page, base: str, email: str, path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login?next={path}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{path}")
 
 
 def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_customer(

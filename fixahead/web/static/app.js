@@ -125,7 +125,9 @@
   }
   function showBand(row) {
     if (bandRow === row) return;
-    clearBand();
+    // the band moves with the row; the ghost stays (the band may arrive after the ghost is
+    // drawn, and no dragover redraws it while the pointer rests)
+    document.querySelectorAll(".phome").forEach(function (e) { e.remove(); });
     bandRow = row;
     if (!band || !band.p) return;
     var all = cols();
