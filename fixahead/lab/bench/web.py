@@ -47,7 +47,7 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
     return templates.env.get_template("board_grid.html").render(
         cols=cols, techs=techs, rows=boardcells.rows_html(techs, cols, cells, {}, axis=True,
                                                           idle=set()),
-        marks=board.hour_marks(cols[0]), mode="axis", col_data="", idle=set(),
+        marks=board.hour_marks(cols[0]), mode="axis", col_data="", idle=set(), hours=12,
         job_count=len(jobs), query="", days=1, session=None, f=None)
 
 

@@ -93,10 +93,9 @@
       });
   }
   function blockWhat(el) {
+    // a block's title says all of it: number, times, fault, customer, town, state
     if (el.dataset.visit) return {visit: el.dataset.visit, job: (el.title || "").split(" · ")[0],
-      label: Array.prototype.map.call(el.querySelectorAll("b, span"), function (e) { return e.textContent; })
-        .filter(Boolean).join(" · ") + " (" + el.title + ")",
-      tod: +el.dataset.tod, minutes: +el.dataset.min};
+      label: el.title, tod: +el.dataset.tod, minutes: +el.dataset.min};
     return {incident: el.dataset.incident, job: el.dataset.job, label: el.querySelector("a").textContent, minutes: 60};
   }
   function blockStart(el) {  // a job's current start, from its day column and time of day

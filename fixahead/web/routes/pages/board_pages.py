@@ -75,7 +75,8 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
                                 axis=days == 1, idle=idle)
     return {"cols": cols, "techs": techs, "rows": rows, "col_data": col_data, "idle": idle,
             "marks": board.hour_marks(cols[0], 1 if days == 1 else 3),
-            "job_count": len(jobs), "mode": "axis" if days == 1 else "agenda"}
+            "job_count": len(jobs), "mode": "axis" if days == 1 else "agenda",
+            "hours": round((cols[0].end - cols[0].start).total_seconds() / 3600)}
 
 
 def _params(request: Request, session: Session, first: date, days: int,
