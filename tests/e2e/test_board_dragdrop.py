@@ -21,6 +21,12 @@ from tests.support.browser import sign_in as _sign_in
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
+def _cut(page, selector: str) -> int:  # type: ignore[no-untyped-def]
+    """How many of these elements show less than their text (cut off with an ellipsis)."""
+    return int(page.evaluate("""s => [...document.querySelectorAll(s)]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).length""", selector))
+
+
 def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_customer(
         database_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -151,13 +157,13 @@ def test_day_and_week_views_of_200_technicians_and_2000_jobs_are_readable(
             expect(page.locator("#board a[data-visit]")).to_have_count(2000)
             expect(page.locator("#board .brow[data-tech]")).to_have_count(200)
             page.screenshot(path=str(SHOTS / "board-day-200x2000.png"))
-            cut = page.evaluate("""() => [...document.querySelectorAll('.tname')]
-                .filter(e => e.scrollWidth > e.clientWidth + 1).length""")
-            assert cut == 0, "technician names are cut off"
+            assert _cut(page, ".tname") == 0, "technician names are cut off"
+            assert _cut(page, "a.job b") == 0, "a block's start and fault code are cut off"
 
             page.goto(f"{base}/board?day={WEEK}&days=7")
             expect(page.locator("#board a[data-visit]")).to_have_count(2000)
             page.screenshot(path=str(SHOTS / "board-week-200x2000.png"))
+            assert _cut(page, ".chip b, .chip span") == 0, "a week chip's words are cut off"
             first = page.locator("#board a.chip").first
             assert first.inner_text().split()[0] == "07:10"  # time, fault code, surname, town
 
