@@ -207,14 +207,15 @@ def fleet_incidents(conn: psycopg.Connection, *, limit: int = 100) -> list[Fleet
 
 def counts(conn: psycopg.Connection) -> HoldCounts:
     """Held and capped openings and open fleet incidents, now."""
-    held, holding, capped = conn.execute(
+    row = conn.execute(
         """SELECT count(*) FILTER (WHERE state = 'storm'),
                   count(DISTINCT fleet_key) FILTER (WHERE state = 'storm'),
-                  count(*) FILTER (WHERE state = 'capped')
-             FROM dispatch_holds WHERE state IN ('storm', 'capped')""").fetchone() or (0, 0, 0)
-    row = conn.execute("SELECT count(*) FROM fleet_incidents WHERE state = 'open'").fetchone()
-    return HoldCounts(held=int(held), open_fleets=int(row[0]) if row else 0,
-                      holding_fleets=int(holding), capped=int(capped))
+                  count(*) FILTER (WHERE state = 'capped'),
+                  (SELECT count(*) FROM fleet_incidents WHERE state = 'open')
+             FROM dispatch_holds WHERE state IN ('storm', 'capped')""").fetchone()
+    held, holding, capped, fleets = row if row is not None else (0, 0, 0, 0)
+    return HoldCounts(held=int(held), open_fleets=int(fleets), holding_fleets=int(holding),
+                      capped=int(capped))
 
 
 def lock_fleet(conn: psycopg.Connection, fleet_key: str) -> str | None:

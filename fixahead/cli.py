@@ -176,6 +176,7 @@ def run_web_role() -> None:
     from fixahead.health import database_ready
     from fixahead.mail import link_secret
     from fixahead.services import database, prepare_database
+    from fixahead.webserver import freeze_startup_objects
 
     settings = load_cli_settings()
     with database(settings) as url:
@@ -183,6 +184,7 @@ def run_web_role() -> None:
         app = build_web_app(settings, url, link_secret=link_secret(settings))
         # the same /healthz, /readyz and /metrics the app serves, on the web role's own port
         _serve_health(settings, "web", app.state.metrics_registry, database_ready(url))
+        freeze_startup_objects()  # full collections no longer walk the imports: board p99
         uvicorn.run(app, host=settings.web_host, port=settings.web_port,
                     log_level=settings.log_level.lower())
 

@@ -103,6 +103,13 @@ def remaining_life(conn: psycopg.Connection, key: str) -> dict[str, float | None
     return {k: life.get(k) for k in ("days", "lo", "hi")}
 
 
+def open_keys(conn: psycopg.Connection) -> list[str]:
+    """The keys of the incidents that are open, updated or acknowledged (index
+    incidents_state)."""
+    return [r[0] for r in conn.execute("SELECT key FROM incidents WHERE state = ANY(%s)",
+                                       (list(OPEN),)).fetchall()]
+
+
 def open_count(conn: psycopg.Connection) -> int:
     """How many incidents are open, updated or acknowledged."""
     row = conn.execute("SELECT count(*) FROM incidents WHERE state = ANY(%s)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -43,13 +44,16 @@ class Job(NamedTuple):
 
 
 class Block(NamedTuple):
-    """A job placed on the board: left and width in percent of its day column."""
+    """A job placed on the board: left and width in percent of its day column; jobs of one
+    technician that overlap share the row's height, each in its own lane of `lanes`."""
 
     job: Job
     left: float
     width: float
     status: str  # css class: urgent | booked | held | done
     clipped: bool
+    lane: int = 0
+    lanes: int = 1
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def status_of(job: Job) -> str:
 
 
 def place(jobs: list[Job], cols: list[Column]) -> dict[tuple[int, int], list[Block]]:
-    """Blocks per (technician id, column index), in start order."""
+    """Blocks per (technician id, column index), in start order; overlapping jobs in lanes."""
     spans = [c.span_s for c in cols]
     out: dict[tuple[int, int], list[Block]] = {}
     for job in sorted(jobs, key=lambda j: (j.technician_id, j.start_s)):
@@ -115,6 +119,34 @@ def place(jobs: list[Job], cols: list[Column]) -> dict[tuple[int, int], list[Blo
             out.setdefault((job.technician_id, ci), []).append(
                 Block(job, round((s - c0) * scale, 2), round(max((e - s) * scale, 0.8), 2),
                       status_of(job), s != job.start_s or e != job.end_s))
+    for key, cell in out.items():
+        if any(b.job.start_s < a.job.end_s for a, b in pairwise(cell)):
+            out[key] = lanes(cell)
+    return out
+
+
+def lanes(cell: list[Block]) -> list[Block]:
+    """Blocks in start order with a lane each: a run of overlapping jobs (a double booking)
+    is drawn one above the other instead of one hiding the other."""
+    runs: list[list[Block]] = []
+    run_end = float("-inf")
+    for b in cell:
+        if not runs or b.job.start_s >= run_end:
+            runs.append([])
+        runs[-1].append(b)
+        run_end = max(run_end, b.job.end_s) if len(runs[-1]) > 1 else b.job.end_s
+    out: list[Block] = []
+    for run in runs:
+        ends: list[float] = []  # per lane, where its last job ends
+        placed = []
+        for b in run:
+            lane = next((i for i, end in enumerate(ends) if end <= b.job.start_s), len(ends))
+            if lane == len(ends):
+                ends.append(b.job.end_s)
+            else:
+                ends[lane] = b.job.end_s
+            placed.append(b._replace(lane=lane))
+        out.extend(b._replace(lanes=len(ends)) for b in placed)
     return out
 
 

@@ -11,6 +11,8 @@ from typing import Protocol
 from fixahead.web.board import Block, Column, Job, status_of
 from fixahead.web.boardload import Leg, Load, Shift
 
+LANE_PX = 44  # the height of a block on the day view (app.css: .job), shared by its lanes
+
 
 class TechLike(Protocol):
     """What a row needs of a technician."""
@@ -39,11 +41,13 @@ def _words(job: Job, esc: _Escaped) -> tuple[str, str, str]:
     return esc[job.fault or "?"], esc[job.customer], esc[job.town]
 
 
-def _attrs(job: Job, status: str) -> str:
-    # the visible text says fault, customer and town; the title adds number, times, state
+def _attrs(job: Job, status: str, words: tuple[str, str, str], note: str = "") -> str:
+    # the visible text says time, fault, customer and town, cut short when the block is
+    # narrow; the title says all of it, with the number, the end and the state
+    said = " · ".join(w for w in words if w)
     return (f'data-visit="{job.visit_id}" data-tod="{job.start_min * 60}" '
             f'data-min="{int((job.end_s - job.start_s) // 60)}" href="/jobs/{job.visit_id}" '
-            f'title="{number(job)} · {job.start_hm}–{job.end_hm} · {status}"')
+            f'title="{number(job)} · {job.start_hm}–{job.end_hm} · {said} · {status}{note}"')
 
 
 def _leg_html(leg: Leg, left: float, scale: float) -> str:
@@ -69,10 +73,17 @@ def day_cells(blocks: dict[tuple[int, int], list[Block]], cols: list[Column],
             leg = legs.get(j.visit_id)
             if leg is not None and not b.clipped:
                 parts.append(_leg_html(leg, b.left, scales[key[1]]))
-            fault, who, town = _words(j, esc)
+            words = _words(j, esc)
+            fault, who, town = words
+            cls, style, note = b.status, f"left:{b.left}%;width:{b.width}%", ""
+            if b.clipped:
+                cls += " clipped"
+            if b.lanes > 1:  # a double booking: one above the other, both marked
+                height = LANE_PX / b.lanes
+                cls, note = cls + " overlap", " · overlaps another job"
+                style += f";top:{3 + b.lane * height:.1f}px;height:{height - 1:.1f}px"
             parts.append(
-                f'<a class="job {b.status}{" clipped" if b.clipped else ""}" '
-                f'{_attrs(j, b.status)} style="left:{b.left}%;width:{b.width}%">'
+                f'<a class="job {cls}" {_attrs(j, b.status, words, note)} style="{style}">'
                 f"<b>{j.start_hm} {fault}</b><span>{who}</span><span>{town}</span></a>")
         out[key] = "".join(parts)
     return out
@@ -85,20 +96,28 @@ def agenda_cells(jobs: list[Job], cols: list[Column], legs: dict[int, Leg]
     ends = [c.span_s[1] for c in cols]
     esc = _Escaped()
     out: dict[tuple[int, int], list[str]] = {}
+    tech, reach = -1, 0.0  # the technician so far, and when their latest job ends
     for j in sorted(jobs, key=lambda j: (j.technician_id, j.start_s)):
         ci = bisect_right(starts, j.start_s) - 1
         if ci < 0 or j.start_s >= ends[ci]:
             continue
         status = status_of(j)
-        fault, who, town = _words(j, esc)
+        words = _words(j, esc)
+        fault, who, town = words
         leg = legs.get(j.visit_id)
         drive = ("" if leg is None else f'<i class="drive late" title="only {leg.gap_minutes} '
                  f'min between the jobs">{leg.minutes}′</i>' if leg.late
                  else f'<i class="drive">{leg.minutes}′</i>')
+        clash = j.technician_id == tech and j.start_s < reach  # starts before one ends
+        reach = max(reach, j.end_s) if j.technician_id == tech else j.end_s
+        tech = j.technician_id
+        # surname and town are items of their own: a narrow chip wraps them to a second line
+        who_html = f"<span>{who}</span>" if who else ""
+        town_html = f'<span class="town">{town}</span>' if town else ""
         out.setdefault((j.technician_id, ci), []).append(
-            f'<a class="chip {status}" {_attrs(j, status)}>'
-            f"{drive}<b>{j.start_hm} {fault}</b> <span>{who}{' · ' if who and town else ''}"
-            f"{town}</span></a>")
+            f'<a class="chip {status}{" overlap" if clash else ""}" '
+            f'{_attrs(j, status, words, " · overlaps the job before" if clash else "")}>'
+            f"{drive}<b>{j.start_hm} {fault}</b>{who_html}{town_html}</a>")
     return {k: "".join(v) for k, v in out.items()}
 
 

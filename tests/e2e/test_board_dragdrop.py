@@ -4,9 +4,7 @@ the day and week views of 200 technicians and 2,000 jobs, captured as screenshot
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -16,28 +14,17 @@ from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
 from fixahead.web.board_app import create_web_app
 from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
 from tests.support.board import serve as serve_app
+from tests.support.browser import SHOTS
+from tests.support.browser import chromium as _browser
+from tests.support.browser import sign_in as _sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run"]
-SHOTS = Path(os.environ.get("FIXAHEAD_SHOTS")
-             or Path(__file__).resolve().parents[2] / "artifacts")
 
 
-def _browser(pw):  # type: ignore[no-untyped-def]
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-
-
-def _sign_in(page, base: str, email: str, path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login?next={path}")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}{path}")
+def _cut(page, selector: str) -> int:  # type: ignore[no-untyped-def]
+    """How many of these elements show less than their text (cut off with an ellipsis)."""
+    return int(page.evaluate("""s => [...document.querySelectorAll(s)]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).length""", selector))
 
 
 def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_customer(
@@ -170,13 +157,13 @@ def test_day_and_week_views_of_200_technicians_and_2000_jobs_are_readable(
             expect(page.locator("#board a[data-visit]")).to_have_count(2000)
             expect(page.locator("#board .brow[data-tech]")).to_have_count(200)
             page.screenshot(path=str(SHOTS / "board-day-200x2000.png"))
-            cut = page.evaluate("""() => [...document.querySelectorAll('.tname')]
-                .filter(e => e.scrollWidth > e.clientWidth + 1).length""")
-            assert cut == 0, "technician names are cut off"
+            assert _cut(page, ".tname") == 0, "technician names are cut off"
+            assert _cut(page, "a.job b") == 0, "a block's start and fault code are cut off"
 
             page.goto(f"{base}/board?day={WEEK}&days=7")
             expect(page.locator("#board a[data-visit]")).to_have_count(2000)
             page.screenshot(path=str(SHOTS / "board-week-200x2000.png"))
+            assert _cut(page, ".chip b, .chip span") == 0, "a week chip's words are cut off"
             first = page.locator("#board a.chip").first
             assert first.inner_text().split()[0] == "07:10"  # time, fault code, surname, town
 

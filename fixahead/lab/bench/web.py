@@ -27,6 +27,7 @@ from fixahead.web import board, boardcells
 from fixahead.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians, with_faults
 from fixahead.web.templating import templates
 from fixahead.web.users import add_user
+from fixahead.webserver import freeze_startup_objects
 
 PASSWORD = "bench-password-123"
 
@@ -49,7 +50,7 @@ def naive_board(conn: psycopg.Connection, first: date, tz: str) -> str:
     return templates.env.get_template("board_grid.html").render(
         cols=cols, techs=techs, rows=boardcells.rows_html(techs, cols, cells, {}, axis=True,
                                                           idle=set()),
-        marks=board.hour_marks(cols[0]), mode="axis", col_data="", idle=set(),
+        marks=board.hour_marks(cols[0]), mode="axis", col_data="", idle=set(), hours=12,
         job_count=len(jobs), query="", days=1, session=None, f=None)
 
 
@@ -130,6 +131,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
                              live=False, clock=lambda: NOW, pool_max=2)
         with TestClient(app) as client:
             _login(client)
+            frozen = freeze_startup_objects()  # as `fixahead run web` does before serving
             t = _measure(client, n, moves)
         naive = _timed(lambda: naive_board(conn, DAY, TZ), n)
         emails = conn.execute("SELECT count(*) FROM email_outbox").fetchone()
@@ -153,5 +155,5 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
               "board_over_empty_board_p50": round(p(t["day"], 50) / p(t["empty"], 50), 2)}
     return result("web", metrics, baselines, ratios,
                   {"technicians": techs, "jobs_per_view": jobs, "requests": n, "quick": quick,
-                   "user_time_zone": TZ,
+                   "user_time_zone": TZ, "gc_frozen_objects": frozen,
                    "through": "ASGI in-process (httpx TestClient), real PostgreSQL"})

@@ -93,10 +93,9 @@
       });
   }
   function blockWhat(el) {
+    // a block's title says all of it: number, times, fault, customer, town, state
     if (el.dataset.visit) return {visit: el.dataset.visit, job: (el.title || "").split(" · ")[0],
-      label: Array.prototype.map.call(el.querySelectorAll("b, span"), function (e) { return e.textContent; })
-        .filter(Boolean).join(" · ") + " (" + el.title + ")",
-      tod: +el.dataset.tod, minutes: +el.dataset.min};
+      label: el.title, tod: +el.dataset.tod, minutes: +el.dataset.min};
     return {incident: el.dataset.incident, job: el.dataset.job, label: el.querySelector("a").textContent, minutes: 60};
   }
   function blockStart(el) {  // a job's current start, from its day column and time of day
@@ -125,7 +124,9 @@
   }
   function showBand(row) {
     if (bandRow === row) return;
-    clearBand();
+    // the band moves with the row; the ghost stays (the band may arrive after the ghost is
+    // drawn, and no dragover redraws it while the pointer rests)
+    document.querySelectorAll(".phome").forEach(function (e) { e.remove(); });
     bandRow = row;
     if (!band || !band.p) return;
     var all = cols();

@@ -61,7 +61,23 @@ def test_a_block_says_time_fault_surname_and_town_escaped_and_links_to_the_job()
     html = cells[(2, 0)]
     assert 'href="/jobs/5"' in html and 'data-visit="5"' in html and 'data-tod="28800"' in html
     assert "<b>08:00 E60</b><span>&lt;i&gt;x&lt;/i&gt;</span><span>Berlin</span>" in html
-    assert 'title="J-45 · 08:00–09:00 · booked"' in html
+    # the title says everything a narrow block may cut short
+    assert 'title="J-45 · 08:00–09:00 · E60 · &lt;i&gt;x&lt;/i&gt; · Berlin · booked"' in html
+
+
+def test_overlapping_jobs_share_the_row_in_lanes_and_are_marked() -> None:
+    cols = board.columns(DAY, 1, "UTC")
+    jobs = [job(1, 2, (8, 0), (10, 0)), job(2, 2, (9, 0), (9, 30)), job(3, 2, (9, 45), (11, 0)),
+            job(4, 2, (12, 0), (13, 0)), job(5, 3, (8, 0), (9, 0))]
+    cells = board.place(jobs, cols)
+    assert [(b.job.visit_id, b.lane, b.lanes) for b in cells[(2, 0)]] == [
+        (1, 0, 2), (2, 1, 2), (3, 1, 2), (4, 0, 1)]  # 3 reuses the lane 2 left
+    assert [(b.lane, b.lanes) for b in cells[(3, 0)]] == [(0, 1)]
+    html = boardcells.day_cells(cells, cols, {})[(2, 0)]
+    assert html.count(" overlap\"") == 3 and "top:25.0px;height:21.0px" in html
+    assert 'data-visit="4" data-tod' in html and html.count("overlaps another job") == 3
+    agenda = boardcells.agenda_cells(jobs, board.columns(DAY, 3, "UTC"), {})[(2, 0)]
+    assert agenda.count('class="chip booked overlap"') == 2  # 2 and 3 start before 1 ends
 
 
 def test_the_drive_between_two_jobs_is_drawn_before_the_second_and_red_when_too_short() -> None:
@@ -98,6 +114,10 @@ def test_several_days_list_each_days_jobs_in_time_order() -> None:
     cells = boardcells.agenda_cells([later, job(1, 1, (8, 0), (9, 0))], cols, {})
     html = cells[(1, 0)]
     assert html.index("08:00 E60") < html.index("14:00 E60") and 'class="chip booked"' in html
+    # surname and town apart, so that a narrow chip can wrap them to a second line whole
+    assert '<b>08:00 E60</b><span>Quellmalz</span><span class="town">Berlin</span>' in html
+    viewer = boardcells.agenda_cells([job(3, 1, (8, 0), (9, 0), customer="")], cols, {})
+    assert '<b>08:00 E60</b><span class="town">Berlin</span></a>' in viewer[(1, 0)]
 
 
 def test_the_chart_draws_a_line_and_marks_the_detection() -> None:

@@ -50,7 +50,8 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
                names: bool = True) -> dict[str, Any]:
     """Everything the board grid shows, for a window of days, the filters and a search."""
     whole = board.columns(first, days, tz, start=time(0), end=None)
-    techs = boardstore.technicians(conn, territory=territory, skill=skill)
+    everyone = boardstore.technicians(conn)
+    techs = boardstore.of(everyone, territory=territory, skill=skill)
     jobs = boardstore.jobs(conn, [t.technician_id for t in techs], whole[0].start,
                            whole[-1].end, now=now, tz=tz, names=names, state=state, q=q)
     if q or state:  # only the rows with something to show
@@ -73,9 +74,11 @@ def board_data(conn: psycopg.Connection, *, first: date, days: int, tz: str, now
     rows = boardcells.rows_html(techs, cols, cells,
                                 {k: boardcells.load_html(v) for k, v in loads.items()},
                                 axis=days == 1, idle=idle)
-    return {"cols": cols, "techs": techs, "rows": rows, "col_data": col_data, "idle": idle,
+    return {"cols": cols, "techs": techs, "everyone": everyone, "rows": rows,
+            "col_data": col_data, "idle": idle,
             "marks": board.hour_marks(cols[0], 1 if days == 1 else 3),
-            "job_count": len(jobs), "mode": "axis" if days == 1 else "agenda"}
+            "job_count": len(jobs), "mode": "axis" if days == 1 else "agenda",
+            "hours": round((cols[0].end - cols[0].start).total_seconds() / 3600)}
 
 
 def _params(request: Request, session: Session, first: date, days: int,
@@ -109,9 +112,8 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage,
     first, days = day or _today(request, session), view_days(days)
     now = web_context(request).clock()
     p = _params(request, session, first, days, f)
-    territories, skills = boardstore.filter_options(conn)
     data = board_data(conn, now=now, **p)
-    filtered = f.territory or f.skill or p["q"] or p["state"]
+    territories, skills = boardstore.filter_options(data["everyone"])
     nav = {k: v for k, v in (("territory", f.territory), ("skill", f.skill),
                              ("state", f.state), ("q", f.q)) if v}
     return render(request, "board.html", session, **data,
@@ -122,7 +124,7 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage,
                   today=urlencode({"days": days, **nav}),
                   unassigned=boardstore.unassigned(conn, now=now, names=p["names"], q=p["q"]),
                   waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]),
-                  all_techs=boardstore.technicians(conn) if filtered else data["techs"],
+                  all_techs=data["everyone"],
                   storms=hold.counts(conn))
 
 
