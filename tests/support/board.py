@@ -22,6 +22,7 @@ from fixahead.web.users import add_user
 from rules.incidents import Incident, IncidentChange
 from rules.store import save_changes
 from tests.support.dispatch import PORTS
+from tests.support.incidents import add_customer_device
 
 PASSWORD = "correct horse battery"
 SECRET = b"test-web-secret-0123456789"
@@ -52,18 +53,7 @@ def seed_job(conn: psycopg.Connection, *, now: datetime, suffix: str = "1",
              technicians: int = 2) -> Seeded:
     """A washer's motor fault (E60) opened by the rules store and dispatched for real."""
     cid, device_id = f"cus-{suffix}", f"wm-{suffix}"
-    conn.execute("""INSERT INTO customers (customer_id, name, email, time_zone, lat, lon, street,
-                                           city) VALUES (%s, %s, %s, 'UTC', 52.52, 13.40,
-                                           'Birkenallee 3', 'Berlin')""",
-                 (cid, f"Ada Quellmalz {suffix}", f"ada{suffix}@example.org"))
-    conn.execute("INSERT INTO households (household_id, customer_id) VALUES (%s, %s)",
-                 (f"hh-{suffix}", cid))
-    for kind in ("proactive_email", "usage_for_availability"):
-        conn.execute("INSERT INTO consents (customer_id, kind, granted, source) "
-                     "VALUES (%s, %s, true, 'test')", (cid, kind))
-    (dev,) = conn.execute("INSERT INTO devices (device_id, model_id, household_id, firmware) "
-                          "VALUES (%s, 'WM-800', %s, '3.1') RETURNING id",
-                          (device_id, f"hh-{suffix}")).fetchone()
+    dev = add_customer_device(conn, suffix, name=f"Ada Quellmalz {suffix}")
     techs = [add_technician(conn, Technician(
         0, f"Tech {suffix}-{i}", frozenset({"electrical", "plumbing"}), 52.52, 13.40,
         territory="north" if i % 2 == 0 else "south", work_start=time(0, 0),

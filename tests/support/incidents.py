@@ -13,13 +13,15 @@ from rules.store import save_changes
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning, event time
 
 
-def add_customer_device(conn: psycopg.Connection, suffix: str) -> int:
-    """A consenting customer in UTC with one washer; the washer's registry id."""
+def add_customer_device(conn: psycopg.Connection, suffix: str, *,
+                        name: str | None = None) -> int:
+    """A consenting customer in Berlin's town, on UTC, with one washer (`wm-<suffix>`); the
+    washer's registry id."""
     cid = f"cus-{suffix}"
     conn.execute("""INSERT INTO customers (customer_id, name, email, time_zone, lat, lon, street,
                                            city) VALUES (%s, %s, %s, 'UTC', 52.52, 13.40,
                                            'Birkenallee 3', 'Berlin')""",
-                 (cid, f"Ada {suffix}", f"ada{suffix}@example.org"))
+                 (cid, name or f"Ada {suffix}", f"ada{suffix}@example.org"))
     conn.execute("INSERT INTO households (household_id, customer_id) VALUES (%s, %s)",
                  (f"hh-{suffix}", cid))
     for kind in ("proactive_email", "usage_for_availability"):

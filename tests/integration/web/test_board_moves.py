@@ -3,31 +3,15 @@ stable job number; search, filters, the P(home) band and each person's time zone
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from fixahead.web.board_app import create_web_app
-from tests.support.board import SECRET, add_people, now_utc, seed_job
-from tests.support.web import TestClient, login
+from tests.support.board import add_people, now_utc, seed_job
+from tests.support.web import login
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def web(database_url: str) -> Iterator[TestClient]:
-    app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=3,
-                         live=False)
-    with TestClient(app, base_url="http://testserver") as client:
-        yield client
-
-
-@pytest.fixture
-def conn(database_url: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(database_url, autocommit=True) as c:
-        yield c
 
 
 def _emails(conn: psycopg.Connection) -> int:
