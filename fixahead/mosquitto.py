@@ -119,13 +119,6 @@ def unreachable_by_broker(path: Path) -> Path | None:
 def write_config(out: Path, *, port: int = 1883, **kwargs: object) -> Path:
     """Write `out/mosquitto.conf` (persistence under `out/data`) and return its path."""
     out.mkdir(parents=True, exist_ok=True)
-    # the dynamic security plugin reads and saves its file after Mosquitto dropped to its user
-    blocked = unreachable_by_broker(out) if kwargs.get("dynsec_file") else None
-    if blocked is not None:
-        raise RuntimeError(
-            f"the local Mosquitto runs as user 'mosquitto' and cannot reach {out}: {blocked} "
-            f"is mode {blocked.stat().st_mode & 0o777:o}; set FIXAHEAD_DATA_DIR to a folder "
-            "others may pass through (as root the default is /var/lib/fixahead)")
     data = out / "data"
     data.mkdir(exist_ok=True)
     broker_owned(data)  # Mosquitto started as root runs as `mosquitto`: it writes here
@@ -152,12 +145,24 @@ def mosquitto_binary() -> str | None:
     return found or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
 
 
+def _uses_dynsec(conf: Path) -> bool:
+    return any(line.startswith("plugin_opt_config_file ")
+               for line in conf.read_text().splitlines())
+
+
 @contextlib.contextmanager
 def running(conf: Path, port: int, *, log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """Run Mosquitto with `conf` until the block ends; wait until it accepts connections."""
     binary = mosquitto_binary()
     if binary is None:
         raise RuntimeError("mosquitto is not installed (apt-get install mosquitto)")
+    # the dynamic security plugin reads and saves its file after Mosquitto dropped to its user
+    blocked = unreachable_by_broker(conf.parent) if _uses_dynsec(conf) else None
+    if blocked is not None:
+        raise RuntimeError(
+            f"the local Mosquitto runs as user 'mosquitto' and cannot reach {conf.parent}: "
+            f"{blocked} is mode {blocked.stat().st_mode & 0o777:o}; set FIXAHEAD_DATA_DIR to "
+            "a folder others may pass through (as root the default is /var/lib/fixahead)")
     with open(log or os.devnull, "ab") as err:
         proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                 stderr=err)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fixahead.mosquitto import write_config
+from fixahead.mosquitto import running, write_config
 from tests.support.services import free_port, private_data
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -27,11 +27,12 @@ def test_a_data_folder_the_broker_cannot_reach_is_named_before_it_starts() -> No
     private = base / "private"
     private.mkdir(mode=0o700)
     try:
-        with pytest.raises(RuntimeError,
-                           match=f"cannot reach {private}/mq: {private} is mode 700"):
-            write_config(private / "mq", port=free_port(), dynsec_file=private / "d.json")
-        # a folder it can reach is fine
-        write_config(base / "mq", port=free_port(), dynsec_file=base / "d.json")
+        port = free_port()
+        conf = write_config(private / "mq", port=port, dynsec_file=private / "d.json")
+        with pytest.raises(RuntimeError,  # before it starts
+                           match=f"cannot reach {private}/mq: {private} is mode 700"), \
+                running(conf, port):
+            pass
     finally:
         shutil.rmtree(base)
 
