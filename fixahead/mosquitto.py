@@ -103,7 +103,8 @@ def unreachable_by_broker(path: Path) -> Path | None:
         entry = pwd.getpwnam("mosquitto")
     except KeyError:
         return None
-    for folder in reversed(path.resolve().parents):
+    target = path.resolve()
+    for folder in [*reversed(target.parents), target]:
         st = folder.stat()
         if st.st_uid == entry.pw_uid:
             bit = 0o100
