@@ -56,4 +56,8 @@ def test_a_publishing_fleet_answers_a_snapshot_request(setup: Setup) -> None:
     assert done.state is State.ANSWERED and done.result is not None
     assert done.result["model"] == target.model_id
     assert not ran.is_alive()
-    assert setup.link.online.get(target.device_id) is False  # offline when the run ended
+    # offline when the run ended: the link hears the device's status message a moment later
+    deadline = time.monotonic() + 10
+    while setup.link.online.get(target.device_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert setup.link.online.get(target.device_id) is False
