@@ -9,6 +9,7 @@ import ast
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,34 +98,34 @@ def test_every_table_has_one_owner_named_in_its_package_docstring() -> None:
     assert sorted(set(named) - tables - {"schema_migrations"}) == [], "claimed, not created"
 
 
-def test_only_the_owner_package_writes_each_table() -> None:
-    named = owners()
-    wrong = []
+def _package_sql() -> Iterator[tuple[str, str, int, str]]:
+    """(package, file, line, SQL text) of every SQL string in the packages, the lab apart."""
     for pkg in PACKAGES:
         for path in sorted((ROOT / pkg).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if rel.startswith(LAB):
-                continue
-            for line, text in _sql_strings(path):
-                for table in WRITE.findall(text):
-                    owner = named.get(table.lower())
-                    if owner is not None and owner != pkg:
-                        wrong.append(f"{rel}:{line} writes {table} (owned by {owner}/)")
+            if not rel.startswith(LAB):
+                for line, text in _sql_strings(path):
+                    yield pkg, rel, line, text
+
+
+def test_only_the_owner_package_writes_each_table() -> None:
+    named = owners()
+    wrong = []
+    for pkg, rel, line, text in _package_sql():
+        for table in WRITE.findall(text):
+            owner = named.get(table.lower())
+            if owner is not None and owner != pkg:
+                wrong.append(f"{rel}:{line} writes {table} (owned by {owner}/)")
     assert wrong == []
 
 
 def _foreign_reads(named: dict[str, str]) -> dict[str, dict[str, list[int]]]:
     """File -> table of another package (not the base) -> lines of the SQL that reads it."""
     out: dict[str, dict[str, list[int]]] = {}
-    for pkg in PACKAGES:
-        for path in sorted((ROOT / pkg).rglob("*.py")):
-            rel = path.relative_to(ROOT).as_posix()
-            if rel.startswith(LAB):
-                continue
-            for line, text in _sql_strings(path):
-                for table in READ.findall(text):
-                    if named.get(table) not in (None, pkg, BASE):
-                        out.setdefault(rel, {}).setdefault(table, []).append(line)
+    for pkg, rel, line, text in _package_sql():
+        for table in READ.findall(text):
+            if named.get(table) not in (None, pkg, BASE):
+                out.setdefault(rel, {}).setdefault(table, []).append(line)
     return out
 
 
