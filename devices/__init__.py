@@ -6,4 +6,4 @@ customers, households and consents (`customers`, `customerstore`), privacy (`pri
 
 Tables it owns: models, model_metrics, error_codes, devices, error_code_texts,
 model_catalogs, customers, households, consents, audit_log, diagnostic_requests,
-diagnostic_refusals."""
+diagnostic_refusals. Views it owns: customer_consents."""

@@ -1,7 +1,7 @@
 """What a scheduler does to a job: dispatch, start, complete, cannot complete (adapter).
 
 Each action runs in one transaction with its audit record. Outcomes say what was really
-wrong, so the platform can measure each rule's precision (view `rule_precision`).
+wrong, so the platform can measure each rule's precision (`queries.incident_verdicts`).
 """
 
 from __future__ import annotations

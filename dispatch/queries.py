@@ -36,6 +36,28 @@ def incident_outcomes(conn: psycopg.Connection) -> dict[str, tuple[list[str], li
     return out
 
 
+def incident_verdicts(conn: psycopg.Connection) -> dict[str, dict[str, int]]:
+    """For each incident with a visit's work or a customer's answer, by key: how many of its
+    visits' work rows there are (`visits`, an outcome or not) and how many technicians
+    confirmed (`confirmed`) or refuted (`wrong`: other fault, no fault found); how many
+    answers the customer gave (`answers`) and how many said `customer_fixed` or
+    `customer_still_broken`. Counted in the database, one row per incident."""
+    out: dict[str, dict[str, int]] = {}
+    for key, visits, confirmed, wrong in conn.execute(
+            """SELECT incident_id, count(*), count(*) FILTER (WHERE outcome = 'confirmed'),
+                      count(*) FILTER (WHERE outcome IN ('other_fault', 'no_fault_found'))
+               FROM visit_work GROUP BY incident_id"""):
+        out[key] = {"visits": visits, "confirmed": confirmed, "wrong": wrong, "answers": 0,
+                    "customer_fixed": 0, "customer_still_broken": 0}
+    for key, answers, fixed, broken in conn.execute(
+            """SELECT incident_id, count(*), count(*) FILTER (WHERE kind = 'fixed'),
+                      count(*) FILTER (WHERE kind = 'still_broken')
+               FROM customer_feedback GROUP BY incident_id"""):
+        row = out.setdefault(key, {"visits": 0, "confirmed": 0, "wrong": 0})
+        row.update(answers=answers, customer_fixed=fixed, customer_still_broken=broken)
+    return out
+
+
 # -- jobs (a visit with its technician and its work), as the web's job API and page read them
 
 _JOB = """SELECT v.id, v.incident_id, v.technician_id, t.name AS technician, v.customer_id,

@@ -66,3 +66,33 @@ def lines(rows: Iterable[Mapping[str, Any]]) -> list[str]:
         out.append(f"{r['rule']:34} {r['incidents']:>9} {r['confirmed']:>9} {r['refuted']:>7} "
                    f"{p:>9} {r['customer_fixed']:>14} {r['customer_still_broken']:>21}")
     return out
+
+
+def per_source_fault(incidents: Mapping[str, tuple[str, Sequence[str]]],
+                     verdicts: Mapping[str, Mapping[str, int]]) -> list[dict[str, Any]]:
+    """The API's and the fleet page's table: rows {source, fault, confirmed, wrong, judged,
+    precision, customer_fixed, customer_still_broken}, sorted by source and fault, from each
+    incident's fault and sources by key (rules') and what was said of it by key (dispatch's
+    `incident_verdicts`). Unlike `per_rule` it counts visits, not incidents: each visit's
+    outcome counts for every source of its incident (once per time the source is listed), and
+    each customer's answer beside it. A (source, fault) appears once any of its incidents had
+    a visit's work or an answer; incidents that are not known are left out."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, said in verdicts.items():
+        if key not in incidents:
+            continue
+        fault, sources = incidents[key]
+        for src in sources:
+            row = out.setdefault((src, fault), {
+                "source": src, "fault": fault, "confirmed": 0, "wrong": 0, "judged": 0,
+                "customer_fixed": 0, "customer_still_broken": 0})
+            row["confirmed"] += said.get("confirmed", 0)
+            row["wrong"] += said.get("wrong", 0)
+            row["judged"] += said.get("confirmed", 0) + said.get("wrong", 0)
+            row["customer_fixed"] += said.get("customer_fixed", 0)
+            row["customer_still_broken"] += said.get("customer_still_broken", 0)
+    return [{**{k: r[k] for k in ("source", "fault", "confirmed", "wrong", "judged")},
+             "precision": r["confirmed"] / r["judged"] if r["judged"] else None,
+             "customer_fixed": r["customer_fixed"],
+             "customer_still_broken": r["customer_still_broken"]}
+            for _, r in sorted(out.items())]

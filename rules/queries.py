@@ -85,6 +85,17 @@ def briefs(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, Brief]:
     return {r[0]: Brief(r[1], r[2], r[3]) for r in rows}
 
 
+def fault_sources(conn: psycopg.Connection, keys: Sequence[str]
+                  ) -> dict[str, tuple[str, list[str]]]:
+    """The fault and the sources (rules, error codes, generic detectors) of each of these
+    incidents that exists, by key (one query)."""
+    if not keys:
+        return {}
+    rows = conn.execute("SELECT key, fault, sources FROM incidents WHERE key = ANY (%s)",
+                        (list(keys),)).fetchall()
+    return {r[0]: (r[1], list(r[2])) for r in rows}
+
+
 def states(conn: psycopg.Connection, keys: Sequence[str]) -> dict[str, str]:
     """The state of each of these incidents that exists, by key (one query)."""
     if not keys:

@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from dispatch.boardqueries import JOB_COLUMNS, JOB_FROM
 from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
 from fixahead.lab.bench.common import bench_database, percentile, result
 from fixahead.settings import Settings
 from fixahead.web import board, boardcells
-from fixahead.web.boardstore import JOB_COLUMNS, JOB_FROM, technicians, with_faults
+from fixahead.web.boardstore import technicians, with_faults
 from fixahead.web.templating import templates
 from fixahead.web.users import add_user
 from fixahead.webserver import freeze_startup_objects

@@ -138,3 +138,22 @@ def test_the_outbox_by_state_newest_first_and_one_email_whole(database_url: str)
     assert code == 0, out
     assert json.loads(out) == {"counts": {"pending": 2, "failed": 1}, "failed": [
         {"id": ids[1], "to": "c1@example.org", "error": "bounced"}]}
+
+
+def test_verdicts_count_each_incidents_work_and_answers(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        now = now_utc()
+        a, b, c = (seed_job(conn, now=now, suffix=s, technicians=1) for s in "abc")
+        conn.execute("INSERT INTO visit_work (visit_id, incident_id, outcome) VALUES "
+                     "(%s, %s, 'other_fault'), (%s, %s, NULL)",
+                     (a.visit_id, a.incident_key, b.visit_id, b.incident_key))
+        conn.execute("INSERT INTO customer_feedback (incident_id, kind) VALUES "
+                     "(%s, 'fixed'), (%s, 'still_broken')", (a.incident_key, c.incident_key))
+        verdicts = q.incident_verdicts(conn)
+    assert verdicts == {
+        a.incident_key: {"visits": 1, "confirmed": 0, "wrong": 1, "answers": 1,
+                         "customer_fixed": 1, "customer_still_broken": 0},
+        b.incident_key: {"visits": 1, "confirmed": 0, "wrong": 0, "answers": 0,
+                         "customer_fixed": 0, "customer_still_broken": 0},
+        c.incident_key: {"visits": 0, "confirmed": 0, "wrong": 0, "answers": 1,
+                         "customer_fixed": 0, "customer_still_broken": 1}}

@@ -8,7 +8,7 @@ import pytest
 
 from dispatch.queries import incident_outcomes
 from rules.precision import joined, per_rule
-from rules.queries import incident_sources
+from rules.queries import fault_sources, incident_sources
 from tests.support.board import now_utc, seed_job
 
 pytestmark = pytest.mark.integration
@@ -33,3 +33,11 @@ def test_precision_per_rule_from_recorded_outcomes(database_url: str) -> None:
                      "refuted": 1, "precision": 0.5, "customer_fixed": 1,
                      "customer_still_broken": 1}]
     assert since_later == []
+
+
+def test_the_fault_and_sources_of_the_incidents_asked_for(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        job = seed_job(conn, now=now_utc(), technicians=1)
+        found = fault_sources(conn, [job.incident_key, "no-such-incident"])
+        assert fault_sources(conn, []) == {}
+    assert found == {job.incident_key: ("E60", ["drum_motor_strain"])}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from dispatch import boardqueries
 from fixahead.web import boardstore
 from tests.support.board import Seeded, now_utc, seed_job
 
@@ -66,7 +67,7 @@ def test_the_window_is_found_through_the_range_index(conn: psycopg.Connection,
         conn.execute("SET LOCAL enable_seqscan = off")
         for q in (False, True):  # the board as it opens, and a search
             plan = "\n".join(r[0] for r in conn.execute(
-                "EXPLAIN " + boardstore.jobs_sql(q=q), params).fetchall())
+                "EXPLAIN " + boardqueries.jobs_sql(q=q), params).fetchall())
             assert "visits_board_span" in plan, plan
 
 

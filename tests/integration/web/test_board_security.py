@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from fixahead.web import fleetstore
 from tests.support.board import PASSWORD, add_people, now_utc, seed_job
 from tests.support.web import TestClient, login
 
@@ -134,8 +135,8 @@ def test_outcomes_are_recorded_for_rule_precision(web: TestClient, conn) -> None
     assert r.status_code == 303, r.text
     assert conn.execute("SELECT state FROM visits WHERE id = %s",
                         (job.visit_id,)).fetchone() == ("done",)
-    assert conn.execute("SELECT source, confirmed, judged, precision FROM rule_precision"
-                        ).fetchall() == [("drum_motor_strain", 1, 1, 1.0)]
+    assert [(r["source"], r["confirmed"], r["judged"], r["precision"])
+            for r in fleetstore.rule_precision(conn)] == [("drum_motor_strain", 1, 1, 1.0)]
     fleet = web.get("/fleet").text
     assert "drum_motor_strain" in fleet and "100%" in fleet
     actions = [a for (a,) in conn.execute("SELECT action FROM audit_log WHERE actor LIKE "

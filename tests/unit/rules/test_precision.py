@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.precision import lines, per_rule, precision
+from rules.precision import lines, per_rule, per_source_fault, precision
 
 
 def test_precision_is_confirmed_over_judged() -> None:
@@ -49,3 +49,23 @@ def test_customers_answers_are_counted_beside_technicians_precision_not_in_it() 
 
 def test_no_incidents_no_rows() -> None:
     assert per_rule([]) == []
+
+
+def test_per_source_fault_counts_visits_and_answers_for_each_source_and_fault() -> None:
+    incidents = {"i1": ("E60", ["drum", "code:E60"]), "i2": ("E60", ["drum"]),
+                 "i3": ("E21", ["drum"]), "i4": ("E21", [])}
+    verdicts = {
+        "i1": {"visits": 2, "confirmed": 1, "wrong": 1, "answers": 1,
+               "customer_fixed": 0, "customer_still_broken": 1},
+        "i2": {"visits": 1, "confirmed": 1, "wrong": 0},  # no answer
+        "i3": {"visits": 1, "confirmed": 0, "wrong": 0},  # a visit without an outcome yet
+        "i4": {"visits": 1, "confirmed": 1, "wrong": 0},  # no source: in no row
+        "gone": {"visits": 1, "confirmed": 1, "wrong": 0}}  # no such incident
+    rows = per_source_fault(incidents, verdicts)
+    assert [(r["source"], r["fault"]) for r in rows] == [
+        ("code:E60", "E60"), ("drum", "E21"), ("drum", "E60")]
+    assert rows[2] == {"source": "drum", "fault": "E60", "confirmed": 2, "wrong": 1,
+                       "judged": 3, "precision": 2 / 3, "customer_fixed": 0,
+                       "customer_still_broken": 1}
+    assert rows[1]["judged"] == 0 and rows[1]["precision"] is None
+    assert per_source_fault(incidents, {}) == []

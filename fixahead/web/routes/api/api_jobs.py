@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from psycopg.rows import dict_row
 
 from dispatch import jobactions, jobmove
 from dispatch import queries as dispatch_queries
 from dispatch.ports import Ports
+from fixahead.web import fleetstore
 from fixahead.web.api_schemas import JobOut, JobPage, MoveIn, OutcomeIn
 from fixahead.web.customer_changes import tell_customer
 from fixahead.web.deps import ConnDep, SchedulerDep, ViewerDep
@@ -143,7 +143,4 @@ def rule_precision(conn: ConnDep, _: ViewerDep) -> list[dict[str, object]]:
     """Per rule (or error-code source) and fault: visits confirmed, judged, and precision,
     from the outcomes technicians recorded; beside them, the customers' "I fixed it" and
     "still broken" answers."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT source, fault, confirmed, wrong, judged, precision, "
-                           "customer_fixed, customer_still_broken "
-                           "FROM rule_precision ORDER BY source, fault").fetchall()
+    return fleetstore.rule_precision(conn)

@@ -13,7 +13,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from dispatch import jobmove, jobplace
+from dispatch import jobmove, jobplace, queries
 from dispatch.ports import Ports
 from fixahead.web.context import web_context
 from fixahead.web.customer_changes import tell_customer
@@ -66,10 +66,9 @@ def save_move(conn: psycopg.Connection, session: Session, form: MoveForm, *, tz:
 
 def _summary(conn: psycopg.Connection, moved: jobmove.Moved, emailed: int | None,
              tz: str) -> str:
-    row = conn.execute("SELECT t.name, n.number FROM technicians t LEFT JOIN job_numbers n "
-                       "ON n.incident_id = %s WHERE t.id = %s",
-                       (moved.incident_id, moved.technician_id)).fetchone()
-    name, number = (row[0], row[1]) if row else (f"technician {moved.technician_id}", None)
+    tech = queries.technician(conn, moved.technician_id)
+    name, number = ((tech["name"], queries.job_number(conn, moved.incident_id)) if tech
+                    else (f"technician {moved.technician_id}", None))
     when = moved.starts_at.astimezone(ZoneInfo(tz))
     job = f"J-{number}" if number else f"Job {moved.visit_id}"
     told = (" The customer will get an email." if emailed is not None

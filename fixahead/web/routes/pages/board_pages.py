@@ -14,7 +14,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from dispatch import hold, jobmove
+from dispatch import boardqueries, hold, jobmove
 from fixahead.web import board, boardcells, boardload, boardstore
 from fixahead.web.context import web_context
 from fixahead.web.cookies import SESSION_COOKIE, unsign
@@ -123,7 +123,7 @@ def board_page(request: Request, conn: ConnDep, session: ViewerPage,
                   next=_query(first + timedelta(days=days), days, f),
                   today=urlencode({"days": days, **nav}),
                   unassigned=boardstore.unassigned(conn, now=now, names=p["names"], q=p["q"]),
-                  waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]),
+                  waiting=boardqueries.waiting_for_customer(conn, now=now, names=p["names"]),
                   all_techs=data["everyone"],
                   storms=hold.counts(conn))
 
@@ -139,7 +139,7 @@ def board_grid(request: Request, conn: ConnDep, session: ViewerPage,
     return render(request, "board_grid.html", session, **board_data(conn, now=now, **p),
                   query=_query(first, days, f), days=days, oob=True, f=f,
                   unassigned=boardstore.unassigned(conn, now=now, names=p["names"], q=p["q"]),
-                  waiting=boardstore.waiting_for_customer(conn, now=now, names=p["names"]))
+                  waiting=boardqueries.waiting_for_customer(conn, now=now, names=p["names"]))
 
 
 def _stream_session(request: Request) -> Session | None:
