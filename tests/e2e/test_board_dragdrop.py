@@ -4,7 +4,7 @@ the day and week views of 200 technicians and 2,000 jobs, captured as screenshot
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -27,13 +27,20 @@ def _cut(page, selector: str) -> int:  # type: ignore[no-untyped-def]
         .filter(e => e.scrollWidth > e.clientWidth + 1).length""", selector))
 
 
+def _tomorrow_early() -> datetime:
+    """06:00 UTC tomorrow: a job seeded then is booked on a day whose hours (14:00, 02:00)
+    are all still ahead of the wall clock the move checks against, whatever the hour now
+    (seeded now, the visit lands late today from the evening on, and 14:00 is past)."""
+    return datetime.combine(now_utc().date() + timedelta(days=1), time(6), UTC)
+
+
 def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_customer(
         database_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         people = add_people(conn)
-        job = seed_job(conn, now=now_utc(), technicians=2)
+        job = seed_job(conn, now=_tomorrow_early(), technicians=2)
         day, held_by = conn.execute("SELECT (starts_at AT TIME ZONE 'UTC')::date, technician_id "
                                     "FROM visits WHERE id = %s", (job.visit_id,)).fetchone()
         emails_before = conn.execute("SELECT count(*) FROM email_outbox").fetchone()[0]
@@ -99,7 +106,7 @@ def test_the_keyboard_dialog_refuses_the_past_and_asks_before_quiet_hours(
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         people = add_people(conn)
-        job = seed_job(conn, now=now_utc(), technicians=2)
+        job = seed_job(conn, now=_tomorrow_early(), technicians=2)
         day, before = conn.execute("SELECT (starts_at AT TIME ZONE 'UTC')::date, starts_at "
                                    "FROM visits WHERE id = %s", (job.visit_id,)).fetchone()
     app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=4)
