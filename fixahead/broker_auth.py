@@ -31,6 +31,7 @@ from amqtt.session import Session
 
 from devices.credentials import hash_secret, verify_secret
 from devices.topics import PUBLISHED_BY_DEVICE
+from fixahead.brokeraudit import audit_plugin
 from fixahead.dynsec import ADMIN, INGEST, PLATFORM, SERVICES, device_allowed, initial_config
 from fixahead.mosquitto import write_config
 
@@ -127,9 +128,13 @@ def _write_auth_files(devices: list[tuple[str, str]], out_dir: Path, prefix: str
 
 
 def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883, *,
-                       prefix: str = "fixahead/v1", bind: str = "127.0.0.1") -> Path:
+                       prefix: str = "fixahead/v1", bind: str = "127.0.0.1",
+                       audit: bool = True) -> Path:
     """Write mosquitto.conf with the dynamic security plugin, its JSON file from the registry
     (devices and service accounts) and `service-accounts.json`; returns mosquitto.conf's path.
+    With `audit`, Fixahead's plugin is built into `out_dir` and loaded first, to report what
+    devices are refused (fixahead/brokeraudit.py; left out, with a warning, when it cannot be
+    built).
 
     Accounts change at runtime afterwards (fixahead/brokersync.py), with no reload.
     """
@@ -143,7 +148,9 @@ def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883
     _write(dynsec_file, json.dumps(doc), mode=0o600, broker_readable=True)
     _write(out_dir / "ingest.env", f"FIXAHEAD_INGEST_USERNAME={INGEST}\n"
            f"FIXAHEAD_INGEST_PASSWORD={services[INGEST]}\n", mode=0o600, broker_readable=False)
-    return write_config(out_dir, port=port, bind=bind, dynsec_file=dynsec_file.resolve())
+    plugin = audit_plugin(out_dir, prefix) if audit else None
+    return write_config(out_dir, port=port, bind=bind, dynsec_file=dynsec_file.resolve(),
+                        audit_lines=plugin.config_lines() if plugin else None)
 
 
 def _write(path: Path, text: str, *, mode: int, broker_readable: bool) -> None:
