@@ -9,8 +9,9 @@ cannot connect under another client id (a platform worker's, or another device's
 Mosquitto 2.0's plugin has no `%u`/`%c` ACL patterns, hence one role per device.
 
 Service accounts (dotted names, which no device id can take): ingest reads device channels
-and the audit plugin's reports of refused requests (plain or shared subscriptions), the platform reads and writes under the prefix, and the
-admin account alone may use `$CONTROL/dynamic-security/#`.
+and the audit plugin's reports of refused requests (plain or shared subscriptions), the
+platform reads and writes under the prefix, and the admin account alone may use
+`$CONTROL/dynamic-security/#`.
 
 Each client's text description holds a digest of the registry's secret hash it was created
 from: the broker sync compares it with the registry to know whether the broker has the
