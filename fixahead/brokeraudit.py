@@ -97,3 +97,12 @@ def audit_plugin(out_dir: Path, prefix: str) -> AuditPlugin | None:
                         "dynamic security plugin, but their refused requests are not reported "
                         "(docs/operations.md)", reason)
         return None
+
+
+def loaded_in(conf: Path) -> Path | None:
+    """The audit plugin a mosquitto.conf loads, if it loads one."""
+    for line in conf.read_text().splitlines():
+        parts = line.split(maxsplit=1)
+        if len(parts) == 2 and parts[0] == "plugin" and parts[1].endswith("/" + LIBRARY):
+            return Path(parts[1])
+    return None
