@@ -32,7 +32,7 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
 from devices.credentials import hash_secret, verify_secret
-from devices.topics import PUBLISHED_BY_DEVICE, acl_notice_topic
+from devices.topics import DEVICE_ID, PUBLISHED_BY_DEVICE, acl_notice_topic
 from fixahead.aclnotices import RefusalNotices
 from fixahead.brokeraudit import audit_plugin
 from fixahead.dynsec import ADMIN, INGEST, PLATFORM, SERVICES, device_allowed, initial_config
@@ -265,7 +265,7 @@ class RegistryTopicPlugin(BaseTopicPlugin):
             return False
         allowed = self._allowed(session, topic, action)
         username = session.username
-        if not allowed and username and username not in SERVICES:
+        if not allowed and username and DEVICE_ID.match(username):  # a device's refusal
             await self._publish(self._notices.refused(session.client_id or "", username,
                                                       action.value, topic))
             self._schedule_flush()

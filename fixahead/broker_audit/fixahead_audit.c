@@ -4,7 +4,9 @@
  * load order and the first answer other than MOSQ_ERR_PLUGIN_DEFER wins, so a plugin after
  * dynsec never learns what it refused; this one applies the device rule itself (defence in
  * depth, the same rule as the device roles fixahead/dynsec.py generates):
- *   a device (any username that is not one of the platform's accounts) may publish only to
+ *   a device (a username that could be a device id, [A-Za-z0-9_-]{1,64}, and is not one of the
+ *   platform's accounts; accounts with other names, such as the dotted `fixahead.*`, are
+ *   left to dynsec) may publish only to
  *   <prefix>/<its username>/{telemetry,events,status,replies} and subscribe to, unsubscribe
  *   from and receive only <prefix>/<its username>/commands.
  * Anything else a device asks for ($share/... subscriptions, other devices' topics) is refused
@@ -82,6 +84,18 @@ static bool is_service(const char *username)
 		if(!strcmp(services[i], username)) return true;
 	}
 	return false;
+}
+
+/* Whether `username` could be a device id (devices.topics.DEVICE_ID). */
+static bool device_name(const char *username)
+{
+	size_t n = 0;
+	for(const char *p = username; *p; p++, n++){
+		char c = *p;
+		if(!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+				|| c == '_' || c == '-')) return false;
+	}
+	return n >= 1 && n <= 64;
 }
 
 /* The device rule: whether `username` may do `access` on `topic`. */
@@ -226,7 +240,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)userdata;
 	const char *username = mosquitto_client_username(ed->client);
-	if(!username || !ed->topic || is_service(username)) return MOSQ_ERR_PLUGIN_DEFER;
+	if(!username || !ed->topic || is_service(username) || !device_name(username)){
+		return MOSQ_ERR_PLUGIN_DEFER;
+	}
 	if(device_may(username, ed->topic, ed->access)) return MOSQ_ERR_PLUGIN_DEFER;
 	refused(ed->client, username, ed->topic, ed->access);
 	return MOSQ_ERR_ACL_DENIED;

@@ -53,9 +53,9 @@ def test_a_device_is_refused_exactly_what_the_device_rule_refuses(plugin: AuditP
     assert plugin.check("dev-a", f"{P}/dev-b/commands", UNSUBSCRIBE) == DENIED
 
 
-def test_platform_accounts_and_clients_without_username_are_left_to_dynsec(
+def test_platform_accounts_other_names_and_clients_without_username_are_left_to_dynsec(
         plugin: AuditPlugin) -> None:
-    for user in (INGEST, PLATFORM, ADMIN, None):
+    for user in (INGEST, PLATFORM, ADMIN, None, "ops.grafana", "", "x" * 65, 'dev"a'):
         for topic in TOPICS:
             for access in (READ, WRITE, SUBSCRIBE, UNSUBSCRIBE):
                 assert plugin.check(user, topic, access) == DEFER, (user, topic, access)
@@ -83,9 +83,9 @@ def test_refusals_are_reported_once_at_once_then_per_interval_with_a_count(
 
 
 def test_notices_escape_what_json_would_not_take(plugin: AuditPlugin) -> None:
-    plugin.check('dev"a', f'{P}/x\\y"z/\x01', WRITE, client_id="c\nd")
+    plugin.check("dev-a", f'{P}/x\\y"z/\x01', WRITE, client_id='c\n"d')
     [(_, _, n)] = plugin.published()
-    assert n == {"client": "c\nd", "username": 'dev"a', "access": "publish",
+    assert n == {"client": 'c\n"d', "username": "dev-a", "access": "publish",
                  "topic": f'{P}/x\\y"z/\x01', "count": 1}
 
 
