@@ -36,6 +36,7 @@ class Reason(StrEnum):
     TS_PAST = "ts_past"
     CONTROL_CHARACTER = "control_character"
     WRITE_ERROR = "write_error"  # the database refused the message's rows (ingest's last line)
+    ACL_DENIED = "acl_denied"  # the broker refused a device a topic (its report, not a message)
 
 
 class ProtocolError(ValueError):

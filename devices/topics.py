@@ -46,6 +46,12 @@ def topic_for(prefix: str, device_id: str, channel: str) -> str:
     return str(DeviceTopic(prefix, device_id, channel))
 
 
+def acl_notice_topic(prefix: str) -> str:
+    """Where the broker reports what it refused devices (its ACL denials); no device can
+    publish there (`_broker/acl-denied` is no device channel)."""
+    return f"{prefix}/_broker/acl-denied"
+
+
 def subscription(prefix: str, channel: str, share_group: str | None = None) -> str:
     """The wildcard subscription for `channel` of all devices, shared when a group is given."""
     pattern = f"{prefix}/+/{channel}"

@@ -13,6 +13,7 @@ running workers keep working; only their `$7$` hashes go into the password file.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -20,6 +21,7 @@ import os
 import pwd
 import secrets
 import signal
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,9 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
 from devices.credentials import hash_secret, verify_secret
-from devices.topics import PUBLISHED_BY_DEVICE
+from devices.topics import DEVICE_ID, PUBLISHED_BY_DEVICE, acl_notice_topic
+from fixahead.aclnotices import RefusalNotices
+from fixahead.brokeraudit import audit_plugin
 from fixahead.dynsec import ADMIN, INGEST, PLATFORM, SERVICES, device_allowed, initial_config
 from fixahead.mosquitto import write_config
 
@@ -46,6 +50,7 @@ def render_acl(prefix: str) -> str:
     lines += [f"pattern write {prefix}/%u/{channel}" for channel in PUBLISHED_BY_DEVICE]
     lines += [f"pattern read {prefix}/%u/commands", "", f"user {INGEST}"]
     lines += [f"topic read {prefix}/+/{channel}" for channel in PUBLISHED_BY_DEVICE]
+    lines.append(f"topic read {acl_notice_topic(prefix)}")
     lines += ["", f"user {PLATFORM}", f"topic readwrite {prefix}/#", ""]
     return "\n".join(lines)
 
@@ -127,9 +132,13 @@ def _write_auth_files(devices: list[tuple[str, str]], out_dir: Path, prefix: str
 
 
 def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883, *,
-                       prefix: str = "fixahead/v1", bind: str = "127.0.0.1") -> Path:
+                       prefix: str = "fixahead/v1", bind: str = "127.0.0.1",
+                       audit: bool = True) -> Path:
     """Write mosquitto.conf with the dynamic security plugin, its JSON file from the registry
     (devices and service accounts) and `service-accounts.json`; returns mosquitto.conf's path.
+    With `audit`, Fixahead's plugin is built into `out_dir` and loaded first, to report what
+    devices are refused (fixahead/brokeraudit.py; left out, with a warning, when it cannot be
+    built).
 
     Accounts change at runtime afterwards (fixahead/brokersync.py), with no reload.
     """
@@ -143,7 +152,9 @@ def write_broker_files(conn: psycopg.Connection, out_dir: Path, port: int = 1883
     _write(dynsec_file, json.dumps(doc), mode=0o600, broker_readable=True)
     _write(out_dir / "ingest.env", f"FIXAHEAD_INGEST_USERNAME={INGEST}\n"
            f"FIXAHEAD_INGEST_PASSWORD={services[INGEST]}\n", mode=0o600, broker_readable=False)
-    return write_config(out_dir, port=port, bind=bind, dynsec_file=dynsec_file.resolve())
+    plugin = audit_plugin(out_dir, prefix) if audit else None
+    return write_config(out_dir, port=port, bind=bind, dynsec_file=dynsec_file.resolve(),
+                        audit_lines=plugin.config_lines() if plugin else None)
 
 
 def _write(path: Path, text: str, *, mode: int, broker_readable: bool) -> None:
@@ -167,6 +178,8 @@ def topic_allowed(username: str | None, topic: str, action: str, prefix: str) ->
         return False
     if username == PLATFORM:
         return topic == prefix or topic.startswith(prefix + "/")
+    if username == INGEST and topic == acl_notice_topic(prefix):
+        return action != "publish"
     parts = topic.split("/")
     head = prefix.split("/")
     if parts[: len(head)] != head or len(parts) != len(head) + 2:
@@ -224,25 +237,41 @@ class RegistryAuthPlugin(BaseAuthPlugin):
 
 class RegistryTopicPlugin(BaseTopicPlugin):
     """amqtt topic checks: the same rules as the Mosquitto ACLs; a device revoked or rotated
-    since it connected (gone from the password file) may do nothing more."""
+    since it connected (gone from the password file) may do nothing more. What a device is
+    refused is reported on `acl_notice_topic(prefix)` as the Mosquitto audit plugin does
+    (fixahead/aclnotices.py)."""
 
     @dataclass
     class Config:
-        """The topic prefix devices publish under, and the password file."""
+        """The topic prefix devices publish under, the password file, and how often a
+        client's refusals are reported at most (seconds)."""
 
         prefix: str = "fixahead/v1"
         password_file: str = ""
+        notice_interval_s: float = 1.0
 
     def __init__(self, context: object) -> None:
         super().__init__(context)  # type: ignore[arg-type]
         path = self.config.password_file
         self._file = _PasswordFile(path) if path else None
+        self._notices = RefusalNotices(self.config.notice_interval_s, time.monotonic)
+        self._flush: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def topic_filtering(self, *, session: Session | None = None, topic: str | None = None,
                               action: Action | None = None) -> bool | None:
-        """Allow or refuse one publish, subscription or delivery."""
+        """Allow or refuse one publish, subscription or delivery; report a device's refusals."""
         if session is None or topic is None or action is None:
             return False
+        allowed = self._allowed(session, topic, action)
+        username = session.username
+        if not allowed and username and DEVICE_ID.match(username):  # a device's refusal
+            await self._publish(self._notices.refused(session.client_id or "", username,
+                                                      action.value, topic))
+            self._schedule_flush()
+        return allowed
+
+    def _allowed(self, session: Session, topic: str, action: Action) -> bool:
         if topic.startswith("$share/"):
             if session.username != INGEST:
                 return False  # a device in a share group would take others' telemetry
@@ -251,6 +280,25 @@ class RegistryTopicPlugin(BaseTopicPlugin):
                 and (session.username or "") not in self._file.accounts()):
             return False
         return topic_allowed(session.username, topic, action.value, self.config.prefix)
+
+    async def _publish(self, notices: list[bytes]) -> None:
+        for payload in notices:
+            await self.context.broadcast_message(  # type: ignore[attr-defined]
+                acl_notice_topic(self.config.prefix), payload, qos=1)
+
+    def _schedule_flush(self) -> None:
+        if self._flush is not None or not self._notices.holding:
+            return
+        loop = asyncio.get_running_loop()
+        self._flush = loop.call_later(self.config.notice_interval_s, self._flush_due, loop)
+
+    def _flush_due(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._flush = None
+        task = loop.create_task(self._publish(self._notices.due()))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if self._notices.holding:
+            self._flush = loop.call_later(self.config.notice_interval_s / 4, self._flush_due, loop)
 
 
 def embedded_auth(password_file: Path, prefix: str = "fixahead/v1") -> dict[str, dict]:

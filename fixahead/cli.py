@@ -117,6 +117,18 @@ def broker_config(
         with psycopg.connect(url, autocommit=True) as conn:
             path = write_broker_files(conn, out, port, prefix=settings.topic_prefix, bind=bind)
     typer.echo(f"wrote {path} (service account passwords in {out}/service-accounts.json)")
+    _say_audit(path)
+
+
+def _say_audit(conf: Path) -> None:
+    from fixahead.brokeraudit import loaded_in, missing_tools
+
+    plugin = loaded_in(conf)
+    if plugin is not None:
+        typer.echo(f"devices' refused requests are reported by {plugin} (docs/operations.md)")
+    else:
+        typer.echo(f"without the audit plugin ({missing_tools() or 'see the log'}): devices' "
+                   "refused requests are not reported", err=True)
 
 
 @run_app.command("rules")

@@ -9,8 +9,9 @@ cannot connect under another client id (a platform worker's, or another device's
 Mosquitto 2.0's plugin has no `%u`/`%c` ACL patterns, hence one role per device.
 
 Service accounts (dotted names, which no device id can take): ingest reads device channels
-(plain or shared subscriptions), the platform reads and writes under the prefix, and the
-admin account alone may use `$CONTROL/dynamic-security/#`.
+and the audit plugin's reports of refused requests (plain or shared subscriptions), the
+platform reads and writes under the prefix, and the admin account alone may use
+`$CONTROL/dynamic-security/#`.
 
 Each client's text description holds a digest of the registry's secret hash it was created
 from: the broker sync compares it with the registry to know whether the broker has the
@@ -26,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from devices.credentials import parse_hash
-from devices.topics import PUBLISHED_BY_DEVICE
+from devices.topics import PUBLISHED_BY_DEVICE, acl_notice_topic
 
 INGEST, PLATFORM, ADMIN = "fixahead.ingest", "fixahead.platform", "fixahead.admin"
 SERVICES = (INGEST, PLATFORM, ADMIN)
@@ -67,6 +68,10 @@ def service_roles(prefix: str) -> list[Json]:
         ingest += [_acl("subscribePattern", f"{prefix}/+/{ch}"),
                    _acl("subscribePattern", f"$share/+/{prefix}/+/{ch}"),
                    _acl("publishClientReceive", f"{prefix}/+/{ch}")]
+    notices = acl_notice_topic(prefix)  # the audit plugin's reports of refused requests
+    ingest += [_acl("subscribePattern", notices),
+               _acl("subscribePattern", f"$share/+/{notices}"),
+               _acl("publishClientReceive", notices)]
     platform = [_acl(kind, topic) for kind in ("publishClientSend", "publishClientReceive",
                                                "subscribePattern", "unsubscribePattern")
                 for topic in (prefix, f"{prefix}/#")]

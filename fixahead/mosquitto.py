@@ -56,13 +56,16 @@ def render_config(
     dynsec_file: Path | None = None,
     log_dest: str = "stderr",
     autosave_interval: int = AUTOSAVE_S,
+    audit_lines: list[str] | None = None,
 ) -> str:
     """The text of mosquitto.conf; anonymous access only when no accounts are given.
 
     With `dynsec_file`, accounts and ACLs come from the dynamic security plugin (changed at
     runtime over `$CONTROL/dynamic-security/v1`); password and ACL files are the older way.
+    `audit_lines` (fixahead/brokeraudit.py) load Fixahead's audit plugin first: in Mosquitto
+    2.0 the first plugin that answers an ACL check decides it.
     """
-    auth = []
+    auth = list(audit_lines or [])
     if dynsec_file is not None:
         auth += [f"plugin {dynsec_plugin()}", f"plugin_opt_config_file {dynsec_file}"]
     if password_file is not None:

@@ -14,8 +14,9 @@ from devices import protocol
 from devices.contracts import EventRow
 from devices.protocol import Limits, ProtocolError, Reason
 from devices.registry import DeviceInfo, RegistrySnapshot
-from devices.topics import DeviceTopic, parse_topic
+from devices.topics import DeviceTopic, acl_notice_topic, parse_topic
 from ingest.deadletters import DeadLetter, dead_letter
+from ingest.refusals import Refusal, refusal_letter
 
 __all__ = ["Batch", "BatchBuilder", "DeadLetter", "EventRow"]
 
@@ -40,6 +41,7 @@ class Batch:
     value: list[float] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)  # the broker's ACL denials
     statuses: dict[int, tuple[bool, int]] = field(default_factory=dict)
     last_seen: dict[int, int] = field(default_factory=dict)
     duplicates_in_batch: int = 0
@@ -70,6 +72,7 @@ class BatchBuilder:
         self.registry = registry
         self.limits = limits
         self.prefix = prefix
+        self._notices = acl_notice_topic(prefix)
         self._lookup = lookup_device
         # parsed topics under `prefix`, kept by the caller across batches: a device sends on
         # the same few topics, and parsing validates each part every time
@@ -93,6 +96,12 @@ class BatchBuilder:
         """Route one message into the batch; never raises for bad input."""
         batch = self._batch
         batch.tokens.append(token)
+        if topic == self._notices:
+            letter, refusal = refusal_letter(topic, payload, self.prefix, self.dead_max_bytes)
+            batch.dead.append(letter)
+            if refusal is not None:
+                batch.refusals.append(refusal)
+            return
         device_id: str | None = None
         try:
             topics = self._topics

@@ -30,6 +30,11 @@ class IngestMetrics:
         self.dead_letters = Counter(
             "fixahead_ingest_dead_letters", "Messages dead-lettered", ["reason"], registry=r
         )
+        self.acl_denials = Counter(
+            "fixahead_ingest_acl_denials",
+            "Requests the broker refused devices (as its notices report them)", ["access"],
+            registry=r,
+        )
         self.batch_messages = Histogram(
             "fixahead_ingest_batch_messages", "Messages per committed batch",
             buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000), registry=r,

@@ -169,6 +169,8 @@ class BatchStore:
         self.metrics.commit_seconds.observe(time.perf_counter() - started)
         for d in batch.dead:
             self.dead_letters.record(d)
+        for refusal in batch.refusals:
+            self.metrics.acl_denials.labels(refusal.access).inc(refusal.count)
         return committed
 
     def _refused_batch(self, refused: list[tuple[Message, str]]) -> Batch:

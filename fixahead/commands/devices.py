@@ -275,6 +275,12 @@ def broker_files(
         path = write_broker_files(conn, out, port or configured_port(out) or 1883, prefix=prefix)
     typer.echo(f"wrote {path}; service passwords in {out / 'service-accounts.json'}. Read at "
                "Mosquitto's start; later changes reach it live over its control API")
+    from fixahead.brokeraudit import loaded_in
+
+    plugin = loaded_in(path)
+    typer.echo(f"devices' refused requests are reported by {plugin}" if plugin else
+               "without the audit plugin: devices' refused requests are not reported "
+               "(docs/operations.md)")
 
 
 @customer_app.command("add")

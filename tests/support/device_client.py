@@ -1,4 +1,5 @@
-"""A small paho MQTT 5 client for access tests: connect result, messages, disconnects."""
+"""A small paho MQTT client (5, or 3.1.1 for the embedded broker) for access tests: connect
+result, messages, disconnects."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 class Client:
     """A paho MQTT 5 client that records its connect result, messages and disconnects."""
 
-    def __init__(self, port: int, username: str, password: str, client_id: str = "") -> None:
+    def __init__(self, port: int, username: str, password: str, client_id: str = "",
+                 protocol: int = mqtt.MQTTv5) -> None:
         self.connected = threading.Event()
         self.disconnected = threading.Event()
         self.reason: mqtt.ReasonCode | None = None
         self.messages: list[tuple[str, bytes]] = []
         self.subacks: list[list[int]] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=mqtt.MQTTv5)
+                                  protocol=protocol)
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda c, u, f, rc, p: self.disconnected.set()
@@ -51,9 +53,9 @@ class Client:
             time.sleep(0.02)
         return self.subacks[-1]
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        """Publish with QoS 1 and wait for the broker's answer."""
-        self.client.publish(topic, payload, qos=1).wait_for_publish(5)
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        """Publish and wait until it was sent (with QoS 1: for the broker's answer)."""
+        self.client.publish(topic, payload, qos=qos).wait_for_publish(5)
 
     def close(self) -> None:
         """Disconnect and stop the network thread."""

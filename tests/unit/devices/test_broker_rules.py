@@ -28,6 +28,11 @@ P = "fixahead/v1"
     (INGEST, f"{P}/dev-b/events", "receive", True),
     (INGEST, f"{P}/dev-b/telemetry", "publish", False),
     (INGEST, f"{P}/dev-b/commands", "receive", False),
+    (INGEST, f"{P}/_broker/acl-denied", "subscribe", True),  # the broker's refusal notices
+    (INGEST, f"{P}/_broker/acl-denied", "receive", True),
+    (INGEST, f"{P}/_broker/acl-denied", "publish", False),
+    ("_broker", f"{P}/_broker/acl-denied", "publish", False),
+    ("dev-a", f"{P}/_broker/acl-denied", "subscribe", False),
     (INGEST, f"{P}/#", "subscribe", False),
     (PLATFORM, f"{P}/dev-b/commands", "publish", True),
     (PLATFORM, f"{P}/#", "subscribe", True),
