@@ -59,7 +59,7 @@ def test_a_scheduler_sees_each_refusal_with_its_reason_device_size_and_escaped_p
     assert page.status_code == 200
     html = page.text
     assert '<a href="/dead-letters">Dead letters</a>' in html  # in the menu
-    for reason in ("control_character", "bad_json", "unknown_device"):
+    for reason in ("control_character", "bad_json", "unknown_device", "acl_denied"):
         assert reason in html
     assert who["hostile"] in html and "stranger-1" in html
     # the script tag is shown as text, never as markup
@@ -80,7 +80,7 @@ def test_the_page_filters_by_reason_device_and_time(letters) -> None:
         bad = client.get("/dead-letters?since=yesterday")
     rows = lambda html: html.count("<tr>") - 1  # noqa: E731 - header row
     assert rows(by_reason) == 1 and "stranger-1" in by_reason
-    assert rows(by_device) == 3 and "stranger-1" not in by_device.split("<table")[1]
+    assert rows(by_device) == 4 and "stranger-1" not in by_device.split("<table")[1]
     assert "No dead letters." in later
     assert bad.status_code == 422
 
@@ -112,8 +112,9 @@ def test_the_api_lists_filters_and_pages_dead_letters_by_role(letters) -> None:
         anonymous = client.get("/api/v1/dead-letters")
         since = client.get("/api/v1/dead-letters", params={
             "since": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, headers=viewer)
-    assert len(everything["items"]) == 4 and everything["next_cursor"] is None
-    assert everything["counts"] == {"bad_json": 2, "control_character": 1, "unknown_device": 1}
+    assert len(everything["items"]) == 5 and everything["next_cursor"] is None
+    assert everything["counts"] == {"acl_denied": 1, "bad_json": 2, "control_character": 1,
+                                    "unknown_device": 1}
     assert [i["id"] for i in first["items"] + rest["items"]] == \
         [i["id"] for i in everything["items"]]
     kinds = {i["payload_kind"] for i in hostile["items"]}
