@@ -178,7 +178,7 @@ class Evaluator:
         if not device_time_ordered(ts, dev, self.slot_of):
             order = np.lexsort((ts, dev))
             ts, dev, mt, val = ts[order], dev[order], mt[order], val[order]
-        if unheard is None or not ts.shape[0]:
+        if unheard is None or not ts.shape[0] or not self._gap_within(ts, dev, unheard):
             return self._run(ts, dev, mt, val)
         rows, first = self._after_gaps(ts, dev, unheard)
         if not rows.size:
@@ -198,6 +198,14 @@ class Evaluator:
         return self._collect(lambda start, *o: evaluate(
             ts, dev, mt, val, start, self.slot_of, self.slot_model, self.seen, self.st,
             self.c.program, self.stack, self.counters, *o), ts.shape[0])
+
+    def _gap_within(self, ts: np.ndarray, dev: np.ndarray, unheard: Unheard) -> bool:
+        """Whether a gap could lie between any reading and its device's previous one: the
+        usual batch, with none since its devices were last heard, skips the sort below."""
+        seen = self.seen[self.slots(dev)]
+        seen = seen[seen >= 0]
+        lo = min(float(ts.min()), float(seen.min())) if seen.size else float(ts.min())
+        return bool(unheard(np.array([lo]), np.array([float(ts.max())]))[0] >= GAP_RESET_MS)
 
     def _after_gaps(self, ts: np.ndarray, dev: np.ndarray, unheard: Unheard
                     ) -> tuple[np.ndarray, np.ndarray]:
