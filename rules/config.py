@@ -21,6 +21,14 @@ MAX_ERROR_COUNT = 64
 # when event time has advanced this far since the last check.
 TICK_EVERY_MS = 60_000
 
+# --- gaps in listening --------------------------------------------------------------------
+# A device's readings on both sides of at least this much time in which the platform was not
+# listening (between two recorded listening intervals) are not judged as one sequence: the
+# pending durations of its threshold, rate and stuck predicates restart after the gap (a
+# broker restart may have lost the end of a dishwasher's fill, and the next programme's fill
+# would otherwise count as the same one). Shorter stalls lose at most a sample or two.
+GAP_RESET_MS = 10_000
+
 # --- late and out-of-order samples ------------------------------------------------------
 # A sample whose event time is not after the (device, metric) watermark is stored by ingest
 # but not fed to stateful predicates; it is counted in `Engine.late_samples`.

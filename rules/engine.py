@@ -191,7 +191,10 @@ class Engine:
         if self.now_ms - self._ticked_ms >= TICK_EVERY_MS:
             signals += self._signals(self._tick())
             self._ticked_ms = self.now_ms
-        signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value))
+        # readings on both sides of a gap in listening are not one sequence
+        unheard = None if self.listening is None else self.listening.unheard
+        signals += self._signals(self.evaluator.evaluate(ts_ms, device, metric, value,
+                                                         unheard))
         if self.generic is not None:
             signals += self.generic.process(ts_ms, device, metric, value, self.model_of)
         errors = [e for e in events if e.kind == "error" and e.code]

@@ -10,18 +10,22 @@ rules that turned on or off, as columns.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from rules.compiler import CompiledRules
+from rules.config import GAP_RESET_MS
 from rules.kernels.batch import evaluate
 from rules.kernels.order import device_time_ordered
-from rules.kernels.predicates import TREND_SUMS
+from rules.kernels.predicates import RATE, STUCK, THRESHOLD, TREND_SUMS
 from rules.kernels.program import STACK_DEPTH
 from rules.kernels.timed import events, tick
 
 NO_TIME = np.iinfo(np.int64).min
+# ms of [since, until] the platform was not listening, per pair (`rules.listening.Listening`)
+Unheard = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,14 @@ def _rows(template: np.ndarray, n: int) -> np.ndarray:
     return st
 
 
+def _concat(parts: list[Transitions]) -> Transitions:
+    if len(parts) == 1:
+        return parts[0]
+    return Transitions(*[np.concatenate(cols) for cols in zip(
+        *[(p.device, p.rule, p.ts_ms, p.on, p.value, p.score, p.metric) for p in parts],
+        strict=True)])
+
+
 class _Out:
     def __init__(self, cap: int) -> None:
         self.cap = cap
@@ -78,6 +90,7 @@ class Evaluator:
         self.counters = np.zeros(2, np.int64)  # late samples, skipped (unknown/NaN)
         self.stack = np.zeros(STACK_DEPTH, np.int64)
         self._out = _Out(1 << 16)
+        self._sequence_cols = self._sequence_columns()
 
     @property
     def late_samples(self) -> int:
@@ -153,10 +166,11 @@ class Evaluator:
         return Transitions(*cols)
 
     def evaluate(self, ts_ms: np.ndarray, device: np.ndarray, metric: np.ndarray,
-                 value: np.ndarray) -> Transitions:
+                 value: np.ndarray, unheard: Unheard | None = None) -> Transitions:
         """Feed a batch of readings in time order per device (stably sorted when it is not:
         ingest commits rows by device and metric, and a rule over two metrics must see them
-        as they happened)."""
+        as they happened). With `unheard`, a reading that follows its device's previous one
+        across a gap in listening restarts the device's pending durations first."""
         ts = np.ascontiguousarray(ts_ms, np.int64)
         dev = np.ascontiguousarray(device, np.int32)
         mt = np.ascontiguousarray(metric, np.int16)
@@ -164,9 +178,79 @@ class Evaluator:
         if not device_time_ordered(ts, dev, self.slot_of):
             order = np.lexsort((ts, dev))
             ts, dev, mt, val = ts[order], dev[order], mt[order], val[order]
+        if unheard is None or not ts.shape[0] or not self._gap_within(ts, dev, unheard):
+            return self._run(ts, dev, mt, val)
+        rows, first = self._after_gaps(ts, dev, unheard)
+        if not rows.size:
+            return self._run(ts, dev, mt, val)
+        self.forget_sequences(self.slots(dev[rows[first]]))
+        # a device heard on both sides of a gap within this batch: cut the batch there
+        cuts = np.sort(rows[~first]).tolist()
+        parts = []
+        for a, b in zip([0, *cuts], [*cuts, ts.shape[0]], strict=True):
+            if a:
+                self.forget_sequences(self.slots(dev[a:a + 1]))
+            parts.append(self._run(ts[a:b], dev[a:b], mt[a:b], val[a:b]))
+        return _concat(parts)
+
+    def _run(self, ts: np.ndarray, dev: np.ndarray, mt: np.ndarray,
+             val: np.ndarray) -> Transitions:
         return self._collect(lambda start, *o: evaluate(
             ts, dev, mt, val, start, self.slot_of, self.slot_model, self.seen, self.st,
             self.c.program, self.stack, self.counters, *o), ts.shape[0])
+
+    def _gap_within(self, ts: np.ndarray, dev: np.ndarray, unheard: Unheard) -> bool:
+        """Whether a gap could lie between any reading and its device's previous one: the
+        usual batch, with none since its devices were last heard, skips the sort below."""
+        seen = self.seen[self.slots(dev)]
+        seen = seen[seen >= 0]
+        lo = min(float(ts.min()), float(seen.min())) if seen.size else float(ts.min())
+        return bool(unheard(np.array([lo]), np.array([float(ts.max())]))[0] >= GAP_RESET_MS)
+
+    def _after_gaps(self, ts: np.ndarray, dev: np.ndarray, unheard: Unheard
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (in the batch's order) whose reading follows the device's previous one (in
+        this batch, or the last before it) across `GAP_RESET_MS` or more of unheard time, and
+        whether each is its device's first row in the batch."""
+        order = np.argsort(dev, kind="stable")
+        d, t = dev[order], ts[order].astype(np.float64)
+        first = np.ones(d.shape[0], np.bool_)
+        first[1:] = d[1:] != d[:-1]
+        prev = np.empty(d.shape[0])
+        prev[1:] = t[:-1]
+        prev[first] = self.seen[self.slots(d[first])]
+        gap = unheard(prev, t) >= GAP_RESET_MS
+        return order[gap], first[gap]
+
+    def _sequence_columns(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per model index: the columns of pending starts and previous samples (threshold,
+        rate), and the flag columns of stuck predicates."""
+        kind, off = self.c.program.kind, self.c.program.pred_off
+        cols: list[tuple[list[int], list[int]]] = [([], []) for _ in range(len(self.c.models))]
+        for p, m in enumerate(self.c.pred_model.tolist()):
+            if kind[p] in (THRESHOLD, RATE):
+                cols[m][0].append(int(off[p]) + 2)
+            elif kind[p] == STUCK:
+                cols[m][1].append(int(off[p]))
+        return [(np.array(a, np.int64), np.array(b, np.int64)) for a, b in cols]
+
+    def forget_sequences(self, slots: np.ndarray) -> None:
+        """Restart what these slots' predicates carry from one reading to the next (a
+        threshold's pending start, a rate's previous sample, an inactive stuck run), as after
+        a gap in which readings may have been lost; active flags stay."""
+        slots = np.unique(np.asarray(slots, np.int64))
+        slots = slots[slots > 0]
+        models = self.slot_model[slots]
+        for m in np.unique(models[models >= 0]).tolist():
+            ss = slots[models == m]
+            pending, stuck = self._sequence_cols[m]
+            if pending.size:
+                self.st[np.ix_(ss, pending)] = np.nan
+            for o in stuck.tolist():
+                idle = ss[self.st[ss, o] == 0.0]
+                self.st[idle, o + 2] = np.nan
+                self.st[idle, o + 3] = 0.0
+                self.st[idle, o + 4] = 0.0
 
     def tick(self, now_ms: int, seen: np.ndarray | None = None) -> Transitions:
         """Advance time-driven predicates (silent, error-count expiry) to event time now_ms;

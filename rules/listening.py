@@ -6,6 +6,8 @@ composition root records those intervals (in trusted time: the wall clock in pro
 simulation's own clock in a scenario) and hands them to the engine as a `Listening`. Time
 outside every interval, before the first and after the last, is not listened time: an
 outage, a restart or a backlog pauses silence, and the silence clock resumes credited.
+Readings on both sides of a gap between intervals (`unheard`) are not judged as one
+sequence: what was said in the gap may have been lost (a broker restart).
 """
 
 from __future__ import annotations
@@ -66,6 +68,21 @@ class Listening:
         lo = np.minimum(since, now_ms)
         heard = self.listened(float(now_ms)) - self.listened(lo)
         out = (now_ms - lo) - heard
+        return np.where(since < 0, 0.0, np.maximum(out, 0.0))
+
+    def unheard(self, since_ms: np.ndarray, until_ms: np.ndarray) -> np.ndarray:
+        """Milliseconds of each [since, until] that fall in a gap between two listened
+        intervals: messages of that time may have been lost. Time before the first interval
+        and after the last is not a known gap (the record may simply lag); 0 where since < 0
+        (never seen)."""
+        since = np.asarray(since_ms, np.float64)
+        until = np.asarray(until_ms, np.float64)
+        if len(self.intervals) < 2:
+            return np.zeros(np.broadcast(since, until).shape)
+        first, last = float(self.intervals[0][0]), float(self.frontier_ms)
+        lo = np.clip(since, first, last)
+        hi = np.maximum(np.clip(until, first, last), lo)
+        out = (hi - lo) - (self.listened(hi) - self.listened(lo))
         return np.where(since < 0, 0.0, np.maximum(out, 0.0))
 
     def with_interval(self, start_ms: int, end_ms: int) -> Listening:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from fixahead.lab.trouble import TroubleSpec
+    from fixahead.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -57,41 +61,44 @@ def evaluate(
         help="Simulated minutes of messages a broker restart loses")] = 10.0,
     slow_db_ms: Annotated[float, typer.Option(
         "--slow-db-ms", help="Inject a slow database: each ingest commit waits this long")] = 0.0,
+    paired: Annotated[bool, typer.Option(
+        "--paired", help="Also run each seed without trouble (or reuse that run, in "
+        "data_dir/reference) and report what only the run with trouble has: incidents and "
+        "customer emails our trouble caused")] = False,
+    paired_tolerance_min: Annotated[float, typer.Option(
+        help="Paired: incidents of one device and code opened this many minutes apart are "
+             "the same")] = 60.0,
 ) -> None:
     """Compare what the platform did (incidents, emails, visits) with a run's ground truth."""
     from fixahead.commands.common import load_cli_settings
-    from fixahead.lab.evaluation.evaluate import evaluate_run, resolve_run
-    from fixahead.services import database, prepare_database
+    from fixahead.lab.evaluation.evaluate import resolve_run
 
     if (run is None) == (households is None):
         raise typer.BadParameter("give either --run ID or --households N [--days D --seed S]")
+    if paired and households is None:
+        raise typer.BadParameter("--paired runs new scenarios: give --households N",
+                                 param_hint="--paired")
+    if paired_tolerance_min < 0:
+        raise typer.BadParameter("must be 0 or more", param_hint="--paired-tolerance-min")
     settings = load_cli_settings()
     if run is not None:
         try:
             run_dir = resolve_run(run, settings.data_dir)
         except FileNotFoundError as exc:
             raise typer.BadParameter(str(exc), param_hint="--run") from None
-        runs = [(run_dir, json_path)]
+        runs: list[tuple[Path, Path, Path | None]] = [(run_dir, json_path, None)]
     else:
-        from fixahead.lab.scenario import run_scenario
         from fixahead.lab.trouble import TroubleSpec
 
         assert households is not None
         spec = TroubleSpec(ingest_outage_min=ingest_outage,
                            broker_restart_min=broker_restart_minutes if broker_restart else 0.0,
                            slow_db_ms=slow_db_ms)
-        runs = []
-        for s in range(seed, seed + max(1, seeds)):
-            path = json_path if seeds <= 1 else json_path.with_stem(f"{json_path.stem}-s{s}")
-            runs.append((run_scenario(settings, households=households, days=days, seed=s,
-                                      end_ms=_end_ms(end), trouble=spec), path))
-    docs = []
-    with database(settings) as url:
-        prepare_database(url)
-        for run_dir, path in runs:
-            doc, written = evaluate_run(url, run_dir, path, grace_days=grace_days)
-            docs.append(doc)
-            _echo(doc, written)
+        runs = _play(settings, spec, households=households, days=days, seeds=range(
+            seed, seed + max(1, seeds)), end_ms=_end_ms(end), json_path=json_path,
+            paired=paired)
+    docs = _score(settings, runs, grace_days=grace_days,
+                  tolerance_ms=int(paired_tolerance_min * 60_000))
     if len(docs) > 1:
         import json
 
@@ -99,12 +106,67 @@ def evaluate(
 
         summary = across_seeds(docs)
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({"seeds": summary, "runs": [str(p) for _, p in runs]},
+        json_path.write_text(json.dumps({"seeds": summary, "runs": [str(p) for _, p, _ in runs]},
                                         indent=2) + "\n")
         for name, v in summary.items():
             if isinstance(v, dict):
                 typer.echo(f"{name}: median {v['median']}, worst {v['worst']}")
         typer.echo(f"wrote {json_path}")
+
+
+def _play(settings: Settings, spec: TroubleSpec, *, households: int, days: float,
+          seeds: range, end_ms: int | None, json_path: Path, paired: bool
+          ) -> list[tuple[Path, Path, Path | None]]:
+    """Run each seed's scenario (and, paired, its reference); (run dir, JSON, reference)."""
+    from fixahead.lab.reference import ensure_database, reference_settings
+    from fixahead.lab.scenario import run_scenario, scenario_dir
+
+    ref_settings = reference_settings(settings) if paired else None
+    runs = []
+    for s in seeds:
+        path = json_path if len(seeds) <= 1 else json_path.with_stem(f"{json_path.stem}-s{s}")
+        run_dir = run_scenario(settings, households=households, days=days, seed=s,
+                               end_ms=end_ms, trouble=spec)
+        ref_dir = None
+        if ref_settings is not None:
+            ref_dir = scenario_dir(ref_settings, days=days, seed=s, end_ms=end_ms)
+            if (ref_dir / "trouble.json").exists():  # written once the run has published
+                typer.echo(f"reusing the reference run {ref_dir}")
+            else:
+                if ref_settings.database_url:
+                    ensure_database(ref_settings.database_url)
+                ref_dir = run_scenario(ref_settings, households=households, days=days, seed=s,
+                                       end_ms=end_ms)
+        runs.append((run_dir, path, ref_dir))
+    return runs
+
+
+def _score(settings: Settings, runs: list[tuple[Path, Path, Path | None]], *,
+           grace_days: float, tolerance_ms: int) -> list[dict[str, Any]]:
+    """Score every run (against its reference when it has one); echo each."""
+    import contextlib
+
+    from fixahead.lab.evaluation.evaluate import evaluate_paired, evaluate_run
+    from fixahead.lab.reference import reference_settings
+    from fixahead.services import database, prepare_database
+
+    docs = []
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database(settings))
+        prepare_database(url)
+        ref_url = None
+        if any(ref is not None for _, _, ref in runs):
+            ref_url = stack.enter_context(database(reference_settings(settings)))
+            prepare_database(ref_url)
+        for run_dir, path, ref_dir in runs:
+            if ref_dir is not None and ref_url is not None:
+                doc, written = evaluate_paired(url, run_dir, path, ref_url, ref_dir,
+                                               grace_days=grace_days, tolerance_ms=tolerance_ms)
+            else:
+                doc, written = evaluate_run(url, run_dir, path, grace_days=grace_days)
+            docs.append(doc)
+            _echo(doc, written)
+    return docs
 
 
 def _echo(doc: dict, written: list) -> None:  # type: ignore[type-arg]
@@ -114,7 +176,15 @@ def _echo(doc: dict, written: list) -> None:  # type: ignore[type-arg]
                f"{d['median_lead_days']} d, false alarms/1000 device-days "
                f"{d['false_alarms_per_1000_device_days']}, home rate {p['home_rate']} "
                f"(first free {p['home_rate_baseline']}); largest burst of one code in 10 min "
-               f"{r.get('max_burst_10min')} ({r.get('max_burst_code')}), emails caused by "
-               f"injected trouble {r.get('emails_caused_by_trouble')}")
+               f"{r.get('max_burst_10min')} ({r.get('max_burst_code')}), emails in trouble "
+               f"windows {r.get('emails_in_trouble_window')}")
+    pd = doc.get("paired")
+    if pd:
+        typer.echo(f"paired with the run without trouble (false alarms/1000 device-days "
+                   f"{pd['reference_false_alarms_per_1000_device_days']}): incidents only with "
+                   f"trouble {pd['incidents_only_with_trouble']}, false alarms caused "
+                   f"{pd['false_alarms_caused']} {pd['details']['caused']}, customer emails "
+                   f"caused {pd['emails_caused']}, detections lost "
+                   f"{pd['incidents_only_in_reference']}")
     for path in written:
         typer.echo(f"wrote {path}")

@@ -29,7 +29,7 @@ from simulator.fleet import build_fleet
 from simulator.groundtruth import write_ground_truth
 from simulator.publisher import FleetPublisher, Pace, Progress
 from simulator.run import RunSpec, items, publish_scenario, scenario_for
-from simulator.timebase import DAY_MS, max_past_age_s, window_ending_now
+from simulator.timebase import DAY_MS, Window, max_past_age_s, window_ending_now
 from simulator.traffic import Traffic
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,22 @@ def wait_drained(pipeline: Pipeline, published: int, timeout_s: float = 3600) ->
     raise TimeoutError(f"the platform did not drain {published} messages in {timeout_s:.0f} s")
 
 
+def _window(days: float, speed: float, end_ms: int | None) -> tuple[int, int, Window]:
+    """(now, end, window) of a scenario: played as fast as possible it ends at `end_ms`
+    (default: the last UTC midnight); played at a speed, now."""
+    now = int(time.time() * 1000)
+    last_midnight = now // DAY_MS * DAY_MS
+    end = now if speed > 0 else min(now, last_midnight if end_ms is None else end_ms)
+    return now, end, window_ending_now(days, speed, end)
+
+
+def scenario_dir(settings: Settings, *, days: float, seed: int, end_ms: int | None = None
+                 ) -> Path:
+    """Where `run_scenario` (as fast as possible) writes this seed and window's ground truth."""
+    window = _window(days, 0.0, end_ms)[2]
+    return settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"
+
+
 def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
                  speed: float = 0.0, fault_rate: float = 1.0, end_ms: int | None = None,
                  trouble: TroubleSpec | None = None) -> Path:
@@ -134,10 +150,7 @@ def run_scenario(settings: Settings, *, households: int, days: float, seed: int,
     midnight), so the same seed gives the same households, faults and outages and runs
     can be compared."""
     spec = ScenarioSpec(households, days, seed, speed, fault_rate)
-    now = int(time.time() * 1000)
-    last_midnight = now // DAY_MS * DAY_MS
-    end = now if speed > 0 else min(now, last_midnight if end_ms is None else end_ms)
-    window = window_ending_now(days, speed, end)
+    now, end, window = _window(days, speed, end_ms)
     settings = settings.model_copy(update={"max_past_age_s": max(
         settings.max_past_age_s, max_past_age_s(window, speed) + (now - end) / 1000)})
     out = settings.data_dir / "simulations" / f"s{seed}-{window.start_ms}"

@@ -110,6 +110,13 @@ def load_errors(conn: psycopg.Connection, device_ids: Iterable[str], *, start_ms
     return [ErrorArrival(r[0], r[1], _ms(r[2]) or 0, r[3].timestamp()) for r in rows]
 
 
+def stored_devices(conn: psycopg.Connection, device_ids: Iterable[str]) -> int:
+    """How many of these devices the database knows (0: the run was not played into it)."""
+    row = conn.execute("SELECT count(*) FROM devices WHERE device_id = ANY (%s)",
+                       (list(device_ids),)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def load_catalog_codes(conn: psycopg.Connection) -> dict[str, frozenset[str]]:
     """Error codes per model id."""
     rows = conn.execute("SELECT model_id, array_agg(code) FROM error_codes GROUP BY model_id")

@@ -1,8 +1,10 @@
-"""Robustness figures of a run: the largest burst of one code, and emails our trouble caused.
+"""Robustness figures of a run: the largest burst of one code, and emails in trouble windows.
 
 Pure. A burst is the most incidents of one code opened within any `window_ms`; the ground
 truth's own burst (fault onsets, hard failures and disconnects of that code in any window)
-says how many a real cluster would explain.
+says how many a real cluster would explain. The trouble-window counts are a rough bound (any
+false alarm opened from a window's start to a grace after its end); what trouble caused is
+measured by pairing with a run without it (`fixahead.lab.evaluation.paired`).
 """
 
 from __future__ import annotations
@@ -55,12 +57,13 @@ def robustness(truth: Mapping[str, Any], records: Records, false_alarms: Sequenc
     false_keys = {i.key for i in records.incidents
                   if f"{i.device_id}:{i.fault}:{i.opened_ms}" in set(false_alarms)
                   and any(a <= i.opened_ms <= b + grace_ms for _, a, b in trouble)}
-    caused = [e for e in records.emails if e.state != "cancelled"
+    in_window = [e for e in records.emails if e.state != "cancelled"
               and any(it.incident_key in false_keys for it in e.items)]
     return {"max_burst_10min": bursts.get(code, 0) if code else 0, "max_burst_code": code,
             "truth_burst_10min": max_in_window(truth_times.get(code or "", []), window_ms),
             "bursts_over_50_unexplained": unexplained,
-            "false_alarms_in_trouble": len(false_keys), "emails_caused_by_trouble": len(caused),
+            "false_alarms_in_trouble_window": len(false_keys),
+            "emails_in_trouble_window": len(in_window),
             "trouble": [list(w) for w in trouble]}
 
 
@@ -68,7 +71,11 @@ FIGURES = (("false_alarms_per_1000_device_days", "detection", max),
            ("recall_before_failure", "detection", min),
            ("median_lead_days", "detection", min),
            ("max_burst_10min", "robustness", max),
-           ("emails_caused_by_trouble", "robustness", max))
+           ("emails_in_trouble_window", "robustness", max),
+           ("incidents_only_with_trouble", "paired", max),
+           ("false_alarms_caused", "paired", max),
+           ("emails_caused", "paired", max),
+           ("reference_false_alarms_per_1000_device_days", "paired", max))
 
 
 def across_seeds(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -76,6 +83,8 @@ def across_seeds(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, section, worst in FIGURES:
         vals = [d[section][name] for d in docs if d.get(section, {}).get(name) is not None]
+        if not vals and section == "paired":
+            continue  # not a paired evaluation
         out[name] = {"median": statistics.median(vals) if vals else None,
                      "worst": worst(vals) if vals else None, "runs": vals}
     out["seeds"] = [d.get("config", {}).get("seed") for d in docs]

@@ -47,7 +47,7 @@ def test_bursts_and_seeds():
     assert max_in_window([0, 1, 2, 10, 11], 5) == 3
     docs = [{"detection": {"false_alarms_per_1000_device_days": v, "recall_before_failure": r,
                            "median_lead_days": 3.0},
-             "robustness": {"max_burst_10min": b, "emails_caused_by_trouble": 0},
+             "robustness": {"max_burst_10min": b, "emails_in_trouble_window": 0},
              "config": {"seed": s}} for s, v, r, b in [(1, 0.5, 0.9, 3), (2, 1.5, 0.7, 9),
                                                          (3, 0.7, 0.8, 4)]]
     summary = across_seeds(docs)
