@@ -162,3 +162,11 @@ def test_a_healthy_water_heater_does_not_look_scaled() -> None:
     for seed in range(3):
         flips = run("WH-200", "waterheater", [], 30, draws(30), seed=seed)
         assert first_on(flips, "heating_slowing") is None
+
+
+def test_a_failing_defrost_is_flagged_days_before_f4_and_not_taken_for_a_door() -> None:
+    fault = gradual("FR-300", "defrost_fault", "F4", onset_day=1, planned_day=18)
+    flips = run("FR-300", "fridge", [fault], 19, door_openings(19))
+    day = first_on(flips, "defrost_failing")
+    assert day is not None and 18 - day >= 3.0
+    assert first_on(flips, "door_open") is None
