@@ -152,10 +152,10 @@ def draws(days: int) -> Sessions:
 
 
 def test_scale_slowing_the_heat_ups_is_flagged_days_before_w10() -> None:
-    fault = gradual("WH-200", "scale", "W10", onset_day=4, planned_day=24)
-    flips = run("WH-200", "waterheater", [fault], 24, draws(24))
+    fault = gradual("WH-200", "scale", "W10", onset_day=6, planned_day=26, shape=1.5)
+    flips = run("WH-200", "waterheater", [fault], 26, draws(26))
     day = first_on(flips, "heating_slowing")
-    assert day is not None and 24 - day >= 3.0
+    assert day is not None and 26 - day >= 3.0
 
 
 def test_a_healthy_water_heater_does_not_look_scaled() -> None:
