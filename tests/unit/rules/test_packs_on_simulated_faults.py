@@ -170,3 +170,13 @@ def test_a_failing_defrost_is_flagged_days_before_f4_and_not_taken_for_a_door() 
     day = first_on(flips, "defrost_failing")
     assert day is not None and 18 - day >= 3.0
     assert first_on(flips, "door_open") is None
+
+
+def test_a_door_left_open_for_hours_is_not_taken_for_dust_or_a_failing_defrost() -> None:
+    opened = MONDAY + int(6.4 * DAY_MS)
+    fault = Fault("f1", "dev-1", "FR-300", "sudden", "door_left_open", "F7", opened - 300_000,
+                  opened, opened, True, "cabinet_temp", opened + 170 * 60_000, opened)
+    flips = run("FR-300", "fridge", [fault], 12, door_openings(12))
+    fired = {r for _, r, on in flips if on}
+    assert "door_open" in fired
+    assert not fired & {"defrost_failing", "compressor_overworking", "compressor_wearing"}
