@@ -87,6 +87,9 @@ def render(doc: Mapping[str, Any], *, stem: str = "evaluation") -> tuple[str, di
         ("p10 lead", _fmt(d["p10_lead_days"], " d"), "the short end of the lead times"),
         ("false alarms / 1000 device-days", _fmt(d["false_alarms_per_1000_device_days"]),
          f"{d['false_alarms']} incidents matching no true fault"),
+        ("symptoms under another code", str(d.get("symptom_incidents", 0)),
+         "incidents naming a code a real fault of the device sets off (not false alarms, "
+         "not detections)"),
         ("sudden faults acted on", _pct(d["sudden_acted_share"]),
          f"{d['sudden_acted']} of {d['sudden_faults']}: an email or a visit"),
         ("network outages flagged", f"{d.get('network_outages_flagged', 0)} of "
@@ -104,9 +107,10 @@ def render(doc: Mapping[str, Any], *, stem: str = "evaluation") -> tuple[str, di
         lines += ["", "## Rules", "", "Each rule's incidents on the simulated fleet and the share "
                   "about a true fault (`fixahead rules precision` gives the same from "
                   "technicians' outcome codes).", "",
-                  "| rule | incidents | true | false | precision |", "|---|---|---|---|---|"]
-        lines += [f"| {src} | {r['incidents']} | {r['true']} | {r['false']} | "
-                  f"{_pct(r['precision'])} |" for src, r in rules.items()]
+                  "| rule | incidents | true | symptom | false | precision |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {src} | {r['incidents']} | {r['true']} | {r.get('symptom', 0)} | "
+                  f"{r['false']} | {_pct(r['precision'])} |" for src, r in rules.items()]
     lines += ["", "## Dispatch", ""]
     lines += _table([
         ("emails per incident", _fmt(p["emails_per_incident"]),

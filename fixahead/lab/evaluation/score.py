@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fixahead.lab.evaluation.matching import Fault, match_all
+from fixahead.lab.evaluation.matching import Fault, match_all, split_symptoms
 from fixahead.lab.evaluation.presence import Presence, presence_by_household
 from fixahead.lab.evaluation.types import DAY_MS, Email, Incident, Records, Visit
 
@@ -204,16 +204,19 @@ def _dispatch(faults: list[Fault], matched: Mapping[str, list[Incident]], record
     }
 
 
-def per_rule(known: Sequence[Incident], false: Sequence[Incident]) -> dict[str, Any]:
+def per_rule(known: Sequence[Incident], false: Sequence[Incident],
+             symptoms: Sequence[Incident] = ()) -> dict[str, Any]:
     """Each source's (rule, `code:<code>`, `generic:<metric>`) incidents on the simulated
-    fleet: how many, how many about a true fault, false alarms, and precision (true share)."""
+    fleet: how many, how many about a true fault, how many a symptom of a real fault under
+    another code, false alarms, and precision (true share)."""
     wrong = {i.key for i in false}
+    other = {i.key for i in symptoms}
     out: dict[str, dict[str, Any]] = {}
     for inc in known:
         for src in set(inc.sources) or {"(none)"}:
-            row = out.setdefault(src, {"incidents": 0, "true": 0, "false": 0})
+            row = out.setdefault(src, {"incidents": 0, "true": 0, "symptom": 0, "false": 0})
             row["incidents"] += 1
-            row["false" if inc.key in wrong else "true"] += 1
+            row["false" if inc.key in wrong else "symptom" if inc.key in other else "true"] += 1
     return {src: dict(r, precision=_share(r["true"], r["incidents"]))
             for src, r in sorted(out.items())}
 
@@ -229,8 +232,9 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
     faults += outages(truth.get("network", []), devices, records.catalog_codes)
     device_days = len(devices) * (end_ms - start_ms) / DAY_MS
     known = [i for i in records.incidents if i.device_id in devices]
-    matched, false = match_all(faults, known, run_end_ms=end_ms, grace_ms=grace_ms,
-                               catalog_codes=records.catalog_codes)
+    matched, unmatched = match_all(faults, known, run_end_ms=end_ms, grace_ms=grace_ms,
+                                   catalog_codes=records.catalog_codes)
+    symptoms, false = split_symptoms(unmatched, faults, run_end_ms=end_ms, grace_ms=grace_ms)
     emails = [e for e in records.emails if e.state != "cancelled"]
     emails_of = _items_by_incident(emails)
     acted = set(emails_of) | {v.incident_key for v in records.visits}
@@ -239,6 +243,10 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
                     if d in devices}
     presence = presence_by_household(truth)
     detection = _detection(faults, matched, false, acted, start_ms, end_ms, device_days)
+    detection["symptom_incidents"] = len(symptoms)
+    # the figure as counted before symptoms were told apart (comparable with older runs)
+    detection["false_alarms_and_symptoms_per_1000_device_days"] = (
+        1000 * len(unmatched) / device_days if device_days else None)
     detection["false_alarms_in_network_trouble"] = _in_network_trouble(
         false, truth.get("network", []), grace_ms)
     latencies, digested = _error_latencies(records, emails_of)
@@ -269,9 +277,11 @@ def score(truth: Mapping[str, Any], records: Records, *, grace_days: float = 1.0
     config = {"grace_days": grace_days, "run_start_ms": start_ms, "run_end_ms": end_ms,
               "seed": run.get("seed"), "days": (end_ms - start_ms) / DAY_MS}
     by_code = Counter(i.fault for i in false).most_common()
-    details = {"false_alarms_by_code": dict(by_code), "lead_days": leads,
+    details = {"false_alarms_by_code": dict(by_code),
+               "symptom_incidents_by_code": dict(Counter(i.fault for i in symptoms).most_common()),
+               "lead_days": leads,
                "gradual_outcomes": outcomes,
                "error_to_email_s": sorted(latencies),
                "false_alarms": sorted(f"{i.device_id}:{i.fault}:{i.opened_ms}" for i in false)}
     return {"detection": detection, "dispatch": dispatch, "counts": counts, "config": config,
-            "rules": per_rule(known, false), "details": details}
+            "rules": per_rule(known, false, symptoms), "details": details}

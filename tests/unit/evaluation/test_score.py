@@ -10,6 +10,7 @@ from tests.support.evaluation_cases import (
     CODES,
     day,
     detection_case,
+    fault,
     inc,
     mail,
     truth,
@@ -190,10 +191,11 @@ def test_each_rule_reports_its_precision_on_the_simulated_fleet() -> None:
     rec = replace(rec, incidents=tuple(replace(i, sources=src.get(i.key, ()))
                                        for i in rec.incidents))
     rules = score(gt, rec)["rules"]
-    assert rules["drain_pump_wear"] == {"incidents": 2, "true": 1, "false": 1,
+    assert rules["drain_pump_wear"] == {"incidents": 2, "true": 1, "symptom": 0, "false": 1,
                                         "precision": 0.5}
     assert rules["code:F9"]["precision"] == 0.0
-    assert rules["(none)"] == {"incidents": 2, "true": 2, "false": 0, "precision": 1.0}
+    assert rules["(none)"] == {"incidents": 2, "true": 2, "symptom": 0, "false": 0,
+                               "precision": 1.0}
 
 
 def test_only_problem_emails_count_per_incident() -> None:
@@ -208,3 +210,40 @@ def test_only_problem_emails_count_per_incident() -> None:
     out = _dispatch([], {}, records, [sent, reply], {inc: [(sent, "visit")]}, {}, {}, 0, 1)
     assert out["emails"] == 2 and out["replies_to_customers"] == 1
     assert out["emails_per_incident"] == 1.0 and out["appointment_emails"] == 0
+
+
+def _worn_compressor(incidents: tuple) -> tuple[dict, Records]:  # type: ignore[type-arg]
+    row = fault("w1", "d2", "gradual", "F2", day(14), day(25), False)
+    return truth([dict(row, mechanism="compressor_wear")]), Records(incidents=incidents,
+                                                                     catalog_codes=CODES)
+
+
+def test_a_code_the_faults_physics_sets_off_is_a_symptom_not_a_false_alarm() -> None:
+    """A worn compressor runs longer (what the dusty-condenser rule F9 reads): an F9 incident
+    on that fridge is about a real fault, under another name; it does not detect the F2."""
+    gt, rec = _worn_compressor((inc("i-f9", "d2", "F9", day(18)),))
+    doc = score(gt, rec)
+    d = doc["detection"]
+    assert (d["false_alarms"], d["symptom_incidents"]) == (0, 1)
+    assert d["false_alarms_and_symptoms_per_1000_device_days"] == pytest.approx(1000 / 120)
+    assert d["gradual_detected_before_failure"] == 0
+    assert doc["details"]["symptom_incidents_by_code"] == {"F9": 1}
+    assert doc["rules"]["(none)"]["symptom"] == 1
+
+
+def test_a_code_the_faults_physics_does_not_set_off_stays_a_false_alarm() -> None:
+    gt, rec = _worn_compressor((inc("i-e21", "d2", "E21", day(18)),  # not a fridge symptom
+                                inc("i-f9", "d1", "F9", day(18))))  # another device
+    d = score(gt, rec)["detection"]
+    assert (d["false_alarms"], d["symptom_incidents"]) == (2, 0)
+
+
+def test_a_failed_gradual_fault_lasts_to_the_end_of_the_run() -> None:
+    """The simulator never repairs a gradual fault: its own code days after the failure is
+    still about it, and so is a symptom; before the onset both are false alarms."""
+    gt, rec = _worn_compressor((inc("i-late", "d2", "F2", day(35)),
+                                inc("i-f7", "d2", "F9", day(38)),
+                                inc("i-early", "d2", "F9", day(13))))
+    d = score(gt, rec)["detection"]
+    assert (d["false_alarms"], d["symptom_incidents"]) == (1, 1)
+    assert d["recall_any"] == 1.0
