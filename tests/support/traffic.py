@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import psycopg
 
 from devices import protocol
 from devices.protocol import Telemetry
+from devices.provisioning import register
 from devices.store import register_device
 
 
@@ -59,3 +61,12 @@ def stored(database_url: str) -> tuple[int, int]:
                    HAVING count(*) > 1) d""").fetchone()
     assert total is not None and dupes is not None
     return int(total[0]), int(dupes[0])
+
+
+def new_device(ends: Any, device_id: str, prefix: str = "fixahead/v1") -> str:
+    """Register a device the way the CLI does (the registry, then the running broker is told
+    through `ends`, a `fixahead.services.Endpoints`); its secret."""
+    with psycopg.connect(ends.database_url, autocommit=True) as conn:
+        secret = register(conn, model_id="WM-800", device_id=device_id, actor="test")[1]
+    ends.refresh_broker_accounts(prefix, {device_id: secret})
+    return secret

@@ -17,7 +17,6 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 
-from devices.provisioning import register
 from fixahead.brokeraudit import missing_tools
 from fixahead.services import Endpoints, broker
 from fixahead.settings import load_settings
@@ -27,7 +26,7 @@ from ingest.metrics import IngestMetrics
 from tests.support.device_client import Client
 from tests.support.mqtt import Publisher, running_worker, wait_for
 from tests.support.services import free_port, mosquitto_binary
-from tests.support.traffic import stored, telemetry_messages
+from tests.support.traffic import new_device, stored, telemetry_messages
 
 pytestmark = [
     pytest.mark.integration,
@@ -67,13 +66,6 @@ def platform(request: pytest.FixtureRequest, database_url: str) -> Iterator[tupl
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-
-def new_device(ends: Endpoints, device_id: str) -> str:
-    """Register a device the way the CLI does: the registry, then the broker is told."""
-    with psycopg.connect(ends.database_url, autocommit=True) as conn:
-        secret = register(conn, model_id="WM-800", device_id=device_id, actor="test")[1]
-    ends.refresh_broker_accounts(PREFIX, {device_id: secret})
-    return secret
 
 
 def denials(ends: Endpoints) -> list[tuple[str | None, str, dict]]:

@@ -14,14 +14,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devices.provisioning import register, revoke, rotate
+from devices.provisioning import revoke, rotate
 from fixahead.services import Endpoints, local_mosquitto
 from fixahead.settings import load_settings
 from fixahead.wiring import ingest_config
 from tests.support.device_client import Client
 from tests.support.mqtt import Publisher, running_worker, wait_for
 from tests.support.services import free_port, mosquitto_binary
-from tests.support.traffic import stored, telemetry_messages
+from tests.support.traffic import new_device, stored, telemetry_messages
 
 pytestmark = [
     pytest.mark.integration,
@@ -46,13 +46,6 @@ def platform(database_url: str) -> Iterator[tuple[Endpoints, int, object]]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-
-def new_device(ends: Endpoints, device_id: str) -> str:
-    """Register a device the way the CLI does: the registry, then the broker is told."""
-    with psycopg.connect(ends.database_url, autocommit=True) as conn:
-        secret = register(conn, model_id="WM-800", device_id=device_id, actor="test")[1]
-    ends.refresh_broker_accounts(PREFIX, {device_id: secret})
-    return secret
 
 
 def connects_within(port: int, user: str, secret: str, seconds: float) -> float | None:
