@@ -19,6 +19,12 @@ overriding the private methods named below. amqtt is pinned to its minor version
    unacked messages, lost them: nothing was resent when it came back. Here, a delivery stays in
    `inflight_out` until its PUBACK comes, however long that takes; amqtt resends it (DUP) when
    the persistent session reconnects (`ProtocolHandler._retry_deliveries`).
+3. Packet ids. A QoS 1 delivery takes one of 65,535 packet ids until its PUBACK; amqtt sends
+   a reconnecting worker its whole offline queue at once, and past 65,535 unacknowledged it
+   raises and drops the message (70,000 queued: 65,535 stored). Here, at most
+   `ReliableHandler.max_inflight` deliveries are unacknowledged per session; the rest wait for
+   a PUBACK, and those waiting when the connection ends go back to the session's offline queue
+   (or to the connection that took its place).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from amqtt.broker import Broker
+from amqtt.broker import Broker, RetainedApplicationMessage
+from amqtt.mqtt.constants import QOS_0
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.session import (
@@ -49,7 +56,19 @@ class ReliableBroker(Broker):
         # unattached (its session is attached in _handle_client_session): use ours instead
         _, session = await super()._initialize_client_session(reader, writer, remote_address,
                                                               remote_port)
-        return ReliableHandler(self.plugins_manager), session
+        return ReliableHandler(self.plugins_manager, broker=self), session
+
+    async def deliver_again(self, session: Session, topic: str, data: bytes | bytearray,
+                            qos: int) -> None:
+        """Send a delivery that a finished connection could not send: to the session's
+        current connection, else into its offline queue (a clean session's is gone with it)."""
+        handler = self._get_handler(session)
+        if (session.transitions.state == "connected" and isinstance(handler, ReliableHandler)
+                and not handler.stopped):
+            await handler.mqtt_publish(topic, data, qos, retain=False)
+        elif not session.clean_session:
+            await session.retained_messages.put(
+                RetainedApplicationMessage(None, topic, data, qos))
 
     async def _client_message_loop(self, client_session: Session,
                                    handler: BrokerProtocolHandler) -> None:
@@ -105,7 +124,43 @@ class ReliableBroker(Broker):
 
 class ReliableHandler(BrokerProtocolHandler):
     """amqtt's broker-side protocol handler whose QoS 1 deliveries wait for their PUBACK with
-    no timeout and stay in the session's `inflight_out` until it comes."""
+    no timeout and stay in the session's `inflight_out` until it comes, at most
+    `max_inflight` at a time."""
+
+    max_inflight = 60_000  # below the 65,535 packet ids, with room for QoS 2's own
+
+    def __init__(self, plugins_manager: Any, *, broker: ReliableBroker | None = None) -> None:
+        super().__init__(plugins_manager)
+        self._broker = broker
+        self._window = asyncio.Condition()
+        self.stopped = False
+
+    async def stop(self) -> None:
+        """Stop, and send deliveries still waiting for the window elsewhere."""
+        self.stopped = True
+        async with self._window:
+            self._window.notify_all()
+        await super().stop()
+
+    async def mqtt_publish(self, topic: str, data: bytes | bytearray, qos: int | None,
+                           retain: bool, ack_timeout: int | None = None
+                           ) -> OutgoingApplicationMessage:
+        """amqtt's publish, once the session has fewer than `max_inflight` unacknowledged
+        deliveries; after this connection ended, hand it to `ReliableBroker.deliver_again`."""
+        session = self.session
+        if qos is not None and qos != QOS_0 and session is not None:
+            async with self._window:
+                await self._window.wait_for(
+                    lambda: self.stopped or len(session.inflight_out) < self.max_inflight)
+            if self.stopped and self._broker is not None:
+                await self._broker.deliver_again(session, topic, data, qos)
+                return OutgoingApplicationMessage(None, topic, qos, data, retain)
+        # no await between the check and amqtt taking a packet id and filling inflight_out
+        return await super().mqtt_publish(topic, data, qos, retain, ack_timeout)
+
+    async def _settled(self) -> None:
+        async with self._window:
+            self._window.notify(1)
 
     async def _handle_qos1_message_flow(
             self, app_message: OutgoingApplicationMessage | IncomingApplicationMessage) -> None:
@@ -130,6 +185,7 @@ class ReliableHandler(BrokerProtocolHandler):
             if self._puback_waiters.get(packet_id) is waiter:
                 del self._puback_waiters[packet_id]
         self.session.inflight_out.pop(packet_id, None)  # only once acknowledged
+        await self._settled()
 
     async def handle_puback(self, puback: PubackPacket) -> None:
         """A PUBACK nobody waits for any more (its resend was cut short) still settles its
@@ -138,6 +194,7 @@ class ReliableHandler(BrokerProtocolHandler):
         if (header is not None and header.packet_id not in self._puback_waiters
                 and self.session is not None):
             self.session.inflight_out.pop(header.packet_id, None)
+            await self._settled()
             return
         await super().handle_puback(puback)
 

@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices.brokerurl import parse_broker_url
 from devices.provisioning import register
+from fixahead.amqttbroker import ReliableHandler
 from fixahead.services import Endpoints, broker
 from fixahead.settings import Settings, load_settings
 from fixahead.wiring import ingest_config
@@ -128,6 +129,40 @@ def test_deliveries_a_worker_never_acknowledged_are_sent_again_after_it_dropped(
         doomed.disconnect()
         doomed.loop_stop()
     assert rows(ends) == 0
+    with running_worker(config):
+        wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
+                 show=lambda: rows(ends))
+        time.sleep(1.0)
+    assert stored(ends.database_url) == (N, 0)
+
+
+def test_deliveries_past_the_in_flight_window_wait_and_survive_the_worker_dropping(
+        platform: tuple[Endpoints, Settings, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most `max_inflight` deliveries are unacknowledged (amqtt has 65,535 packet ids and
+    dropped what came past them); what waits when the worker drops goes to its next start."""
+    monkeypatch.setattr(ReliableHandler, "max_inflight", 100)  # 60,000 in use: too slow here
+    ends, settings, secret = platform
+    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
+    with running_worker(config):
+        pass  # the worker's persistent session and its subscription now exist
+    addr = parse_broker_url(ends.mqtt_url)
+    got: list[int] = []
+    doomed = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
+                         protocol=mqtt.MQTTv311, clean_session=False, manual_ack=True)
+    doomed.username_pw_set(addr.username, addr.password)
+    doomed.on_message = lambda c, u, m: got.append(m.mid)  # never acked
+    doomed.connect(addr.host, addr.port)
+    doomed.loop_start()
+    try:
+        pub = device(settings, secret, clean=True)
+        assert pub.publish_all(telemetry_messages(PREFIX, [DEVICE], N, 1)) == N
+        pub.close()
+        wait_for(lambda: len(got) == 100, what="a full window delivered", show=lambda: len(got))
+        time.sleep(1.0)
+        assert len(got) == 100  # the rest wait for a PUBACK
+    finally:
+        doomed.disconnect()
+        doomed.loop_stop()
     with running_worker(config):
         wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
                  show=lambda: rows(ends))
