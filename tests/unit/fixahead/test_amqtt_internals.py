@@ -11,7 +11,7 @@ import inspect
 from importlib.metadata import version
 
 import pytest
-from amqtt.broker import Broker
+from amqtt.broker import Broker, RetainedApplicationMessage
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.protocol.handler import ProtocolHandler
 from amqtt.session import Session
@@ -47,6 +47,13 @@ def test_amqtt_is_the_minor_version_these_checks_were_written_for() -> None:
     (ProtocolHandler, "_handle_qos1_message_flow", ["self", "app_message"]),  # replaced
     (ProtocolHandler, "handle_puback", ["self", "puback"]),  # overridden
     (ProtocolHandler, "_send_packet", ["self", "packet"]),
+    (ProtocolHandler, "mqtt_publish",  # overridden: waits for the in-flight window
+     ["self", "topic", "data", "qos", "retain", "ack_timeout"]),
+    (BrokerProtocolHandler, "stop", ["self"]),  # overridden: sends waiting deliveries elsewhere
+    (BrokerProtocolHandler, "__init__", ["self", "plugins_manager", "session", "loop"]),
+    (Broker, "_get_handler", ["self", "session"]),
+    (RetainedApplicationMessage, "__init__",
+     ["self", "source_session", "topic", "data", "qos"]),
 ])
 def test_the_methods_we_override_or_call_keep_their_signatures(owner: type, method: str,
                                                                params: list[str]) -> None:
@@ -65,13 +72,18 @@ def test_the_broker_still_routes_through_the_methods_we_replace() -> None:
     retry = inspect.getsource(ProtocolHandler._retry_deliveries)  # noqa: SLF001 - the point
     assert "self.session.inflight_out" in retry  # what we keep is what a reconnect resends
     publish = inspect.getsource(Broker._publish_session_retained_messages)  # noqa: SLF001
-    assert "handler.mqtt_publish(" in publish  # an offline session's queue goes through it too
+    assert "session.retained_messages" in publish  # the offline queue deliver_again fills
+    assert "handler.mqtt_publish(" in publish  # ... goes through the window too
+    send = inspect.getsource(ProtocolHandler.mqtt_publish)
+    assert "self.session.next_packet_id" in send  # a packet id is taken before any await
 
 
 def test_the_session_and_handler_state_we_use_exist() -> None:
     session = Session()
     assert session.inflight_out == {}
     assert session.delivered_message_queue.empty()
+    assert session.retained_messages.empty()
+    assert session.transitions.state == "new"
 
     async def make() -> ReliableHandler:
         return ReliableHandler(None)  # type: ignore[arg-type]
@@ -80,3 +92,4 @@ def test_the_session_and_handler_state_we_use_exist() -> None:
     assert handler._puback_waiters == {}  # noqa: SLF001 - checking amqtt internals is the point
     assert isinstance(handler, BrokerProtocolHandler)
     assert issubclass(ReliableBroker, Broker)
+    assert 0 < ReliableHandler.max_inflight < 65_535
