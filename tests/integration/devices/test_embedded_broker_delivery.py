@@ -168,3 +168,32 @@ def test_deliveries_past_the_in_flight_window_wait_and_survive_the_worker_droppi
                  show=lambda: rows(ends))
         time.sleep(1.0)
     assert stored(ends.database_url) == (N, 0)
+
+
+def test_a_worker_that_takes_over_a_live_session_receives_everything(
+        platform: tuple[Endpoints, Settings, str]) -> None:
+    """A worker whose predecessor's connection is still open takes its session over; amqtt
+    then marked the session disconnected and queued the new worker's deliveries offline."""
+    ends, settings, secret = platform
+    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
+    with running_worker(config):
+        pass  # the worker's persistent session and its subscription now exist
+    addr = parse_broker_url(ends.mqtt_url)
+    old = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
+                      protocol=mqtt.MQTTv311, clean_session=False)
+    old.username_pw_set(addr.username, addr.password)
+    old.connect(addr.host, addr.port)
+    old.loop_start()
+    time.sleep(0.5)  # connected, and stays so until the new worker takes over
+    try:
+        with running_worker(config) as worker:
+            old.loop_stop()  # gone for good: paho would reconnect and take it back
+            pub = device(settings, secret, clean=False)
+            assert pub.publish_all(telemetry_messages(PREFIX, [DEVICE], N, 1)) == N
+            wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
+                     show=lambda: rows(ends))
+            pub.close()
+            assert worker.connected
+    finally:
+        old.loop_stop()
+    assert stored(ends.database_url) == (N, 0)

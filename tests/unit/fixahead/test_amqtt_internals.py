@@ -52,6 +52,7 @@ def test_amqtt_is_the_minor_version_these_checks_were_written_for() -> None:
     (BrokerProtocolHandler, "stop", ["self"]),  # overridden: sends waiting deliveries elsewhere
     (BrokerProtocolHandler, "__init__", ["self", "plugins_manager", "session", "loop"]),
     (Broker, "_get_handler", ["self", "session"]),
+    (Broker, "_stop_handler", ["self", "handler"]),
     (RetainedApplicationMessage, "__init__",
      ["self", "source_session", "topic", "data", "qos"]),
 ])
@@ -74,6 +75,11 @@ def test_the_broker_still_routes_through_the_methods_we_replace() -> None:
     publish = inspect.getsource(Broker._publish_session_retained_messages)  # noqa: SLF001
     assert "session.retained_messages" in publish  # the offline queue deliver_again fills
     assert "handler.mqtt_publish(" in publish  # ... goes through the window too
+    takeover = inspect.getsource(Broker._handle_client_session)  # noqa: SLF001 - the point
+    assert "performing take-over" in takeover  # the case _handle_disconnect tells apart
+    assert "self._sessions[client_session.client_id] = (client_session, handler)" in takeover
+    assert "client_session.transitions.disconnect()" in inspect.getsource(
+        Broker._handle_disconnect)  # noqa: SLF001 - what a taken-over connection must skip
     send = inspect.getsource(ProtocolHandler.mqtt_publish)
     assert "self.session.next_packet_id" in send  # a packet id is taken before any await
 
