@@ -1,4 +1,5 @@
-"""The embedded MQTT broker (amqtt, MQTT 3.1.1) run on its own thread and event loop."""
+"""The embedded MQTT broker (amqtt, MQTT 3.1.1, patched to lose no acknowledged QoS 1 message:
+fixahead/amqttbroker.py) run on its own thread and event loop."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class EmbeddedBroker:
         return self.url  # Broker.start() returns once its listeners accept connections
 
     def _main(self) -> None:
-        from amqtt.broker import Broker
+        from fixahead.amqttbroker import ReliableBroker
 
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
@@ -51,7 +52,7 @@ class EmbeddedBroker:
         if self._auth:
             config["plugins"] = self._auth
         try:
-            loop.run_until_complete(self._create(Broker, config))
+            loop.run_until_complete(self._create(ReliableBroker, config))
         except BaseException as exc:  # reported to start()
             self._error = exc
             self._ready.set()

@@ -19,10 +19,11 @@ class Publisher:
     """Publish with QoS 1 and wait until the broker has acknowledged everything."""
 
     def __init__(self, url: str, client_id: str = "", username: str | None = None,
-                 password: str | None = None, protocol: int = mqtt.MQTTv311) -> None:
+                 password: str | None = None, protocol: int = mqtt.MQTTv311,
+                 clean_session: bool | None = None) -> None:
         addr = parse_broker_url(url)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=protocol)
+                                  protocol=protocol, clean_session=clean_session)
         self.client.max_inflight_messages_set(0)
         self.client.max_queued_messages_set(0)
         if username is not None:

@@ -127,7 +127,7 @@ def test_a_devices_share_subscription_and_publish_to_another_device_are_reported
         wait_for(lambda: stored(ends.database_url)[0] == 1000,
                  what="every healthy row", show=lambda: stored(ends.database_url))
         assert worker.connected
-        pub.close()  # amqtt drops what it has not yet delivered of a client that left
+        pub.close()
 
     assert took - forged_in < 3.0, f"refusals became visible only after {took:.1f} s"
     found = denials(ends)
