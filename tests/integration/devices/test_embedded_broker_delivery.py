@@ -22,6 +22,7 @@ from fixahead.amqttbroker import ReliableHandler
 from fixahead.services import Endpoints, broker
 from fixahead.settings import Settings, load_settings
 from fixahead.wiring import ingest_config
+from ingest.config import IngestConfig
 from tests.support.mqtt import Publisher, running_worker, wait_for
 from tests.support.services import free_port
 from tests.support.traffic import stored, telemetry_messages
@@ -66,6 +67,36 @@ def rows(ends: Endpoints) -> int:
     return stored(ends.database_url)[0]
 
 
+def worker_session(ends: Endpoints, settings: Settings) -> IngestConfig:
+    """Start and stop an ingest worker once, so its persistent session and subscription exist
+    on the broker; its config."""
+    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
+    with running_worker(config):
+        pass
+    return config
+
+
+def worker_client(ends: Endpoints, config: IngestConfig, **kwargs: object) -> mqtt.Client:
+    """A bare paho client connected (loop running) as the ingest worker: its client id and
+    account, a persistent session."""
+    addr = parse_broker_url(ends.mqtt_url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
+                         protocol=mqtt.MQTTv311, clean_session=False, **kwargs)
+    client.username_pw_set(addr.username, addr.password)
+    client.connect(addr.host, addr.port)
+    client.loop_start()
+    return client
+
+
+def all_stored_by_a_worker(ends: Endpoints, config: IngestConfig) -> None:
+    """A worker started now stores all N rows, each once."""
+    with running_worker(config):
+        wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
+                 show=lambda: rows(ends))
+        time.sleep(1.0)  # nothing extra turns up
+    assert stored(ends.database_url) == (N, 0)
+
+
 @pytest.mark.parametrize("clean", [True, False], ids=["clean-session", "persistent-session"])
 def test_every_message_a_device_had_acknowledged_is_stored_when_it_leaves_at_once(
         platform: tuple[Endpoints, Settings, str], clean: bool) -> None:
@@ -85,9 +116,7 @@ def test_every_message_a_device_had_acknowledged_is_stored_when_it_leaves_at_onc
 def test_a_backlog_held_for_a_restarting_ingest_worker_is_stored_once(
         platform: tuple[Endpoints, Settings, str]) -> None:
     ends, settings, secret = platform
-    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
-    with running_worker(config):
-        pass  # the worker's persistent session and its subscription now exist
+    config = worker_session(ends, settings)
     pub = device(settings, secret, clean=True)
     half = telemetry_messages(PREFIX, [DEVICE], N, 1)
     assert pub.publish_all(half[: N // 2]) == N // 2  # queued for the offline worker
@@ -95,11 +124,7 @@ def test_a_backlog_held_for_a_restarting_ingest_worker_is_stored_once(
         # the worker stops while the broker is still sending it the backlog and the rest
         assert pub.publish_all(half[N // 2:]) == N - N // 2
         pub.close()
-    with running_worker(config):
-        wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
-                 show=lambda: rows(ends))
-        time.sleep(1.0)
-    assert stored(ends.database_url) == (N, 0)
+    all_stored_by_a_worker(ends, config)
 
 
 def test_deliveries_a_worker_never_acknowledged_are_sent_again_after_it_dropped(
@@ -107,17 +132,10 @@ def test_deliveries_a_worker_never_acknowledged_are_sent_again_after_it_dropped(
     """A worker that received everything and died before its commit (so acked nothing), after
     longer than amqtt's 5 s PUBACK wait: its next start gets every message again."""
     ends, settings, secret = platform
-    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
-    with running_worker(config):
-        pass  # the worker's persistent session and its subscription now exist
-    addr = parse_broker_url(ends.mqtt_url)
+    config = worker_session(ends, settings)
     got: list[int] = []
-    doomed = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
-                         protocol=mqtt.MQTTv311, clean_session=False, manual_ack=True)
-    doomed.username_pw_set(addr.username, addr.password)
+    doomed = worker_client(ends, config, manual_ack=True)
     doomed.on_message = lambda c, u, m: got.append(m.mid)  # never acked
-    doomed.connect(addr.host, addr.port)
-    doomed.loop_start()
     try:
         pub = device(settings, secret, clean=True)
         assert pub.publish_all(telemetry_messages(PREFIX, [DEVICE], N, 1)) == N
@@ -129,11 +147,7 @@ def test_deliveries_a_worker_never_acknowledged_are_sent_again_after_it_dropped(
         doomed.disconnect()
         doomed.loop_stop()
     assert rows(ends) == 0
-    with running_worker(config):
-        wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
-                 show=lambda: rows(ends))
-        time.sleep(1.0)
-    assert stored(ends.database_url) == (N, 0)
+    all_stored_by_a_worker(ends, config)
 
 
 def test_deliveries_past_the_in_flight_window_wait_and_survive_the_worker_dropping(
@@ -142,17 +156,10 @@ def test_deliveries_past_the_in_flight_window_wait_and_survive_the_worker_droppi
     dropped what came past them); what waits when the worker drops goes to its next start."""
     monkeypatch.setattr(ReliableHandler, "max_inflight", 100)  # 60,000 in use: too slow here
     ends, settings, secret = platform
-    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
-    with running_worker(config):
-        pass  # the worker's persistent session and its subscription now exist
-    addr = parse_broker_url(ends.mqtt_url)
+    config = worker_session(ends, settings)
     got: list[int] = []
-    doomed = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
-                         protocol=mqtt.MQTTv311, clean_session=False, manual_ack=True)
-    doomed.username_pw_set(addr.username, addr.password)
+    doomed = worker_client(ends, config, manual_ack=True)
     doomed.on_message = lambda c, u, m: got.append(m.mid)  # never acked
-    doomed.connect(addr.host, addr.port)
-    doomed.loop_start()
     try:
         pub = device(settings, secret, clean=True)
         assert pub.publish_all(telemetry_messages(PREFIX, [DEVICE], N, 1)) == N
@@ -163,11 +170,7 @@ def test_deliveries_past_the_in_flight_window_wait_and_survive_the_worker_droppi
     finally:
         doomed.disconnect()
         doomed.loop_stop()
-    with running_worker(config):
-        wait_for(lambda: rows(ends) == N, timeout=60, what=f"all {N} rows",
-                 show=lambda: rows(ends))
-        time.sleep(1.0)
-    assert stored(ends.database_url) == (N, 0)
+    all_stored_by_a_worker(ends, config)
 
 
 def test_a_worker_that_takes_over_a_live_session_receives_everything(
@@ -175,15 +178,8 @@ def test_a_worker_that_takes_over_a_live_session_receives_everything(
     """A worker whose predecessor's connection is still open takes its session over; amqtt
     then marked the session disconnected and queued the new worker's deliveries offline."""
     ends, settings, secret = platform
-    config = ingest_config(settings, ends.database_url, ends.mqtt_url)
-    with running_worker(config):
-        pass  # the worker's persistent session and its subscription now exist
-    addr = parse_broker_url(ends.mqtt_url)
-    old = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id,
-                      protocol=mqtt.MQTTv311, clean_session=False)
-    old.username_pw_set(addr.username, addr.password)
-    old.connect(addr.host, addr.port)
-    old.loop_start()
+    config = worker_session(ends, settings)
+    old = worker_client(ends, config)
     time.sleep(0.5)  # connected, and stays so until the new worker takes over
     try:
         with running_worker(config) as worker:
