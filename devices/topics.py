@@ -52,7 +52,11 @@ def acl_notice_topic(prefix: str) -> str:
     return f"{prefix}/_broker/acl-denied"
 
 
+def shared_subscription(topic: str, share_group: str | None) -> str:
+    """`topic` as a subscription of `share_group` (MQTT 5 `$share/...`), or as is without one."""
+    return f"$share/{share_group}/{topic}" if share_group else topic
+
+
 def subscription(prefix: str, channel: str, share_group: str | None = None) -> str:
     """The wildcard subscription for `channel` of all devices, shared when a group is given."""
-    pattern = f"{prefix}/+/{channel}"
-    return f"$share/{share_group}/{pattern}" if share_group else pattern
+    return shared_subscription(f"{prefix}/+/{channel}", share_group)

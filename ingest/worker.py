@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 
-from devices.topics import acl_notice_topic, subscription
+from devices.topics import acl_notice_topic, shared_subscription, subscription
 from ingest.config import IngestConfig
 from ingest.metrics import IngestMetrics
 from ingest.mqttclient import (
@@ -100,8 +100,8 @@ class IngestWorker:
         self.shared = shared
         group = self.config.share_group if shared else None
         topics = [(subscription(self.config.topic_prefix, ch, group), 1) for ch in CHANNELS]
-        notices = acl_notice_topic(self.config.topic_prefix)  # the broker's ACL denials
-        topics.append((f"$share/{group}/{notices}" if group else notices, 1))
+        # the broker's ACL denials
+        topics.append((shared_subscription(acl_notice_topic(self.config.topic_prefix), group), 1))
         client.subscribe(topics)
         self._connected.set()
         log.info("MQTT connected (generation %d, shared=%s)", self._generation, shared)
