@@ -66,8 +66,8 @@ def test_a_viewer_token_cannot_move_and_a_clash_is_a_409(setup) -> None:
     assert r.status_code == 409 and r.json()["error"] == "conflict"
     assert "already booked then" in r.json()["detail"]
     # 10:00 UTC: inside the technician's hours and outside the customer's quiet hours
-    later = {"technician_id": ja["technician_id"],
-             "starts_at": (now + timedelta(days=4)).replace(hour=10, minute=0, second=0).isoformat()}
+    ten = (now + timedelta(days=4)).replace(hour=10, minute=0, second=0)
+    later = {"technician_id": ja["technician_id"], "starts_at": ten.isoformat()}
     moved = client.post(f"/api/v1/jobs/{b.visit_id}/move", json=later, headers=h["scheduler"])
     assert moved.status_code == 200, moved.json()
     assert moved.json()["technician_id"] == ja["technician_id"]
