@@ -12,7 +12,7 @@ from dispatch.availability_features import day_grid
 from dispatch.availability_pick import best_window
 from dispatch.availability_routine import HOMEBODY, KINDS, SUMMARY_NAMES, kind_posterior, summary
 from dispatch.availability_routine_coef import COEF, N_FEATURES
-from tests.unit.dispatch.test_availability import NOW, events, nine_to_five, retiree
+from tests.support.availability import NOW, events, nine_to_five, retiree
 
 
 def posterior(ts: list[int], weeks: int) -> np.ndarray:
