@@ -34,6 +34,7 @@ HOMEBODY = KINDS.index("retiree")  # the routine of being home all day
 
 
 def _median(v: np.ndarray, default: float) -> float:
+    """Median of the non-missing values, else `default`."""
     v = v[~np.isnan(v)]
     return float(np.median(v)) if v.size else default
 
@@ -59,8 +60,7 @@ def _grid_summary(grid: DayGrid) -> np.ndarray:
     wd = ev[~weekend]
     wd_events = float(wd[:, 6:22].sum())
     daytime = float(wd[:, 9:17].sum()) / wd_events if wd_events else 0.5
-    first = grid.first[full][~weekend] if n else np.array([])
-    last = grid.last[full][~weekend] if n else np.array([])
+    first, last = grid.first[full][~weekend], grid.last[full][~weekend]
     first_ok = first[~np.isnan(first)]
     spread = float(np.std(first_ok)) if first_ok.size > 1 else 0.0
     quiet = grid.readings["long_quiet"][full][~weekend] > 0
