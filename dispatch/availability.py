@@ -34,6 +34,8 @@ from dispatch.availability_evidence import (
     local_hour,
 )
 from dispatch.availability_features import day_grid, features, usage_floor, window_features
+from dispatch.availability_routine import HOMEBODY, kind_posterior, summary
+from dispatch.availability_routine_coef import COEF
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -51,6 +53,7 @@ WEEK_S = 7 * 86400
 CONFIDENCE_DAYS = 7.0  # confidence is days / (days + this): half with a week of history
 _HOURLY = np.asarray(HOURLY, dtype=np.float64)
 _WINDOW = np.asarray(WINDOW, dtype=np.float64)
+_ROUTINE = np.asarray(COEF, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class Availability:
     # P(home for the whole 2-hour window starting at each hour of week), when computed
     p_window: np.ndarray | None = None
     days: float = 0.0  # days of usage history behind it (the pick asks more of thin evidence)
+    # P(the household's routine is being home all day), from its event times
+    # (availability_routine): the pick asks more before leaving its first window
+    homebody: float = 0.0
 
     @property
     def overall_confidence(self) -> float:
@@ -186,4 +192,6 @@ def predict(
     p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)
     days = float(grid.lived.sum()) / 24.0
     confidence = np.full(HOURS_PER_WEEK, days / (days + CONFIDENCE_DAYS))
-    return Availability(p_hour, confidence, tz, int(ts.size), p_window, days)
+    routine = kind_posterior(summary(grid, ts, tz=tz, start_s=start, now_s=now_s), _ROUTINE)
+    return Availability(p_hour, confidence, tz, int(ts.size), p_window, days,
+                        float(routine[HOMEBODY]))

@@ -29,25 +29,27 @@ def save_availability(conn: psycopg.Connection, customer_id: str, a: Availabilit
     """Store (replace) a household's availability."""
     conn.execute(
         """INSERT INTO household_availability (customer_id, tz, p_home, confidence, events,
-                                                computed_at) VALUES (%s, %s, %s, %s, %s, %s)
+                                                homebody, computed_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (customer_id) DO UPDATE SET tz = EXCLUDED.tz, p_home = EXCLUDED.p_home,
              confidence = EXCLUDED.confidence, events = EXCLUDED.events,
-             computed_at = EXCLUDED.computed_at""",
-        (customer_id, a.tz, a.p_home.tolist(), a.confidence.tolist(), a.events, now))
+             homebody = EXCLUDED.homebody, computed_at = EXCLUDED.computed_at""",
+        (customer_id, a.tz, a.p_home.tolist(), a.confidence.tolist(), a.events, a.homebody,
+         now))
 
 
 def load_availability(conn: psycopg.Connection, customer_id: str,
                       fresh_after: datetime | None = None) -> Availability | None:
     """A household's stored availability, if any (and, with `fresh_after`, computed after it);
     its days of history are read back from the stored confidence."""
-    row = conn.execute("SELECT tz, p_home, confidence, events, computed_at "
+    row = conn.execute("SELECT tz, p_home, confidence, events, computed_at, homebody "
                        "FROM household_availability WHERE customer_id = %s",
                        (customer_id,)).fetchone()
     if row is None or (fresh_after is not None and row[4] <= fresh_after):
         return None
     confidence = np.asarray(row[2], dtype=np.float64)
     return Availability(np.asarray(row[1], dtype=np.float64), confidence, row[0], int(row[3]),
-                        days=days_from_confidence(confidence))
+                        days=days_from_confidence(confidence), homebody=float(row[5]))
 
 
 def record_outcome(conn: psycopg.Connection, customer_id: str, kind: str, start: datetime,

@@ -94,6 +94,8 @@ class SearchConfig:
     margin: float = MARGIN
     tie: float = TIE
     evidence_days: float = FULL_DAYS
+    # P(the household's routine is being home all day): more margin (availability_pick)
+    homebody: float = 0.0
 
 
 def not_before(config: SearchConfig, *, now: datetime, start: datetime | None) -> SearchConfig:
@@ -293,7 +295,8 @@ def _earliest_unless_likelier(starts: np.ndarray, added: np.ndarray, tech: np.nd
     # must be likelier by that much more (w_delay / w_home a day) besides the margin
     waited = (starts - starts.min()) / 86400.0 * (config.w_delay / config.w_home)
     first = by_time[best_window((p - waited)[by_time], config.margin,
-                                days=config.evidence_days, tie=config.tie)]
+                                days=config.evidence_days, tie=config.tie,
+                                homebody=config.homebody)]
     rest = np.lexsort((tech, starts, -score))
     return np.concatenate(([first], rest[rest != first]))
 

@@ -54,7 +54,8 @@ def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
     proposal = booking_store.propose_visit(
         conn, incident_id=incident_id, customer_id=customer.customer_id, req=req, p_home=a.at,
         now=now, hold_minutes=60,
-        config=replace(booking_store.DEFAULT_SEARCH, evidence_days=a.days))
+        config=replace(booking_store.DEFAULT_SEARCH, evidence_days=a.days,
+                       homebody=a.homebody))
     if proposal is None:
         raise ActionRefused("no qualified technician has a free slot in the next two weeks")
     booking_store.confirm_visit(conn, proposal.visit_id, now=now)

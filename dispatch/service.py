@@ -117,11 +117,13 @@ def handle_incident(
     conn: psycopg.Connection, incident: IncidentInfo, customer: CustomerInfo, *,
     now: datetime, p_home: PHome, config: DispatchConfig = DispatchConfig(),
     away_until: datetime | None = None, evidence_days: float | None = None,
+    homebody: float = 0.0,
 ) -> Outcome:
     """Decide, hold a visit if one is needed, and queue the email, atomically and once;
     a non-urgent visit of a household away until `away_until` is proposed after it, and
     leaves the earliest slot only for one clearly likelier home given the `evidence_days`
-    behind `p_home` (default: the search config's)."""
+    behind `p_home` (default: the search config's) and how much the household's routine looks
+    like being home all day (`homebody`, `availability_pick.best_window`)."""
     with conn.transaction():
         # serialise decisions per customer so two workers cannot both spend the day's budget
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dispatch:' || %s))",
@@ -153,6 +155,7 @@ def handle_incident(
             after = max(filter(None, (d.away_until, readable)))
             search = config.search if evidence_days is None \
                 else replace(config.search, evidence_days=evidence_days)
+            search = replace(search, homebody=homebody) if homebody else search
             proposal = propose_visit(conn, incident_id=incident.incident_id,
                                      customer_id=customer.customer_id, req=req, p_home=p_home,
                                      now=now, hold_minutes=hold,
@@ -207,7 +210,7 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
     return handle_incident(conn, incident, customer, now=now, p_home=a.at, config=config,
                            away_until=household_away_until(conn, customer, now=now,
                                                            ports=ports),
-                           evidence_days=a.days)
+                           evidence_days=a.days, homebody=a.homebody)
 
 
 def household_away_until(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
@@ -234,5 +237,5 @@ def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime, p
     out = handle_incident(conn, incident, customer, now=now, p_home=a.at, config=config,
                           away_until=household_away_until(conn, customer, now=now,
                                                            ports=ports),
-                          evidence_days=a.days)
+                          evidence_days=a.days, homebody=a.homebody)
     return out.visit_id

@@ -102,7 +102,8 @@ def evaluate(per_kind: int, seed: int) -> dict[str, Any]:
                     predict_s += time.perf_counter() - t0
                     n_predictions += 1
                     p = window_probability(a.p_home, starts, TZ, a.p_window)
-                    picks = {"model": best_window(p, days=a.days), "first_free": 0,
+                    picks = {"model": best_window(p, days=a.days, homebody=a.homebody),
+                             "first_free": 0,
                              "prior_pick": best_window(p_prior, 0.05, tie=0.0)}
                     h = hits.setdefault((kind, weeks), {})
                     for name, j in picks.items():

@@ -157,7 +157,8 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             t0 = time.perf_counter()
             # as dispatch does: the household model's days of evidence set the search's margin
             p = propose_visit(conn, incident_id=f"inc-{i}", customer_id=c.customer_id, req=req,
-                              p_home=a.at, now=NOW, config=replace(cfg, evidence_days=a.days))
+                              p_home=a.at, now=NOW, config=replace(cfg, evidence_days=a.days,
+                                                                 homebody=a.homebody))
             ours_ms.append((time.perf_counter() - t0) * 1000)
             best = search(req, techs, busy, oracle(home), now=NOW, config=cfg)
             weekly = search(req, techs, busy, weekly_truth(home), now=NOW, config=cfg)
@@ -177,7 +178,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             c, _, a = people[i % len(people)]
             inc = IncidentInfo(f"dec-{i}", f"d{i}", "WM-800", FAULTS[i % len(FAULTS)], NOW)
             handle_incident(conn, inc, c, now=NOW + timedelta(minutes=i), p_home=a.at,
-                            evidence_days=a.days)
+                            evidence_days=a.days, homebody=a.homebody)
         decisions_s = time.perf_counter() - t0
         # every episode handled again two days later, as a rule engine that re-raises open
         # incidents would: self-help that persisted escalates, the rest are duplicates
@@ -185,7 +186,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             c, _, a = people[i % len(people)]
             inc = IncidentInfo(f"dec-{i}", f"d{i}", "WM-800", FAULTS[i % len(FAULTS)], NOW)
             handle_incident(conn, inc, c, now=NOW + timedelta(hours=50, minutes=i), p_home=a.at,
-                            evidence_days=a.days)
+                            evidence_days=a.days, homebody=a.homebody)
         emails, emailed = conn.execute(
             """SELECT (SELECT count(*) FROM email_outbox WHERE idempotency_key LIKE 'dec-%%'
                           OR idempotency_key LIKE 'digest:%%'),

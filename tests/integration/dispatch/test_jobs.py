@@ -126,7 +126,10 @@ def test_a_decision_learns_availability_itself_when_the_stored_model_is_stale(
         assert stored is not None and stored.events == len(evenings)
         assert p(NOW + timedelta(hours=10)) > population_prior()[19] + 0.05  # the washer hour
         # the days of history behind it come back with it (the booking's margin needs them)
-        assert stored.days == pytest.approx(availability_for(conn, c, now=NOW, ports=PORTS).days)
+        fresh = availability_for(conn, c, now=NOW, ports=PORTS)
+        assert stored.days == pytest.approx(fresh.days)
+        # and so does how much its routine reads as home all day (the margin reads it too)
+        assert stored.homebody == pytest.approx(fresh.homebody) and 0 < stored.homebody < 1
         assert 13 < stored.days < 15
         # a day later the stored model is stale: new usage at 08:00 is taken into account
         later = NOW + timedelta(days=1)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -16,19 +15,7 @@ from dispatch.availability import (
 )
 from dispatch.availability_evidence import confirmed_visit, nobody_home, outcome_for
 from dispatch.availability_pick import best_window, window_p
-
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # a Monday morning
-Routine = Callable[[int], list[tuple[int, int]]]
-
-
-def events(weeks: int, routine: Routine) -> list[int]:
-    """Event times over the last `weeks` weeks: routine(weekday) -> [(hour, minute)]."""
-    out = []
-    for d in range(weeks * 7, 0, -1):
-        day = NOW.replace(hour=0) - timedelta(days=d)
-        out += [int((day + timedelta(hours=h, minutes=m)).timestamp())
-                for h, m in routine(day.weekday())]
-    return out
+from tests.support.availability import NOW, events, night_shift, nine_to_five, retiree
 
 
 def pick_hour(ts: list[int], weeks: int) -> int:
@@ -37,20 +24,6 @@ def pick_hour(ts: list[int], weeks: int) -> int:
     day = int(NOW.timestamp()) // 86400
     starts = np.array([(day + d) * 86400 + h * 3600 for d in (1, 2, 3) for h in range(8, 20, 2)])
     return int(starts[best_window(window_p(a.p_home, starts, "UTC"))] % 86400 // 3600)
-
-
-def nine_to_five(wd: int) -> list[tuple[int, int]]:
-    if wd < 5:
-        return [(6, 40), (7, 5), (7, 20), (17, 50), (18, 30), (19, 10), (19, 40), (21, 0)]
-    return [(9, 0), (11, 30), (13, 0), (15, 0), (18, 0), (19, 0)]
-
-
-def night_shift(wd: int) -> list[tuple[int, int]]:  # out 21:00-07:00, sleeps 08:30-14:00
-    return [(7, 20), (7, 50), (14, 20), (15, 10), (16, 30), (17, 40), (18, 50), (19, 30)]
-
-
-def retiree(wd: int) -> list[tuple[int, int]]:
-    return [(7, 30), (8, 10), (9, 40), (11, 50), (12, 30), (15, 0), (17, 30), (18, 40), (19, 20)]
 
 
 @pytest.mark.parametrize("weeks", [1, 2, 4])

@@ -193,6 +193,18 @@ def test_thin_evidence_asks_more_of_a_later_slot() -> None:
     assert local(one_week[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
 
 
+def test_a_homebody_household_keeps_the_first_slot_a_worker_would_leave() -> None:
+    # the same 0.048 gain after waiting as above, with four weeks of evidence: a household
+    # whose routine reads as home all day (availability_routine) needs 0.03 + 0.1 * 0.9
+    p = _hourly({(24, 15): 0.87}, 0.8)
+    worker = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW,
+                    config=SearchConfig(evidence_days=28, homebody=0.05))
+    homebody = search(req(), [tech(**AT_HOME_BASE)], {}, p, now=NOW,
+                      config=SearchConfig(evidence_days=28, homebody=0.9))
+    assert local(worker[0].start) == datetime(2026, 11, 24, 15, 0, tzinfo=BERLIN)
+    assert local(homebody[0].start) == datetime(2026, 11, 23, 8, 0, tzinfo=BERLIN)
+
+
 def test_a_much_later_slot_must_make_up_for_the_wait() -> None:
     # 0.1 likelier but ten days later: a wait worth 0.17 of P(home) at 0.05 / 3 a day
     p = _hourly({(3, 15): 0.9}, 0.8)
