@@ -19,8 +19,8 @@ from rules.evaluator import Evaluator
 from simulator.appliances import make_appliance
 from simulator.faults import Fault, fault_events
 from simulator.plan import Scenario
-from simulator.traffic import STREAM_PHYSICS
 from simulator.timebase import DAY_MS, rng_for
+from simulator.traffic import STREAM_PHYSICS
 
 
 @dataclass(frozen=True)
