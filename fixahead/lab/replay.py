@@ -108,3 +108,48 @@ def leads(replayed: list[Replayed], compiled: CompiledRules) -> tuple[
                 wrong.append((rep.device_id, rule,
                               ",".join(f.mechanism for f in rep.faults) or "healthy"))
     return out, wrong
+
+
+def main(argv: list[str]) -> None:
+    """`python -m fixahead.lab.replay MODEL HOUSEHOLDS SEEDS HEALTHY [END]`: the packaged rule
+    packs on the 30 days before END (default 2026-11-22) of each seed (comma-separated), all
+    faulty devices of MODEL and HEALTHY healthy ones per seed; prints per code the faults
+    caught before failure and their median lead, then the wrong-code rules."""
+    import datetime as dt
+    import statistics
+    from collections import Counter
+
+    from devices.catalog import load_catalog
+    from rules.compiler import compile_rules
+    from rules.loader import load_packs
+    from simulator.plan import plan
+    from simulator.timebase import Window
+
+    model, households, seeds, healthy = argv[0], int(argv[1]), argv[2], int(argv[3])
+    end_day = dt.date.fromisoformat(argv[4] if len(argv) > 4 else "2026-11-22")
+    end = int(dt.datetime(end_day.year, end_day.month, end_day.day,
+                          tzinfo=dt.UTC).timestamp() * 1000)
+    slot = 15 * 60_000  # as fixahead evaluate's window (simulator.timebase.window_ending_now)
+    window = Window((end - 30 * DAY_MS) // slot * slot, end)
+    catalog = load_catalog()
+    compiled = compile_rules(load_packs(catalog), catalog)
+    by_code: dict[str, list[float | None]] = {}
+    wrong: Counter[tuple[str, str]] = Counter()
+    for seed in seeds.split(","):
+        scenario = plan(households, window, int(seed), catalog)
+        got, bad = leads(replay_model(scenario, model, compiled, healthy), compiled)
+        for code, values in got.items():
+            by_code.setdefault(code, []).extend(values)
+        wrong.update((rule, mechanisms) for _, rule, mechanisms in bad)
+    for code, values in sorted(by_code.items()):
+        caught = [v for v in values if v is not None]
+        median = f"{statistics.median(caught):.2f}" if caught else "-"
+        print(f"{code}: {len(caught)} of {len(values)} before failure, median lead {median} d")
+    for (rule, mechanisms), n in wrong.most_common():
+        print(f"wrong code: {rule} on {mechanisms}: {n}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
