@@ -124,7 +124,7 @@ def test_a_dusty_condenser_is_flagged_by_its_rise_over_its_own_first_days(shape,
 @pytest.mark.parametrize("shape", [1.3, 2.2])
 def test_a_failing_defrost_is_not_taken_for_dust(shape) -> None:
     """Ice raises the duty by up to a third, as dust does, but warms the cabinet (without the
-    cabinet's guard `compressor_overworking` came 5-6 days after `defrost_failing`)."""
+    cabinet's guard `compressor_overworking` came 4-6 days after `defrost_failing`)."""
     fault = gradual("FR-300", "defrost_fault", "F4", onset_day=1, planned_day=18, shape=shape)
     flips = run("FR-300", "fridge", [fault], 19, door_openings(19))
     assert first_on(flips, "defrost_failing") is not None
