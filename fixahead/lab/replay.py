@@ -28,6 +28,7 @@ class Replayed:
     """One device's replay: its faults and the first time each rule turned on (epoch ms)."""
 
     device_id: str
+    model_id: str
     faults: tuple[Fault, ...]
     first_on: dict[str, int]  # rule id -> first turn-on
 
@@ -66,7 +67,7 @@ def replay_device(scenario: Scenario, device_index: int, compiled: CompiledRules
                 if on:
                     first.setdefault(compiled.rules[r].id, int(t))
         t0 = t1
-    return Replayed(device.device_id, tuple(faults), first)
+    return Replayed(device.device_id, device.model_id, tuple(faults), first)
 
 
 def replay_model(scenario: Scenario, model_id: str, compiled: CompiledRules,
@@ -91,7 +92,7 @@ def leads(replayed: list[Replayed], compiled: CompiledRules) -> tuple[
     """Per gradual fault code, the lead in days of its first same-code rule before the hard
     failure (None: missed); and (device, rule, fault mechanisms) of rules that turned on for a
     code none of the device's faults has (false alarms and symptoms alike)."""
-    fault_of = {r.id: r.fault for r in compiled.rules}
+    fault_of = {(r.model, r.id): r.fault for r in compiled.rules}  # ids repeat across models
     out: dict[str, list[float | None]] = {}
     wrong: list[tuple[str, str, str]] = []
     for rep in replayed:
@@ -99,12 +100,12 @@ def leads(replayed: list[Replayed], compiled: CompiledRules) -> tuple[
         for f in rep.faults:
             if f.kind != "gradual" or f.hard_failure_ms is None:
                 continue
-            ons = [t for rule, t in rep.first_on.items()
-                   if fault_of[rule] == f.code and f.onset_ms <= t < f.hard_failure_ms]
+            ons = [t for rule, t in rep.first_on.items() if fault_of[rep.model_id, rule] == f.code
+                   and f.onset_ms <= t < f.hard_failure_ms]
             out.setdefault(str(f.code), []).append(
                 (f.hard_failure_ms - min(ons)) / DAY_MS if ons else None)
         for rule, _t in rep.first_on.items():
-            if fault_of[rule] not in codes:
+            if fault_of[rep.model_id, rule] not in codes:
                 wrong.append((rep.device_id, rule,
                               ",".join(f.mechanism for f in rep.faults) or "healthy"))
     return out, wrong
