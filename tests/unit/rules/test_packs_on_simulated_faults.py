@@ -110,6 +110,38 @@ def test_a_healthy_fridge_raises_nothing_in_a_month() -> None:
     assert run("FR-300", "fridge", [], 30, door_openings(30)) == []
 
 
+@pytest.mark.parametrize(("shape", "lead"), [(1.3, 6.5), (2.2, 4.5)])
+def test_a_dusty_condenser_is_flagged_by_its_rise_over_its_own_first_days(shape, lead) -> None:
+    """The duty's CUSUM against the fridge's first two days: 7.3 and 4.7 days before F9 (the
+    48 % trend alone: 5.6 and 3.2 days)."""
+    fault = gradual("FR-300", "dusty_condenser", "F9", onset_day=1, planned_day=16,
+                    shape=shape)
+    flips = run("FR-300", "fridge", [fault], 20, door_openings(20))
+    day = first_on(flips, "compressor_overworking")
+    assert day is not None and 16 - day >= lead
+
+
+@pytest.mark.parametrize("shape", [1.3, 2.2])
+def test_a_failing_defrost_is_not_taken_for_dust(shape) -> None:
+    """Ice raises the duty by up to a third, as dust does, but warms the cabinet (without the
+    cabinet's guard `compressor_overworking` came 4-6 days after `defrost_failing`)."""
+    fault = gradual("FR-300", "defrost_fault", "F4", onset_day=1, planned_day=18, shape=shape)
+    flips = run("FR-300", "fridge", [fault], 19, door_openings(19))
+    assert first_on(flips, "defrost_failing") is not None
+    assert first_on(flips, "compressor_overworking") is None
+
+
+def test_an_evening_of_open_doors_is_not_taken_for_dust() -> None:
+    """Eight hours of a party: the door opened for 90 s every ten minutes, on day 12."""
+    usual = door_openings(30)
+    party = MONDAY + 12 * DAY_MS + 18 * 3_600_000 + np.arange(0, 8 * 3_600_000, 600_000)
+    start = np.concatenate([usual.start_ms, party])
+    order = np.argsort(start, kind="stable")
+    seconds = np.concatenate([usual.duration_s, np.full(len(party), 90.0)])[order]
+    flips = run("FR-300", "fridge", [], 30, Sessions(start[order], seconds, np.zeros(len(start))))
+    assert first_on(flips, "compressor_overworking") is None
+
+
 def test_a_restricted_heating_circuit_is_flagged_days_before_h20() -> None:
     fault = gradual("HP-900", "flow_restriction", "H20", onset_day=1, planned_day=18)
     flips = run("HP-900", "heatpump", [fault], 19, door_openings(19))
