@@ -190,10 +190,31 @@ def test_scale_slowing_the_heat_ups_is_flagged_days_before_w10() -> None:
     assert day is not None and 26 - day >= 3.0
 
 
+def small_draws(days: int) -> Sessions:
+    """A morning shower and small draws through the day (hands, dishes): some reheats start
+    right at the thermostat's switch-on point, the shortest a tank does."""
+    hours = np.array([7.0, 9.5, 12.0, 14.5, 17.0, 19.0, 21.5])
+    start = (MONDAY + np.repeat(np.arange(days, dtype=np.int64) * DAY_MS, len(hours))
+             + np.tile((hours * 3_600_000).astype(np.int64), days))
+    litres = np.tile([30.0, 4.0, 5.0, 3.0, 4.0, 8.0, 5.0], days)
+    return Sessions(start, np.full(len(start), 120.0), litres)
+
+
+@pytest.mark.parametrize(("shape", "lead"), [(1.0, 8.0), (1.5, 5.5), (2.0, 4.0)])
+def test_scale_is_flagged_when_even_the_shortest_reheats_are_slow(shape, lead) -> None:
+    fault = gradual("WH-200", "scale", "W10", onset_day=6, planned_day=26, shape=shape)
+    flips = run("WH-200", "waterheater", [fault], 26, small_draws(26))
+    day = first_on(flips, "reheat_slowing")
+    assert day is not None and 26 - day >= lead, day
+    assert (first_on(flips, "heating_slowing") or 26) > day  # the CUSUM comes days later
+
+
 def test_a_healthy_water_heater_does_not_look_scaled() -> None:
     for seed in range(3):
-        flips = run("WH-200", "waterheater", [], 30, draws(30), seed=seed)
-        assert first_on(flips, "heating_slowing") is None
+        for sessions in (draws(30), small_draws(30)):
+            flips = run("WH-200", "waterheater", [], 30, sessions, seed=seed)
+            assert first_on(flips, "heating_slowing") is None
+            assert first_on(flips, "reheat_slowing") is None
 
 
 def test_a_failing_defrost_is_flagged_days_before_f4_and_not_taken_for_a_door() -> None:
