@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rules.compiler import CompiledRules
-from rules.evaluator import Evaluator
+from rules.evaluator import Evaluator, Transitions
 from simulator.appliances import make_appliance
 from simulator.faults import Fault, fault_events
 from simulator.plan import Scenario
@@ -31,6 +31,26 @@ class Replayed:
     model_id: str
     faults: tuple[Fault, ...]
     first_on: dict[str, int]  # rule id -> first turn-on
+
+
+def feed(ev: Evaluator, slot: int, readings: tuple[np.ndarray, np.ndarray, np.ndarray],
+         codes: list[tuple[int, str, str]], t0: int, t1: int) -> list[Transitions]:
+    """Feed one device's readings (`ts`, `metric`, `value`) of [t0, t1) to `ev`, each error
+    code of `codes` (time, kind, code) in it just after the readings before it, as the
+    appliance raises it, then the clock at t1; the transitions, in that order."""
+    ts, mid, val = readings
+    trs, cut = [], 0
+    for t, _, code in codes:
+        if t0 <= t < t1:
+            end = int(np.searchsorted(ts, t))
+            trs.append(ev.evaluate(ts[cut:end], np.full(end - cut, slot),
+                                   mid[cut:end].astype(np.int64), val[cut:end]))
+            trs.append(ev.errors(np.array([t], np.int64), np.array([slot]), [code]))
+            cut = end
+    trs.append(ev.evaluate(ts[cut:], np.full(len(ts) - cut, slot),
+                           mid[cut:].astype(np.int64), val[cut:]))
+    trs.append(ev.tick(t1))
+    return trs
 
 
 def replay_device(scenario: Scenario, device_index: int, compiled: CompiledRules,
@@ -50,19 +70,7 @@ def replay_device(scenario: Scenario, device_index: int, compiled: CompiledRules
     t0 = scenario.window.start_ms
     while t0 < scenario.window.end_ms:
         t1 = min(scenario.window.end_ms, t0 + DAY_MS)
-        ts, mid, val = app.run(t0, t1, sessions).arrays()
-        trs, cut = [], 0
-        for t, _, code in codes:
-            if t0 <= t < t1:
-                end = int(np.searchsorted(ts, t))
-                trs.append(ev.evaluate(ts[cut:end], np.full(end - cut, slot),
-                                       mid[cut:end].astype(np.int64), val[cut:end]))
-                trs.append(ev.errors(np.array([t], np.int64), np.array([slot]), [code]))
-                cut = end
-        trs.append(ev.evaluate(ts[cut:], np.full(len(ts) - cut, slot),
-                               mid[cut:].astype(np.int64), val[cut:]))
-        trs.append(ev.tick(t1))
-        for tr in trs:
+        for tr in feed(ev, slot, app.run(t0, t1, sessions).arrays(), codes, t0, t1):
             for t, r, on in zip(tr.ts_ms, tr.rule, tr.on, strict=True):
                 if on:
                     first.setdefault(compiled.rules[r].id, int(t))

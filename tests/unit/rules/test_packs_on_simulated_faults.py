@@ -9,6 +9,7 @@ from functools import cache
 import numpy as np
 import pytest
 
+from fixahead.lab.replay import feed
 from rules.compiler import CompiledRules, compile_rules
 from rules.evaluator import Evaluator
 from rules.loader import load_packs
@@ -36,11 +37,17 @@ def gradual(model_id: str, mechanism: str, code: str, onset_day: float, planned_
 
 def door_openings(days: int) -> Sessions:
     """A kitchen's door openings: 20-40 s at breakfast, lunch and dinner, every day."""
-    hours = np.array([7.5, 12.5, 18.5, 19.0])
+    return daily(days, [7.5, 12.5, 18.5, 19.0], [30.0, 20.0, 40.0, 25.0], [0.0] * 4)
+
+
+def daily(days: int, hours: list[float], seconds: list[float],
+          amounts: list[float]) -> Sessions:
+    """The same sessions every day for `days` from MONDAY: at `hours`, lasting `seconds`, of
+    `amounts` (litres, for water)."""
     start = (MONDAY + np.repeat(np.arange(days, dtype=np.int64) * DAY_MS, len(hours))
-             + np.tile((hours * 3_600_000).astype(np.int64), days))
-    seconds = np.tile([30.0, 20.0, 40.0, 25.0], days)
-    return Sessions(start, seconds, np.zeros(len(start)))
+             + np.tile((np.asarray(hours) * 3_600_000).astype(np.int64), days))
+    return Sessions(start, np.tile(np.asarray(seconds, dtype=np.float64), days),
+                    np.tile(np.asarray(amounts, dtype=np.float64), days))
 
 
 def run(model_id: str, kind: str, faults: list[Fault], days: int, sessions: Sessions,
@@ -56,20 +63,7 @@ def run(model_id: str, kind: str, faults: list[Fault], days: int, sessions: Sess
     flips = []
     for d in range(days):
         t0, t1 = MONDAY + d * DAY_MS, MONDAY + (d + 1) * DAY_MS
-        ts, mid, val = app.run(t0, t1, sessions).arrays()
-        trs = []
-        cut = 0
-        for t, _, c in codes:  # readings up to each error, then the error
-            if t0 <= t < t1:
-                end = int(np.searchsorted(ts, t))
-                trs.append(ev.evaluate(ts[cut:end], np.full(end - cut, DEVICE),
-                                       mid[cut:end].astype(np.int64), val[cut:end]))
-                trs.append(ev.errors(np.array([t], np.int64), np.array([DEVICE]), [c]))
-                cut = end
-        trs.append(ev.evaluate(ts[cut:], np.full(len(ts) - cut, DEVICE),
-                               mid[cut:].astype(np.int64), val[cut:]))
-        trs.append(ev.tick(t1))
-        for tr in trs:
+        for tr in feed(ev, DEVICE, app.run(t0, t1, sessions).arrays(), codes, t0, t1):
             flips += [((int(t) - MONDAY) / DAY_MS, compiled.rules[r].id, int(on))
                       for t, r, on in zip(tr.ts_ms, tr.rule, tr.on, strict=True)]
     return sorted(flips)
@@ -176,11 +170,7 @@ def test_a_healthy_washer_fills_without_an_inlet_warning() -> None:
 
 def draws(days: int) -> Sessions:
     """Hot water drawn every day: a 35 l shower in the morning, kitchen draws, an evening bath."""
-    hours = np.array([7.0, 12.0, 19.0, 21.0])
-    start = (MONDAY + np.repeat(np.arange(days, dtype=np.int64) * DAY_MS, len(hours))
-             + np.tile((hours * 3_600_000).astype(np.int64), days))
-    litres = np.tile([35.0, 6.0, 8.0, 60.0], days)
-    return Sessions(start, np.full(len(start), 300.0), litres)
+    return daily(days, [7.0, 12.0, 19.0, 21.0], [300.0] * 4, [35.0, 6.0, 8.0, 60.0])
 
 
 def test_scale_slowing_the_heat_ups_is_flagged_days_before_w10() -> None:
@@ -193,11 +183,8 @@ def test_scale_slowing_the_heat_ups_is_flagged_days_before_w10() -> None:
 def small_draws(days: int) -> Sessions:
     """A morning shower and small draws through the day (hands, dishes): some reheats start
     right at the thermostat's switch-on point, the shortest a tank does."""
-    hours = np.array([7.0, 9.5, 12.0, 14.5, 17.0, 19.0, 21.5])
-    start = (MONDAY + np.repeat(np.arange(days, dtype=np.int64) * DAY_MS, len(hours))
-             + np.tile((hours * 3_600_000).astype(np.int64), days))
-    litres = np.tile([30.0, 4.0, 5.0, 3.0, 4.0, 8.0, 5.0], days)
-    return Sessions(start, np.full(len(start), 120.0), litres)
+    return daily(days, [7.0, 9.5, 12.0, 14.5, 17.0, 19.0, 21.5], [120.0] * 7,
+                 [30.0, 4.0, 5.0, 3.0, 4.0, 8.0, 5.0])
 
 
 @pytest.mark.parametrize(("shape", "lead"), [(1.0, 8.0), (1.5, 5.5), (2.0, 4.0)])
