@@ -13,6 +13,7 @@ every candidate, for the model and for the population prior, and the model's rel
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,24 @@ def usage_times(hh: Any, home: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return np.sort(starts) // 1000
 
 
+def bookings(per_kind: int, seed: int
+             ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, int]]:
+    """The bench's simulated bookings for `seed`: `per_kind` households of each kind, each
+    booked once on each of MOMENT_DAYS at a random time of day. Per booking: (kind index,
+    presence (days x minutes from FIRST_DAY), minutes home before each minute (cumulative),
+    usage times, the booking moment in epoch seconds)."""
+    for k, kind in enumerate(KINDS):
+        for i in range(per_kind):
+            rng = rng_for(seed, k, i)
+            hh = make_household(rng, i, FIRST_DAY, SIM_DAYS, kind=kind)
+            home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
+            usage = usage_times(hh, home, rng)
+            minutes = np.concatenate([[0], np.cumsum(home.ravel(), dtype=np.int64)])
+            for day in MOMENT_DAYS:
+                now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(7 * 3600, 20 * 3600))
+                yield k, home, minutes, usage, now_s
+
+
 def candidates(now_s: int) -> np.ndarray:
     """Window starts (epoch s): 08:00, 10:00 ... 18:00 on each of the next three days."""
     day = now_s // 86400
@@ -81,39 +100,32 @@ def evaluate(per_kind: int, seed: int) -> dict[str, Any]:
     all_y: list[np.ndarray] = []
     predict_s = 0.0
     n_predictions = 0
-    for k, kind in enumerate(KINDS):
-        for i in range(per_kind):
-            rng = rng_for(seed, k, i)
-            hh = make_household(rng, i, FIRST_DAY, SIM_DAYS, kind=kind)
-            home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
-            usage = usage_times(hh, home, rng)
-            minutes = np.concatenate([[0], np.cumsum(home.ravel(), dtype=np.int64)])
-            for day in MOMENT_DAYS:
-                now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(7 * 3600, 20 * 3600))
-                now = datetime.fromtimestamp(now_s, UTC)
-                starts = candidates(now_s)
-                first = starts // 60 - FIRST_DAY * 1440
-                truth = minutes[first + 120] - minutes[first] == 120
-                p_prior = window_p(prior, starts, TZ)
-                for weeks in HISTORIES:
-                    t0 = time.perf_counter()
-                    a = predict(usage, tz=TZ, now=now, consent=True,
-                                observed_since=now - timedelta(weeks=weeks))
-                    predict_s += time.perf_counter() - t0
-                    n_predictions += 1
-                    p = window_probability(a.p_home, starts, TZ, a.p_window)
-                    picks = {"model": best_window(p, days=a.days, homebody=a.homebody),
-                             "first_free": 0,
-                             "prior_pick": best_window(p_prior, 0.05, tie=0.0)}
-                    h = hits.setdefault((kind, weeks), {})
-                    for name, j in picks.items():
-                        h.setdefault(name, []).append(bool(truth[j]))
-                    h.setdefault("oracle", []).append(bool(truth.any()))
-                    b = briers.setdefault((kind, weeks), {})
-                    b.setdefault("model", []).append(float(np.mean((p - truth) ** 2)))
-                    b.setdefault("prior", []).append(float(np.mean((p_prior - truth) ** 2)))
-                    all_p.append(p)
-                    all_y.append(truth)
+    for k, _, minutes, usage, now_s in bookings(per_kind, seed):
+        kind = KINDS[k]
+        now = datetime.fromtimestamp(now_s, UTC)
+        starts = candidates(now_s)
+        first = starts // 60 - FIRST_DAY * 1440
+        truth = minutes[first + 120] - minutes[first] == 120
+        p_prior = window_p(prior, starts, TZ)
+        for weeks in HISTORIES:
+            t0 = time.perf_counter()
+            a = predict(usage, tz=TZ, now=now, consent=True,
+                        observed_since=now - timedelta(weeks=weeks))
+            predict_s += time.perf_counter() - t0
+            n_predictions += 1
+            p = window_probability(a.p_home, starts, TZ, a.p_window)
+            picks = {"model": best_window(p, days=a.days, homebody=a.homebody),
+                     "first_free": 0,
+                     "prior_pick": best_window(p_prior, 0.05, tie=0.0)}
+            h = hits.setdefault((kind, weeks), {})
+            for name, j in picks.items():
+                h.setdefault(name, []).append(bool(truth[j]))
+            h.setdefault("oracle", []).append(bool(truth.any()))
+            b = briers.setdefault((kind, weeks), {})
+            b.setdefault("model", []).append(float(np.mean((p - truth) ** 2)))
+            b.setdefault("prior", []).append(float(np.mean((p_prior - truth) ** 2)))
+            all_p.append(p)
+            all_y.append(truth)
     table = {f"{kind}/{w}w": {**{m: round(float(np.mean(v)), 4)
                                  for m, v in hits[(kind, w)].items()},
                               "brier": round(float(np.mean(briers[(kind, w)]["model"])), 4),

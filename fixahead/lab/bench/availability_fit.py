@@ -24,13 +24,9 @@ from dispatch.availability_features import NAMES, day_grid, features, window_fea
 from fixahead.lab.bench.availability import (
     FIRST_DAY,
     HISTORIES,
-    MOMENT_DAYS,
-    SIM_DAYS,
+    bookings,
     candidates,
-    usage_times,
 )
-from simulator.households import KINDS, make_household, presence_minutes
-from simulator.timebase import rng_for
 
 TRAIN_SEEDS = (7, 13, 17)
 BENCH_SEED = 1
@@ -41,29 +37,21 @@ def samples(per_kind: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """(hour rows, hour truth, window rows, window truth) over simulated bookings."""
     prior = population_prior()
     xh, yh, xw, yw = [], [], [], []
-    for k, kind in enumerate(KINDS):
-        for i in range(per_kind):
-            rng = rng_for(seed, k, i)
-            hh = make_household(rng, i, FIRST_DAY, SIM_DAYS, kind=kind)
-            home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
-            usage = usage_times(hh, home, rng)
-            minutes = np.concatenate([[0], np.cumsum(home.ravel(), dtype=np.int64)])
-            for day in MOMENT_DAYS:
-                now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(7 * 3600, 20 * 3600))
-                now = datetime.fromtimestamp(now_s, UTC)
-                starts = candidates(now_s)
-                first = starts // 60 - FIRST_DAY * 1440
-                day0 = now_s // 86400 + 1
-                hours = np.arange(day0 * 24, day0 * 24 + 72)
-                # P(home) of an hour: someone home at its middle, as the population prior
-                hour_truth = home[day0 - FIRST_DAY:day0 - FIRST_DAY + 3].reshape(72, 60)[:, 30]
-                for weeks in HISTORIES:
-                    since = int((now - timedelta(weeks=weeks)).timestamp())
-                    f = features(day_grid(usage, tz="UTC", now=now, start_s=since), prior)
-                    xh.append(f[hour_of_week(hours * 3600, "UTC")])
-                    yh.append(hour_truth)
-                    xw.append(window_features(f, hour_of_week(starts, "UTC")))
-                    yw.append(minutes[first + 120] - minutes[first] == 120)
+    for _, home, minutes, usage, now_s in bookings(per_kind, seed):
+        now = datetime.fromtimestamp(now_s, UTC)
+        starts = candidates(now_s)
+        first = starts // 60 - FIRST_DAY * 1440
+        day0 = now_s // 86400 + 1
+        hours = np.arange(day0 * 24, day0 * 24 + 72)
+        # P(home) of an hour: someone home at its middle, as the population prior
+        hour_truth = home[day0 - FIRST_DAY:day0 - FIRST_DAY + 3].reshape(72, 60)[:, 30]
+        for weeks in HISTORIES:
+            since = int((now - timedelta(weeks=weeks)).timestamp())
+            f = features(day_grid(usage, tz="UTC", now=now, start_s=since), prior)
+            xh.append(f[hour_of_week(hours * 3600, "UTC")])
+            yh.append(hour_truth)
+            xw.append(window_features(f, hour_of_week(starts, "UTC")))
+            yw.append(minutes[first + 120] - minutes[first] == 120)
     return (np.vstack(xh), np.concatenate(yh).astype(float),
             np.vstack(xw), np.concatenate(yw).astype(float))
 

@@ -21,34 +21,22 @@ import numpy as np
 from dispatch.availability_features import day_grid
 from dispatch.availability_routine import KINDS, SUMMARY_NAMES, summary
 from fixahead.lab.bench.availability import (
-    FIRST_DAY,
     HISTORIES,
-    MOMENT_DAYS,
-    SIM_DAYS,
     TZ,
-    usage_times,
+    bookings,
 )
 from fixahead.lab.bench.availability_fit import TRAIN_SEEDS
-from simulator.households import make_household, presence_minutes
-from simulator.timebase import rng_for
 
 L2 = 3.0
 
 
 def histories(per_kind: int, seed: int) -> Iterator[tuple[int, np.ndarray, int, int]]:
     """(kind index, usage times, history start, now) of the bench's bookings for `seed`."""
-    for k, kind in enumerate(KINDS):
-        for i in range(per_kind):
-            rng = rng_for(seed, k, i)
-            hh = make_household(rng, i, FIRST_DAY, SIM_DAYS, kind=kind)
-            home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
-            usage = usage_times(hh, home, rng)
-            for day in MOMENT_DAYS:
-                now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(7 * 3600, 20 * 3600))
-                for weeks in HISTORIES:
-                    since = int((datetime.fromtimestamp(now_s, UTC)
-                                 - timedelta(weeks=weeks)).timestamp())
-                    yield k, usage, since, now_s
+    for k, _, _, usage, now_s in bookings(per_kind, seed):
+        for weeks in HISTORIES:
+            since = int((datetime.fromtimestamp(now_s, UTC)
+                         - timedelta(weeks=weeks)).timestamp())
+            yield k, usage, since, now_s
 
 
 def rows(per_kind: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +89,7 @@ def main(per_kind: int = 80) -> None:
             "fixahead.lab.bench.availability_routine_fit.\n\n"
             f"Fitted on {per_kind} simulated households per kind and seed, seeds {TRAIN_SEEDS}, "
             f"{len(y)} histories\n(1, 2 and 4 weeks); the label is the simulator's kind.\n"
-            "Rows: dispatch.availability_routine.SUMMARY_NAMES, then the bias; columns: "
+            "Rows: dispatch.availability_routine.SUMMARY_NAMES, then the bias; columns:"
             '\ndispatch.availability_routine.KINDS.\n"""\n\n'
             f"TRAIN_SEEDS = {TRAIN_SEEDS}\nN_FEATURES = {len(SUMMARY_NAMES)}\n"
             f"COEF = (\n    {body},\n)\n")
