@@ -97,6 +97,11 @@ class SearchConfig:
     # P(the household's routine is being home all day): more margin (availability_pick)
     homebody: float = 0.0
 
+    def for_household(self, *, days: float, homebody: float) -> SearchConfig:
+        """This search for one household: its model's days of usage history and its
+        P(routine is being home all day) set the margin for leaving the earliest slot."""
+        return replace(self, evidence_days=days, homebody=homebody)
+
 
 def not_before(config: SearchConfig, *, now: datetime, start: datetime | None) -> SearchConfig:
     """The search config that proposes non-urgent visits only from `start` on (for example

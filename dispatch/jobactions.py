@@ -6,7 +6,6 @@ wrong, so the platform can measure each rule's precision (`queries.incident_verd
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -54,8 +53,7 @@ def dispatch_job(conn: psycopg.Connection, incident_id: str, *, actor: str,
     proposal = booking_store.propose_visit(
         conn, incident_id=incident_id, customer_id=customer.customer_id, req=req, p_home=a.at,
         now=now, hold_minutes=60,
-        config=replace(booking_store.DEFAULT_SEARCH, evidence_days=a.days,
-                       homebody=a.homebody))
+        config=booking_store.DEFAULT_SEARCH.for_household(days=a.days, homebody=a.homebody))
     if proposal is None:
         raise ActionRefused("no qualified technician has a free slot in the next two weeks")
     booking_store.confirm_visit(conn, proposal.visit_id, now=now)

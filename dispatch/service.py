@@ -116,14 +116,12 @@ def _existing(conn: psycopg.Connection, incident: IncidentInfo) -> Decision:
 def handle_incident(
     conn: psycopg.Connection, incident: IncidentInfo, customer: CustomerInfo, *,
     now: datetime, p_home: PHome, config: DispatchConfig = DispatchConfig(),
-    away_until: datetime | None = None, evidence_days: float | None = None,
-    homebody: float = 0.0,
+    away_until: datetime | None = None, search: SearchConfig | None = None,
 ) -> Outcome:
     """Decide, hold a visit if one is needed, and queue the email, atomically and once;
-    a non-urgent visit of a household away until `away_until` is proposed after it, and
-    leaves the earliest slot only for one clearly likelier home given the `evidence_days`
-    behind `p_home` (default: the search config's) and how much the household's routine looks
-    like being home all day (`homebody`, `availability_pick.best_window`)."""
+    a non-urgent visit of a household away until `away_until` is proposed after it, with
+    `search` (default: the config's; `SearchConfig.for_household` sets how clearly likelier
+    home a later slot must be for the evidence behind `p_home`)."""
     with conn.transaction():
         # serialise decisions per customer so two workers cannot both spend the day's budget
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('dispatch:' || %s))",
@@ -153,13 +151,11 @@ def handle_incident(
             hold = (config.urgent_hold_minutes if d.urgent else config.hold_minutes) \
                 + int((readable - now).total_seconds()) // 60
             after = max(filter(None, (d.away_until, readable)))
-            search = config.search if evidence_days is None \
-                else replace(config.search, evidence_days=evidence_days)
-            search = replace(search, homebody=homebody) if homebody else search
             proposal = propose_visit(conn, incident_id=incident.incident_id,
                                      customer_id=customer.customer_id, req=req, p_home=p_home,
                                      now=now, hold_minutes=hold,
-                                     config=not_before(search, now=now, start=after))
+                                     config=not_before(search or config.search, now=now,
+                                                       start=after))
             if proposal is not None:
                 visit_id = proposal.visit_id
                 visit = _visit_payload(conn, proposal, customer, incident)
@@ -210,7 +206,8 @@ def dispatch_incident(conn: psycopg.Connection, *, incident_id: str, device_id: 
     return handle_incident(conn, incident, customer, now=now, p_home=a.at, config=config,
                            away_until=household_away_until(conn, customer, now=now,
                                                            ports=ports),
-                           evidence_days=a.days, homebody=a.homebody)
+                           search=config.search.for_household(days=a.days,
+                                                              homebody=a.homebody))
 
 
 def household_away_until(conn: psycopg.Connection, customer: CustomerInfo, *, now: datetime,
@@ -237,5 +234,6 @@ def still_broken(conn: psycopg.Connection, incident_id: str, *, now: datetime, p
     out = handle_incident(conn, incident, customer, now=now, p_home=a.at, config=config,
                           away_until=household_away_until(conn, customer, now=now,
                                                            ports=ports),
-                          evidence_days=a.days, homebody=a.homebody)
+                          search=config.search.for_household(days=a.days,
+                                                             homebody=a.homebody))
     return out.visit_id

@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -33,7 +32,7 @@ from dispatch.booking import (
 )
 from dispatch.booking_store import add_technician, load_busy, load_technicians, propose_visit
 from dispatch.policy import decide
-from dispatch.service import handle_incident
+from dispatch.service import DispatchConfig, handle_incident
 from dispatch.types import CustomerInfo, FaultInfo, IncidentInfo
 from fixahead.lab.bench.common import bench_database, percentile, result
 from fixahead.lab.firstfree import first_free_slot
@@ -157,8 +156,8 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             t0 = time.perf_counter()
             # as dispatch does: the household model's days of evidence set the search's margin
             p = propose_visit(conn, incident_id=f"inc-{i}", customer_id=c.customer_id, req=req,
-                              p_home=a.at, now=NOW, config=replace(cfg, evidence_days=a.days,
-                                                                 homebody=a.homebody))
+                              p_home=a.at, now=NOW,
+                              config=cfg.for_household(days=a.days, homebody=a.homebody))
             ours_ms.append((time.perf_counter() - t0) * 1000)
             best = search(req, techs, busy, oracle(home), now=NOW, config=cfg)
             weekly = search(req, techs, busy, weekly_truth(home), now=NOW, config=cfg)
@@ -173,12 +172,13 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             oracle_home += really_home(home, best[0].start, best[0].end)
         # decisions: policy + hold + outbox through the database, a realistic mix of faults
         n_dec = 100 if quick else 400
+        decide_search = DispatchConfig().search
         t0 = time.perf_counter()
         for i in range(n_dec):
             c, _, a = people[i % len(people)]
             inc = IncidentInfo(f"dec-{i}", f"d{i}", "WM-800", FAULTS[i % len(FAULTS)], NOW)
             handle_incident(conn, inc, c, now=NOW + timedelta(minutes=i), p_home=a.at,
-                            evidence_days=a.days, homebody=a.homebody)
+                            search=decide_search.for_household(days=a.days, homebody=a.homebody))
         decisions_s = time.perf_counter() - t0
         # every episode handled again two days later, as a rule engine that re-raises open
         # incidents would: self-help that persisted escalates, the rest are duplicates
@@ -186,7 +186,7 @@ def run(settings: Settings, *, quick: bool) -> dict[str, Any]:
             c, _, a = people[i % len(people)]
             inc = IncidentInfo(f"dec-{i}", f"d{i}", "WM-800", FAULTS[i % len(FAULTS)], NOW)
             handle_incident(conn, inc, c, now=NOW + timedelta(hours=50, minutes=i), p_home=a.at,
-                            evidence_days=a.days, homebody=a.homebody)
+                            search=decide_search.for_household(days=a.days, homebody=a.homebody))
         emails, emailed = conn.execute(
             """SELECT (SELECT count(*) FROM email_outbox WHERE idempotency_key LIKE 'dec-%%'
                           OR idempotency_key LIKE 'digest:%%'),
