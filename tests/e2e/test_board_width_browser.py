@@ -42,9 +42,10 @@ _MEASURE = """() => {
 def _last_job_to(conn: psycopg.Connection, technician_id: int, start: datetime,
                  minutes: int) -> int:
     """Move the technician's last job of DAY to `start`; its visit id."""
-    vid: int = conn.execute(
-        "SELECT id FROM visits WHERE technician_id = %s AND starts_at::date = %s "
-        "ORDER BY starts_at DESC LIMIT 1", (technician_id, DAY)).fetchone()[0]
+    row = conn.execute("SELECT id FROM visits WHERE technician_id = %s AND starts_at::date = %s "
+                       "ORDER BY starts_at DESC LIMIT 1", (technician_id, DAY)).fetchone()
+    assert row is not None
+    vid: int = row[0]
     conn.execute("UPDATE visits SET starts_at = %s, ends_at = %s WHERE id = %s",
                  (start, start + timedelta(minutes=minutes), vid))
     return vid
