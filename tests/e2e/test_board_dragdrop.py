@@ -14,7 +14,7 @@ from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
 from fixahead.web.board_app import create_web_app
 from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
 from tests.support.board import serve as serve_app
-from tests.support.browser import SHOTS
+from tests.support.browser import SHOTS, day_point
 from tests.support.browser import chromium as _browser
 from tests.support.browser import sign_in as _sign_in
 
@@ -55,13 +55,14 @@ def test_dragging_a_job_to_another_technician_and_time_saves_it_and_emails_the_c
             _sign_in(page, base, people["scheduler"], f"/board?day={day.isoformat()}")
             block = page.locator(f'a[data-visit="{job.visit_id}"]')
             cell = page.locator(f'.brow[data-tech="{other}"] .day[data-col="0"]')
-            box, cell_box = block.bounding_box(), cell.bounding_box()
-            assert box is not None and cell_box is not None
-            # the seeded technicians work all day: the axis runs 00-24, 14:00 is 14/24 across
-            x = cell_box["x"] + cell_box["width"] * 14 / 24 + 1
-            y = cell_box["y"] + cell_box["height"] / 2
+            box = block.bounding_box()
+            assert box is not None
             page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
             page.mouse.down()
+            page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2, steps=5)
+            # the seeded technicians work all day: the axis runs 00-24, 14:00 is 14/24 across,
+            # further from the job (00:00) than the board shows: it scrolls during the drag
+            x, y = day_point(cell, 14 / 24)
             page.mouse.move(x - 40, y, steps=5)
             page.mouse.move(x, y, steps=5)
             expect(page.locator(".ghost")).to_contain_text("14:00")

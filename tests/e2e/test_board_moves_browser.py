@@ -14,7 +14,7 @@ import pytest
 from fixahead.web.board_app import create_web_app
 from tests.support.board import SECRET, Seeded, add_people, now_utc, seed_job
 from tests.support.board import serve as serve_app
-from tests.support.browser import SHOTS, chromium, drag, sign_in
+from tests.support.browser import SHOTS, chromium, day_point, drag, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -209,11 +209,8 @@ def test_dragging_a_job_from_the_list_onto_the_day_view_books_it_there(
             sign_in(page, base, people["scheduler"], f"/board?day={day.isoformat()}")
             item = page.locator(f'#side li[data-incident="{job.incident_key}"]')
             cell = page.locator(f'.brow[data-tech="{tech}"] .day[data-col="0"]')
-            box = cell.bounding_box()
-            assert box is not None
             # nothing booked, technicians working all day: the axis runs 00-24
-            drag(page, item.locator("small"), box["x"] + box["width"] * 14 / 24 + 1,
-                 box["y"] + box["height"] / 2)
+            drag(page, item.locator("small"), *day_point(cell, 14 / 24))
             expect(cell.locator(".ghost")).to_contain_text("14:00")
             page.mouse.up()
             msg = page.locator("#board-msg")

@@ -45,3 +45,18 @@ def drag(page: Any, source: Any, x: float, y: float) -> None:
     page.mouse.down()
     page.mouse.move(x - 40, y, steps=5)
     page.mouse.move(x, y, steps=5)
+
+
+def day_point(cell: Any, frac: float) -> tuple[float, float]:
+    """Where `frac` of a day-view cell's hours lies on screen, scrolled into the board's view
+    first: a long day (00-24 when technicians work all day) is wider than the board and
+    scrolls inside it, so the whole cell is not on screen at once."""
+    cell.evaluate("""(c, f) => {
+        const b = c.closest('#board'), x = c.getBoundingClientRect().left + c.offsetWidth * f;
+        const lo = b.querySelector('.tech').getBoundingClientRect().right;
+        const hi = b.getBoundingClientRect().left + b.clientWidth;
+        if (x > hi - 54) b.scrollLeft += x - hi + 108;
+        else if (x < lo + 54) b.scrollLeft -= lo + 108 - x; }""", frac)
+    box = cell.bounding_box()
+    assert box is not None, "the cell is not on screen"
+    return box["x"] + box["width"] * frac + 1, box["y"] + box["height"] / 2

@@ -218,7 +218,27 @@
     if (b) openDialog(blockWhat(b.closest("li")), null, null, null);
   });
 
+  // ---- where the day view opens: a day shown from before its first job (one job past
+  // midnight shows 00-24) opens at that job; a live refresh keeps where the person scrolled
+  function toFirstJob(b) {
+    var cell = b && b.classList.contains("axis") && b.querySelector(".bhead .day"), first = Infinity;
+    if (!cell) return;
+    b.querySelectorAll("a.job").forEach(function (a) { first = Math.min(first, parseFloat(a.style.left) || 0); });
+    if (first < Infinity) b.scrollLeft = Math.max(cell.offsetWidth * first / 100 - 54, 0);  // half an hour before it
+  }
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var b = ev.detail.target;
+    if (b && b.id === "board") kept = {left: b.scrollLeft, top: b.scrollTop};
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var b = board();
+    if (b && kept) { b.scrollLeft = kept.left; b.scrollTop = kept.top; }
+    kept = null;
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    toFirstJob(board());
     var form = $("dialog-form");
     if (form) {
       form.addEventListener("submit", submitDialog);
