@@ -123,7 +123,7 @@ def main(argv: list[str]) -> None:
     """`python -m fixahead.lab.replay MODEL HOUSEHOLDS SEEDS HEALTHY [END]`: the packaged rule
     packs on the 30 days before END (default 2026-11-22) of each seed (comma-separated), all
     faulty devices of MODEL and HEALTHY healthy ones per seed; prints per code the faults
-    caught before failure and their median lead, then the wrong-code rules."""
+    caught before failure and their median and 10th-percentile lead, then the wrong-code rules."""
     import datetime as dt
     import statistics
     from collections import Counter
@@ -153,7 +153,9 @@ def main(argv: list[str]) -> None:
     for code, values in sorted(by_code.items()):
         caught = [v for v in values if v is not None]
         median = f"{statistics.median(caught):.2f}" if caught else "-"
-        print(f"{code}: {len(caught)} of {len(values)} before failure, median lead {median} d")
+        p10 = f"{float(np.percentile(caught, 10)):.2f}" if caught else "-"
+        print(f"{code}: {len(caught)} of {len(values)} before failure, median lead {median} d"
+              f" (p10 {p10} d)")
     for (rule, mechanisms), n in wrong.most_common():
         print(f"wrong code: {rule} on {mechanisms}: {n}")
 

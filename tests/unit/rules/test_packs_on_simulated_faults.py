@@ -173,10 +173,18 @@ def draws(days: int) -> Sessions:
     return daily(days, [7.0, 12.0, 19.0, 21.0], [300.0] * 4, [35.0, 6.0, 8.0, 60.0])
 
 
+W10_RULES = ("reheat_slowing", "scale_build_up")
+
+
+def first_w10(flips: list[tuple[float, str, int]]) -> float | None:
+    days = [d for d in (first_on(flips, r) for r in W10_RULES) if d is not None]
+    return min(days) if days else None
+
+
 def test_scale_slowing_the_heat_ups_is_flagged_days_before_w10() -> None:
     fault = gradual("WH-200", "scale", "W10", onset_day=6, planned_day=26, shape=1.5)
     flips = run("WH-200", "waterheater", [fault], 26, draws(26))
-    day = first_on(flips, "heating_slowing")
+    day = first_w10(flips)
     assert day is not None and 26 - day >= 3.0
 
 
@@ -193,15 +201,34 @@ def test_scale_is_flagged_when_even_the_shortest_reheats_are_slow(shape, lead) -
     flips = run("WH-200", "waterheater", [fault], 26, small_draws(26))
     day = first_on(flips, "reheat_slowing")
     assert day is not None and 26 - day >= lead, day
-    assert (first_on(flips, "heating_slowing") or 26) > day  # the CUSUM comes days later
 
 
 def test_a_healthy_water_heater_does_not_look_scaled() -> None:
     for seed in range(3):
         for sessions in (draws(30), small_draws(30)):
             flips = run("WH-200", "waterheater", [], 30, sessions, seed=seed)
-            assert first_on(flips, "heating_slowing") is None
-            assert first_on(flips, "reheat_slowing") is None
+            assert first_w10(flips) is None
+
+
+def quiet_then_baths(days: int, quiet: int) -> Sessions:
+    """A small draw at noon every day, and from day `quiet` on a 60 l bath every evening."""
+    noon = MONDAY + np.arange(days, dtype=np.int64) * DAY_MS + 12 * 3_600_000
+    baths = MONDAY + np.arange(quiet, days, dtype=np.int64) * DAY_MS + 20 * 3_600_000
+    start = np.concatenate([noon, baths])
+    order = np.argsort(start, kind="stable")
+    return Sessions(start[order],
+                    np.concatenate([np.full(len(noon), 60.0), np.full(len(baths), 600.0)])[order],
+                    np.concatenate([np.full(len(noon), 4.0), np.full(len(baths), 60.0)])[order])
+
+
+def test_a_quiet_tank_that_starts_heating_baths_does_not_look_scaled() -> None:
+    """Its first 20 heat-ups are all short (standing and a small draw), so the first bath's
+    hour-long reheat is many of their standard deviations longer: a CUSUM against them took it
+    for scale (7 of 1,500 healthy tanks replayed, seeds 101-110). A bath lengthens one reheat;
+    scale lengthens every one, the short ones too."""
+    for seed in range(3):
+        flips = run("WH-200", "waterheater", [], 30, quiet_then_baths(30, 20), seed=seed)
+        assert first_w10(flips) is None
 
 
 def test_a_failing_defrost_is_flagged_days_before_f4_and_not_taken_for_a_door() -> None:
