@@ -12,6 +12,7 @@ from rules.kernels.predicates import (
     ERROR_COUNT,
     KIND_NAMES,
     RATE,
+    RATE_WHILE,
     SILENT,
     STUCK,
     THRESHOLD,
@@ -53,6 +54,9 @@ class CompiledRules:
                 rows[m, o + 2] = np.nan  # "no pending start / previous sample / run yet"
             elif k == ERROR_COUNT:
                 rows[m, o + 3:o + size] = np.nan  # empty ring of event times
+            elif k == RATE_WHILE:  # no previous gated sample, no gate sample, no rate times
+                rows[m, [o + 2, o + 4]] = np.nan
+                rows[m, o + 8:o + 8 + (size - 8) // 2] = np.nan
         return rows
 
     @property
@@ -95,6 +99,7 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     n_metric = 1 + max((m.id for mid in models for m in catalog[mid].metrics), default=0)
     codes = sorted({p.code for r in rules for p in predicates(r.when) if p.code})
     kind, prm, size, metric, pred_rule, names = [], [], [], [], [], []
+    gate: list[int] = []  # rate_while: the gate's metric id (stepped on its readings too)
     rule_off, prog, prog_start, prog_len = [], [], [], []
     head = n_metric
     for ri, rule in enumerate(rules):
@@ -105,6 +110,9 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
             k = KIND_NAMES.index(leaf.kind)
             if k == ERROR_COUNT:
                 row[2] = codes.index(str(leaf.code))
+            gate.append(catalog[rule.model].metric(leaf.gate).id if leaf.gate else -1)
+            if k == RATE_WHILE:
+                row[7] = gate[-1]
             ids.append(len(kind))
             kind.append(k)
             prm.append(row)
@@ -148,7 +156,8 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     for m in range(len(models)):
         for mt in range(n_metric):
             mp_start[m, mt] = len(mp_preds)
-            mp_preds += [p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt]
+            mp_preds += [p for p in range(n_pred)
+                         if pmodel[p] == m and (metric[p] == mt or gate[p] == mt)]
         mp_start[m, n_metric] = len(mp_preds)
         mt_start[m] = len(mt_preds)
         mt_preds += [p for p in range(n_pred)
@@ -159,7 +168,8 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         worst = models[int(np.argmax(timed))]
         raise ValueError(f"model {worst}: more than 63 silent/error_count predicates")
     pr_start = np.arange(n_pred + 1, dtype=np.int64)  # each predicate belongs to one rule
-    per_metric = [len([p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt])
+    per_metric = [len([p for p in range(n_pred)
+                       if pmodel[p] == m and (metric[p] == mt or gate[p] == mt)])
                   for m in range(len(models)) for mt in range(n_metric)]
     return CompiledRules(
         rules=list(rules), models=models, codes=codes,
