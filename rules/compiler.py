@@ -129,12 +129,14 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
                             f"{STACK_DEPTH} the evaluation stack holds; flatten all/any groups")
     # a model's columns: the watermarks, the predicates readings step (the kernel prefetches
     # these, `model_width`), the rules' flags (touched only when a predicate flips), then the
-    # time- and event-driven predicates; rows padded to whole 64-byte cache lines
-    timed_kinds = (SILENT, ERROR_COUNT)
+    # time- and event-driven predicates and the rate_while predicates (their ring of rates is
+    # 2 x max_samples columns, 32 cache lines at 128: not prefetched with every run of the
+    # device's readings); rows padded to whole 64-byte cache lines
+    cold_kinds = (SILENT, ERROR_COUNT, RATE_WHILE)
     off = [0] * len(kind)
     used = dict.fromkeys(models, head)
     for p in range(len(kind)):
-        if kind[p] not in timed_kinds:
+        if kind[p] not in cold_kinds:
             m = rules[pred_rule[p]].model
             off[p] = used[m]
             used[m] += size[p]
@@ -143,7 +145,7 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         rule_off.append(used[rule.model])
         used[rule.model] += 1
     for p in range(len(kind)):
-        if kind[p] in timed_kinds:
+        if kind[p] in cold_kinds:
             m = rules[pred_rule[p]].model
             off[p] = used[m]
             used[m] += size[p]
