@@ -12,6 +12,7 @@ from rules.kernels.predicates import (
     ERROR_COUNT,
     KIND_NAMES,
     RATE,
+    RATE_WHILE,
     SILENT,
     STUCK,
     THRESHOLD,
@@ -53,6 +54,9 @@ class CompiledRules:
                 rows[m, o + 2] = np.nan  # "no pending start / previous sample / run yet"
             elif k == ERROR_COUNT:
                 rows[m, o + 3:o + size] = np.nan  # empty ring of event times
+            elif k == RATE_WHILE:  # no previous gated sample, no gate sample, no rate times
+                rows[m, [o + 2, o + 4]] = np.nan
+                rows[m, o + 8:o + 8 + (size - 8) // 2] = np.nan
         return rows
 
     @property
@@ -95,6 +99,7 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     n_metric = 1 + max((m.id for mid in models for m in catalog[mid].metrics), default=0)
     codes = sorted({p.code for r in rules for p in predicates(r.when) if p.code})
     kind, prm, size, metric, pred_rule, names = [], [], [], [], [], []
+    gate: list[int] = []  # rate_while: the gate's metric id (stepped on its readings too)
     rule_off, prog, prog_start, prog_len = [], [], [], []
     head = n_metric
     for ri, rule in enumerate(rules):
@@ -105,6 +110,9 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
             k = KIND_NAMES.index(leaf.kind)
             if k == ERROR_COUNT:
                 row[2] = codes.index(str(leaf.code))
+            gate.append(catalog[rule.model].metric(leaf.gate).id if leaf.gate else -1)
+            if k == RATE_WHILE:
+                row[7] = gate[-1]
             ids.append(len(kind))
             kind.append(k)
             prm.append(row)
@@ -121,12 +129,14 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
                             f"{STACK_DEPTH} the evaluation stack holds; flatten all/any groups")
     # a model's columns: the watermarks, the predicates readings step (the kernel prefetches
     # these, `model_width`), the rules' flags (touched only when a predicate flips), then the
-    # time- and event-driven predicates; rows padded to whole 64-byte cache lines
-    timed_kinds = (SILENT, ERROR_COUNT)
+    # time- and event-driven predicates and the rate_while predicates (their ring of rates is
+    # 2 x max_samples columns, 32 cache lines at 128: not prefetched with every run of the
+    # device's readings); rows padded to whole 64-byte cache lines
+    cold_kinds = (SILENT, ERROR_COUNT, RATE_WHILE)
     off = [0] * len(kind)
     used = dict.fromkeys(models, head)
     for p in range(len(kind)):
-        if kind[p] not in timed_kinds:
+        if kind[p] not in cold_kinds:
             m = rules[pred_rule[p]].model
             off[p] = used[m]
             used[m] += size[p]
@@ -135,7 +145,7 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         rule_off.append(used[rule.model])
         used[rule.model] += 1
     for p in range(len(kind)):
-        if kind[p] in timed_kinds:
+        if kind[p] in cold_kinds:
             m = rules[pred_rule[p]].model
             off[p] = used[m]
             used[m] += size[p]
@@ -148,7 +158,8 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
     for m in range(len(models)):
         for mt in range(n_metric):
             mp_start[m, mt] = len(mp_preds)
-            mp_preds += [p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt]
+            mp_preds += [p for p in range(n_pred)
+                         if pmodel[p] == m and (metric[p] == mt or gate[p] == mt)]
         mp_start[m, n_metric] = len(mp_preds)
         mt_start[m] = len(mt_preds)
         mt_preds += [p for p in range(n_pred)
@@ -159,7 +170,8 @@ def compile_rules(rules: list[Rule], catalog: dict[str, Model]) -> CompiledRules
         worst = models[int(np.argmax(timed))]
         raise ValueError(f"model {worst}: more than 63 silent/error_count predicates")
     pr_start = np.arange(n_pred + 1, dtype=np.int64)  # each predicate belongs to one rule
-    per_metric = [len([p for p in range(n_pred) if pmodel[p] == m and metric[p] == mt])
+    per_metric = [len([p for p in range(n_pred)
+                       if pmodel[p] == m and (metric[p] == mt or gate[p] == mt)])
                   for m in range(len(models)) for mt in range(n_metric)]
     return CompiledRules(
         rules=list(rules), models=models, codes=codes,

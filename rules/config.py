@@ -16,6 +16,8 @@ PRED_HEADER = 2
 MAX_ROBUST_WINDOW = 256
 # Most events an error_count predicate may count (its ring buffer lives in the state row).
 MAX_ERROR_COUNT = 64
+# Most rates a rate_while predicate keeps (its ring of rate times and rates is in the state row).
+MAX_RATE_WHILE_SAMPLES = 256
 
 # Time-driven predicates (silent devices, error-count expiry) are re-checked for every device
 # when event time has advanced this far since the last check.

@@ -19,7 +19,7 @@ from rules.compiler import CompiledRules
 from rules.config import GAP_RESET_MS
 from rules.kernels.batch import evaluate
 from rules.kernels.order import device_time_ordered
-from rules.kernels.predicates import RATE, STUCK, THRESHOLD, TREND_SUMS
+from rules.kernels.predicates import RATE, RATE_WHILE, STUCK, THRESHOLD, TREND_SUMS
 from rules.kernels.program import STACK_DEPTH
 from rules.kernels.timed import events, tick
 
@@ -224,11 +224,11 @@ class Evaluator:
 
     def _sequence_columns(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per model index: the columns of pending starts and previous samples (threshold,
-        rate), and the flag columns of stuck predicates."""
+        rate, rate_while), and the flag columns of stuck predicates."""
         kind, off = self.c.program.kind, self.c.program.pred_off
         cols: list[tuple[list[int], list[int]]] = [([], []) for _ in range(len(self.c.models))]
         for p, m in enumerate(self.c.pred_model.tolist()):
-            if kind[p] in (THRESHOLD, RATE):
+            if kind[p] in (THRESHOLD, RATE, RATE_WHILE):
                 cols[m][0].append(int(off[p]) + 2)
             elif kind[p] == STUCK:
                 cols[m][1].append(int(off[p]))

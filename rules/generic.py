@@ -25,8 +25,10 @@ KEY = 1 << 16  # series key = device * KEY + metric id
 
 
 def uncovered(compiled: CompiledRules, catalog: dict[str, Model]) -> dict[str, dict[int, str]]:
-    """Per model, the metrics (id -> name) that no rule's predicate reads."""
-    used = {(r.model, p.metric) for r in compiled.rules for p in predicates(r.when) if p.metric}
+    """Per model, the metrics (id -> name) that no rule's predicate reads (as its metric or,
+    for rate_while, as its gate)."""
+    used = {(r.model, m) for r in compiled.rules for p in predicates(r.when)
+            for m in (p.metric, p.gate) if m}
     return {mid: {m.id: m.name for m in model.metrics if (mid, m.name) not in used}
             for mid, model in catalog.items()}
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from devices.catalog import Model
-from rules.config import MAX_ERROR_COUNT, MAX_ROBUST_WINDOW
+from rules.config import MAX_ERROR_COUNT, MAX_RATE_WHILE_SAMPLES, MAX_ROBUST_WINDOW
 from rules.model import Predicate
 
 PER = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
@@ -44,12 +44,12 @@ class _Fields:
             raise RuleError(f"{self.where}: field {key!r} must be one of {', '.join(choices)}")
         return choices[value]
 
-    def metric(self) -> str:
-        self.used.add("metric")
-        name = self.body.get("metric")
+    def metric(self, key: str = "metric") -> str:
+        self.used.add(key)
+        name = self.body.get(key)
         names = [m.name for m in self.model.metrics]
         if name not in names:
-            raise RuleError(f"{self.where}: field 'metric' {name!r} is not a metric of "
+            raise RuleError(f"{self.where}: field {key!r} {name!r} is not a metric of "
                             f"{self.model.id} ({', '.join(names)})")
         return str(name)
 
@@ -60,11 +60,11 @@ class _Fields:
         return present[0]
 
     def done(self, kind: str, metric: str | None, params: list[float],
-             code: str | None = None) -> Predicate:
+             code: str | None = None, gate: str | None = None) -> Predicate:
         extra = set(self.body) - self.used
         if extra:
             raise RuleError(f"{self.where}: unknown field {sorted(extra)[0]!r}")
-        return Predicate(kind, metric, tuple(params), code)
+        return Predicate(kind, metric, tuple(params), code, gate)
 
 
 def threshold(where: str, body: dict[str, Any], model: Model) -> Predicate:
@@ -92,6 +92,31 @@ def rate(where: str, body: dict[str, Any], model: Model) -> Predicate:
     sign = {"rise": 1.0, "fall": -1.0, "change": 0.0}[side]
     span = f.num("span_s", 0.0, 0.0) * 1000.0
     return f.done("rate", metric, [limit / per, clear / per, sign, span])
+
+
+def rate_while(where: str, body: dict[str, Any], model: Model) -> Predicate:
+    """Median rate of change of `metric` per `per`, between consecutive samples of it taken
+    while metric `gate` is above `gate_above`, over the last `window_s` (at least
+    `min_samples` rates, at most the newest `max_samples`), at or past a limit (`below` or
+    `above`); clears past `clear` (default: the limit)."""
+    f = _Fields(where, body, model)
+    metric = f.metric()
+    gate = f.metric("gate")
+    if gate == metric:
+        raise RuleError(f"{where}: field 'gate' must be another metric than 'metric'")
+    level = f.num("gate_above")
+    side = f.one_of("above", "below")
+    per = f.choice("per", PER, "hour")
+    limit = f.num(side)
+    clear = f.num("clear", limit)
+    sign = 1.0 if side == "above" else -1.0
+    if (clear - limit) * sign > 0:
+        raise RuleError(f"{where}: field 'clear' must be on the safe side of {side!r}")
+    window = f.num("window_s", lo=1.0) * 1000.0
+    ring = int(f.num("max_samples", 64, 1, MAX_RATE_WHILE_SAMPLES))
+    least = f.num("min_samples", min(ring, 10), 1, ring)
+    return f.done("rate_while", metric, [sign * limit / per, sign * clear / per, sign, window,
+                                         least, ring, level, -1.0], gate=gate)
 
 
 def ewma_z(where: str, body: dict[str, Any], model: Model) -> Predicate:
@@ -167,6 +192,6 @@ def error_count(where: str, body: dict[str, Any], model: Model) -> Predicate:
 
 
 LEAVES: dict[str, Callable[[str, dict[str, Any], Model], Predicate]] = {
-    f.__name__: f for f in (threshold, rate, ewma_z, robust_z, cusum, trend, stuck, silent,
-                            error_count)
+    f.__name__: f for f in (threshold, rate, rate_while, ewma_z, robust_z, cusum, trend, stuck,
+                            silent, error_count)
 }

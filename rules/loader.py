@@ -1,7 +1,8 @@
 """Rule packs from TOML, validated against the appliance catalog.
 
 A file names its model and holds `[[rules]]`; each rule has a `[rules.when]` condition: one
-leaf kind (threshold, rate, ewma_z, robust_z, cusum, trend, stuck, silent, error_count) or
+leaf kind (threshold, rate, rate_while, ewma_z, robust_z, cusum, trend, stuck, silent,
+error_count) or
 `all` / `any` (arrays of conditions) or `not` (one condition). Every error names the file, the
 rule and the field.
 """

@@ -17,6 +17,7 @@ class Predicate:
     metric: str | None
     params: tuple[float, ...]
     code: str | None = None
+    gate: str | None = None  # rate_while: the metric that must be on while `metric` is read
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,19 @@ import math
 import numpy as np
 from numba import njit
 
-from rules.config import MAD_TO_SIGMA, SCALE_FLOOR, TREND_CLEAR_FACTOR
+from rules.config import MAD_TO_SIGMA, MAX_RATE_WHILE_SAMPLES, SCALE_FLOOR, TREND_CLEAR_FACTOR
 from rules.kernels.predicates import (
     CUSUM,
     EWMA_Z,
     MS_PER_DAY,
     RATE,
+    RATE_WHILE,
     ROBUST_Z,
     STUCK,
     THRESHOLD,
     TREND,
     directed,
+    rate_while_median,
     trend_days,
     trend_fit,
 )
@@ -64,6 +66,7 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, pr
     flipped = np.empty(max(max_rules, 1), np.int64)  # predicates of this reading that flipped
     decay_dt = np.full(kind.shape[0], np.nan)  # per trend predicate: last dt (days) and
     decay_w = np.empty(kind.shape[0])          # its exp(-dt / tau)
+    scratch = np.empty(MAX_RATE_WHILE_SAMPLES)  # a rate_while predicate's rates in its window
     # runs of consecutive readings of one device, from `start` on (no branch per reading)
     runs = np.empty(n - start + 1, np.int64)
     nr = 0
@@ -236,6 +239,32 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, pr
                         sign = prm[p, 3]
                         v = hi if sign > 0 else (lo if sign < 0 else max(hi, lo))
                         st[s, o + 1] = v
+                elif kd == RATE_WHILE:
+                    # registered under both its metric and its gate (prm 7): a gate reading
+                    # only records the gate's latest sample; a metric reading taken while that
+                    # sample (at or before it) is past the gate level adds the rate since the
+                    # previous such reading, if that one was gated too
+                    if mt == int(prm[p, 7]):
+                        st[s, o + 4] = t
+                        st[s, o + 5] = x
+                    elif not (st[s, o + 4] <= t and st[s, o + 5] > prm[p, 6]):
+                        st[s, o + 2] = np.nan  # not gated: the chain of gated samples breaks
+                    else:
+                        pts = st[s, o + 2]
+                        st[s, o + 2] = t
+                        if not math.isnan(pts):
+                            rate = (x - st[s, o + 3]) * 1000.0 / (t - pts)
+                            nr_ = int(prm[p, 5])
+                            head = int(st[s, o + 6])
+                            st[s, o + 8 + head] = t
+                            st[s, o + 8 + nr_ + head] = rate
+                            st[s, o + 6] = (head + 1) % nr_
+                            st[s, o + 7] += 1.0
+                            med, c = rate_while_median(st, s, o, t, prm[p, 3], nr_, scratch)
+                            if c >= prm[p, 4]:
+                                st[s, o + 1] = med
+                                v = directed(med, prm[p, 2])
+                        st[s, o + 3] = x
                 elif kd == ROBUST_Z:
                     # state: count, head, ring[w], sorted[w]; median in O(1), MAD by merging
                     # the deviations on both sides of the median, window update in O(w)
@@ -300,7 +329,7 @@ def evaluate(ts, device, metric, value, start, slot_of, slot_model, seen, st, pr
                     st[s, o + 3] = (head + 1) % w
                     st[s, o + 2] = cnt + 1
                 if not math.isnan(v):
-                    on_col = 0 if kd == RATE else 1
+                    on_col = 0 if kd in (RATE, RATE_WHILE) else 1
                     if was == 0.0:
                         if v >= prm[p, on_col]:
                             st[s, o] = 1.0

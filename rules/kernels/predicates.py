@@ -18,6 +18,11 @@ Parameter rows (index: meaning):
   stuck       0 eps, 1 min duration ms, 2 min samples
   silent      0 timeout ms
   error_count 0 count, 1 window ms, 2 code index
+  rate_while  0 on (directed units/s: sign x limit), 1 off (sign x clear), 2 sign (+1 above,
+              -1 below), 3 window ms, 4 min rates, 5 ring length, 6 gate level, 7 gate metric id
+              state after the header: 2 previous gated sample's ms (nan: none), 3 its value,
+              4 the gate's latest ms (nan: none), 5 its value, 6 ring head, 7 rates pushed,
+              then the ring: 8 .. 8 + n rate times (ms), 8 + n .. 8 + 2n rates (units/s)
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ import math
 import numpy as np
 from numba import njit
 
-THRESHOLD, RATE, EWMA_Z, ROBUST_Z, CUSUM, TREND, STUCK, SILENT, ERROR_COUNT = range(9)
+THRESHOLD, RATE, EWMA_Z, ROBUST_Z, CUSUM, TREND, STUCK, SILENT, ERROR_COUNT, RATE_WHILE = (
+    range(10))
 KIND_NAMES = ("threshold", "rate", "ewma_z", "robust_z", "cusum", "trend", "stuck",
-              "silent", "error_count")
+              "silent", "error_count", "rate_while")
 MS_PER_DAY = 86_400_000.0
 # a trend predicate's weighted least-squares sums (s0, s_t, s_tt, s_x, s_tx, s_xx), as
 # columns after its first (`rules.kernels.batch.evaluate` keeps them; origin: newest sample)
@@ -43,6 +49,8 @@ def state_size(kind: int, prm: np.ndarray) -> int:
         return 4 + 2 * int(prm[0])
     if kind == ERROR_COUNT:
         return 3 + int(prm[0])
+    if kind == RATE_WHILE:
+        return 8 + 2 * int(prm[5])
     return 2 + extra[kind]
 
 
@@ -53,6 +61,11 @@ def init_pred(st, s, o, kind, size):
         st[s, o + j] = 0.0
     if kind in (THRESHOLD, RATE, STUCK):
         st[s, o + 2] = np.nan
+    elif kind == RATE_WHILE:
+        st[s, o + 2] = np.nan
+        st[s, o + 4] = np.nan
+        for j in range(8, 8 + (size - 8) // 2):
+            st[s, o + j] = np.nan  # no rate time yet
     elif kind == ERROR_COUNT:
         for j in range(3, size):
             st[s, o + j] = np.nan
@@ -126,3 +139,18 @@ def trend_days(s0, s_t, s_tt, s_x, s_tx, s_xx, limit, sign, min_t, min_span):
     if sign * slope < min_t * se:  # a slope noise could have drawn
         return np.inf
     return gap / (sign * slope)
+
+
+@njit(cache=True)
+def rate_while_median(st, s, o, t, window, n, scratch):
+    """Median of a rate_while predicate's rates (ring of `n` at columns o + 8 ..) timed within
+    (t - window, t], and how many there are; nan when none."""
+    c = 0
+    for j in range(n):
+        rt = st[s, o + 8 + j]
+        if rt > t - window and rt <= t:
+            scratch[c] = st[s, o + 8 + n + j]
+            c += 1
+    if c == 0:
+        return np.nan, 0
+    return np.median(scratch[:c]), c

@@ -26,7 +26,8 @@ class Program(NamedTuple):
     prm: np.ndarray          # float64[P, 8]: parameters, units per kind (ms, value units, days)
     pred_off: np.ndarray     # int64[P]: the predicate's first state column (its active flag)
     mp_start: np.ndarray     # int64[M, n_metric + 1]: CSR (model, metric id) -> mp_preds
-    mp_preds: np.ndarray     # int64: reading-driven predicates, by (model, metric)
+    mp_preds: np.ndarray     # int64: reading-driven predicates, by (model, metric); a
+                             # rate_while predicate is under its metric and its gate (prm 7)
     mt_start: np.ndarray     # int64[M + 1]: CSR model -> mt_preds
     mt_preds: np.ndarray     # int64: time- and event-driven predicates (silent, error_count)
     pr_start: np.ndarray     # int64[P + 1]: CSR predicate -> pr_rules
@@ -37,4 +38,5 @@ class Program(NamedTuple):
     prog_len: np.ndarray     # int64[R]: its length
     rule_off: np.ndarray     # int64[R]: the rule's own active-flag column
     model_width: np.ndarray  # int64[M + 1]: leading state columns readings step (last: no model)
-    max_rules: int           # most rules one reading (or tick) can flip: out rows to keep free
+    max_rules: int           # most predicates one reading steps (or a tick checks): out rows
+                             # to keep free, and the kernel's room for flipped predicates

@@ -6,6 +6,7 @@ Python: `accepted` drops NaN readings and readings not after the latest accepted
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 
@@ -231,3 +232,39 @@ def silent(reading_times, now, timeout_ms):
 def error_count(times, now, count, window_ms):
     """Events in (now - window, now]."""
     return sum(1 for t in times if now - window_ms < t <= now) >= count
+
+
+def rate_while(ts, mid, x, limit, clear, sign, window_ms, min_n, ring, level):
+    """Recomputed from the whole history at each reading of the metric (mid 1): the gate (mid
+    0) at a metric sample is the latest accepted gate reading before it in the stream with a
+    time at or before it; rates between consecutive accepted metric samples both gated (no
+    ungated metric sample between them), the newest `ring` of them, those timed within
+    (t - window, t]; statistics.median of at least min_n; hysteresis on sign x median."""
+    n = len(ts)
+    active = np.zeros(n, np.int8)
+    score = np.full(n, np.nan)
+    acc = {k: set(accepted([t for t, m in zip(ts, mid, strict=True) if m == k],
+                           [v for v, m in zip(x, mid, strict=True) if m == k])) for k in (0, 1)}
+    pos = {0: 0, 1: 0}
+    keep = []  # index of each row among its metric's rows, accepted or not
+    for m in mid:
+        keep.append(pos[m] in acc[m])
+        pos[m] += 1
+    state, last = False, 0.0
+    gate = None  # (ts, value) of the latest accepted gate reading so far
+    samples = []  # accepted metric rows so far: (ts, value, gated)
+    for i in range(n):
+        if keep[i] and mid[i] == 0:
+            gate = (ts[i], x[i])
+        elif keep[i]:
+            gated = gate is not None and gate[0] <= ts[i] and gate[1] > level
+            samples.append((ts[i], x[i], gated))
+            rates = [((b[1] - a[1]) * 1000.0 / (b[0] - a[0]), b[0])
+                     for a, b in itertools.pairwise(samples) if a[2] and b[2]][-ring:]
+            inside = [r for r, t in rates if ts[i] - window_ms < t <= ts[i]]
+            if gated and len(samples) > 1 and samples[-2][2] and len(inside) >= min_n:
+                last = statistics.median(inside)
+                state = _flip(state, _directed(last, sign), sign * limit, sign * clear)
+            score[i] = last
+        active[i] = state
+    return active, score

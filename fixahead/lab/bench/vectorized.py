@@ -16,6 +16,7 @@ from rules.kernels.predicates import (
     EWMA_Z,
     MS_PER_DAY,
     RATE,
+    RATE_WHILE,
     ROBUST_Z,
     STUCK,
     THRESHOLD,
@@ -194,8 +195,41 @@ def _stuck(st, idx, o, ts, x, p):
     return flip
 
 
+def _gate(st, idx, o, ts, x, p):
+    """A reading of a rate_while predicate's gate: its latest sample."""
+    st[idx, o + 4], st[idx, o + 5] = ts, x
+    return np.zeros(idx.size, bool)
+
+
+def _rate_while(st, idx, o, ts, x, p):
+    """A reading of a rate_while predicate's metric (state layout: rules.kernels.predicates)."""
+    gated = (st[idx, o + 4] <= ts) & (st[idx, o + 5] > p[6])
+    pts, px = st[idx, o + 2], st[idx, o + 3]
+    due = gated & ~np.isnan(pts)
+    st[idx, o + 2] = np.where(gated, ts, np.nan)
+    st[idx[gated], o + 3] = x[gated]
+    flip = np.zeros(idx.size, bool)
+    if not due.any():
+        return flip
+    rows, t, n = idx[due], ts[due], int(p[5])
+    head = st[rows, o + 6].astype(np.int64)
+    st[rows, o + 8 + head] = t
+    st[rows, o + 8 + n + head] = (x[due] - px[due]) * 1000.0 / (t - pts[due])
+    st[rows, o + 6] = (head + 1) % n
+    st[rows, o + 7] += 1.0
+    times, rates = st[rows, o + 8:o + 8 + n], st[rows, o + 8 + n:o + 8 + 2 * n]
+    inside = (times > (t - p[3])[:, None]) & (times <= t[:, None])
+    enough = inside.sum(axis=1) >= p[4]
+    if enough.any():
+        med = np.nanmedian(np.where(inside, rates, np.nan)[enough], axis=1)
+        st[rows[enough], o + 1] = med
+        flip[np.flatnonzero(due)[enough]] = _hyst(st, rows[enough], o, _dir(med, p[2]),
+                                                  p[0], p[1])
+    return flip
+
+
 STEPS = {THRESHOLD: _threshold, RATE: _rate, EWMA_Z: _ewma, ROBUST_Z: _robust,
-         CUSUM: _cusum, TREND: _trend, STUCK: _stuck}
+         CUSUM: _cusum, TREND: _trend, STUCK: _stuck, RATE_WHILE: _rate_while}
 
 
 class NumpyEvaluator:
@@ -210,14 +244,19 @@ class NumpyEvaluator:
         self.wm = np.full((n, self.p.mp_start.shape[1] - 1), NO_TIME, np.int64)
         self.transitions = 0
         pm = compiled.pred_model
-        self.preds = [(p, int(pm[p]), int(self._metric(p))) for p in range(len(self.p.kind))
-                      if int(self.p.kind[p]) in STEPS]
+        # (predicate, model, metric id, step); a rate_while predicate is stepped by its metric
+        # and, to record the gate's latest sample, by its gate (metric id in prm 7)
+        self.preds = [(p, int(pm[p]), int(self._metric(p)), STEPS[int(self.p.kind[p])])
+                      for p in range(len(self.p.kind)) if int(self.p.kind[p]) in STEPS]
+        self.preds += [(p, int(pm[p]), int(self.p.prm[p, 7]), _gate)
+                       for p in range(len(self.p.kind)) if int(self.p.kind[p]) == RATE_WHILE]
 
     def _metric(self, p: int) -> int:
         m = self.c.pred_model[p]
         row = self.p.mp_start[m]
+        gate = int(self.p.prm[p, 7]) if int(self.p.kind[p]) == RATE_WHILE else -1
         for mt in range(row.size - 1):
-            if p in self.p.mp_preds[row[mt]:row[mt + 1]]:
+            if mt != gate and p in self.p.mp_preds[row[mt]:row[mt + 1]]:
                 return mt
         return -1
 
@@ -240,14 +279,13 @@ class NumpyEvaluator:
         fresh = (ts > self.wm[slot, metric]) & ~np.isnan(value)
         self.wm[slot[fresh], metric[fresh]] = ts[fresh]
         pending: dict[int, list[np.ndarray]] = {}  # rule -> rows whose predicates flipped
-        for p, m, mt in self.preds:
+        for p, m, mt, fn in self.preds:
             sel = fresh & (model == m) & (metric == mt)
             if not sel.any():
                 continue
             idx = slot[sel]
-            flip = STEPS[int(self.p.kind[p])](self.st, idx, int(self.p.pred_off[p]),
-                                              ts[sel].astype(np.float64), value[sel],
-                                              self.p.prm[p])
+            flip = fn(self.st, idx, int(self.p.pred_off[p]), ts[sel].astype(np.float64),
+                      value[sel], self.p.prm[p])
             if flip.any():
                 pending.setdefault(int(self.c.pred_rule[p]), []).append(idx[flip])
         # rules are re-run once all predicates of the step are updated, as in the kernel

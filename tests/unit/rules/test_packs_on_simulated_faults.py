@@ -173,7 +173,7 @@ def draws(days: int) -> Sessions:
     return daily(days, [7.0, 12.0, 19.0, 21.0], [300.0] * 4, [35.0, 6.0, 8.0, 60.0])
 
 
-W10_RULES = ("reheat_slowing", "scale_build_up")
+W10_RULES = ("reheat_slowing", "scale_build_up", "element_slowing")
 
 
 def first_w10(flips: list[tuple[float, str, int]]) -> float | None:
@@ -186,6 +186,18 @@ def test_scale_slowing_the_heat_ups_is_flagged_days_before_w10() -> None:
     flips = run("WH-200", "waterheater", [fault], 26, draws(26))
     day = first_w10(flips)
     assert day is not None and 26 - day >= 3.0
+
+
+@pytest.mark.parametrize(("shape", "lead"), [(1.0, 14.0), (1.5, 12.0), (2.0, 9.0)])
+def test_the_elements_own_heating_rate_flags_scale_days_before_w10(shape, lead) -> None:
+    """`element_slowing`: the tank's median rise while the element draws current, whatever
+    the draws (a bath every evening, or small draws all day): 16.7 / 15.2 / 11.1 days before
+    W10 with the bath, 14.6 / 12.2 / 10.2 with the small draws."""
+    fault = gradual("WH-200", "scale", "W10", onset_day=6, planned_day=26, shape=shape)
+    for sessions in (draws(26), small_draws(26)):
+        flips = run("WH-200", "waterheater", [fault], 26, sessions)
+        day = first_on(flips, "element_slowing")
+        assert day is not None and 26 - day >= lead, day
 
 
 def small_draws(days: int) -> Sessions:
@@ -228,7 +240,7 @@ def test_a_quiet_tank_that_starts_heating_baths_does_not_look_scaled() -> None:
     scale lengthens every one, the short ones too."""
     for seed in range(3):
         flips = run("WH-200", "waterheater", [], 30, quiet_then_baths(30, 20), seed=seed)
-        assert first_w10(flips) is None
+        assert first_w10(flips) is None  # element_slowing included
 
 
 def test_a_failing_defrost_is_flagged_days_before_f4_and_not_taken_for_a_door() -> None:

@@ -133,3 +133,46 @@ def test_trend_predicts_days_until_a_linear_drift_reaches_its_limit() -> None:
     active, score = _kernel(P.TREND, ts, x, 185.0, 7.0, 10.0, 1, 5, 3.0, 1.0)
     assert score[-1] == pytest.approx(6.0)
     assert active[-1] == 1
+
+
+def _gated_series(case: str, seed: int = 11) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A tank heated in bursts: the metric (mid 1) rises while the gate (mid 0) is on, both
+    sampled every 2 minutes in either order, with the awkward inputs of `_series`."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    t = 1_700_000_000_000 + np.arange(n, dtype=np.int64) * 2 * MIN
+    on = (np.arange(n) // 12) % 3 == 0
+    temp = 50.0 + np.cumsum(np.where(on, 0.4, -0.05)) + rng.normal(0, 0.1, n)
+    cur = np.where(on, 8.5, 0.0) + rng.normal(0, 0.2, n)
+    first = rng.random(n) < 0.5 if case == "either_order" else np.zeros(n, bool)
+    ts = np.repeat(t, 2)
+    mid = np.where(np.repeat(first, 2), [0, 1] * n, [1, 0] * n).astype(np.int16)
+    x = np.where(mid == 1, np.repeat(temp, 2), np.repeat(cur, 2))
+    if case == "nan":
+        x[rng.choice(2 * n, 40, replace=False)] = np.nan
+    elif case == "gap":
+        ts[200:] += 3 * 86_400_000
+    elif case == "out_of_order":
+        for i in rng.choice(np.arange(10, 2 * n), 30, replace=False):
+            ts[i] = ts[i] - rng.integers(0, 4) * MIN
+    elif case == "random":
+        x = np.where(mid == 1, rng.normal(50, 5, 2 * n), rng.choice([0.0, 9.0], 2 * n))
+    return ts, mid, x
+
+
+@pytest.mark.parametrize("case", ["fixed", "either_order", "nan", "gap", "out_of_order",
+                                  "random"])
+def test_rate_while_kernel_matches_reference(case: str) -> None:
+    from rules.kernels.series import run_gated_series
+
+    ts, mid, x = _gated_series(case)
+    for limit, clear, sign, window, min_n, ring, level in [
+            (0.4 / 120, 0.45 / 120, -1, 86_400_000, 10, 64, 4.0),
+            (0.1 / 120, 0.05 / 120, 1, 3_600_000, 3, 16, 4.0),
+            (0.35 / 120, 0.35 / 120, -1, 6 * 3_600_000, 1, 5, 0.5),
+            (0.0, 0.0, 1, 30 * MIN, 4, 256, 8.0)]:
+        prm = np.array([sign * limit, sign * clear, sign, window, min_n, ring, level, 0.0])
+        got = run_gated_series(P.RATE_WHILE, ts, mid, x, prm, P.state_size(P.RATE_WHILE, prm))
+        want = naive.rate_while(ts, mid, x, limit, clear, sign, window, min_n, ring, level)
+        _same(got, want)
+        assert got[0].any() or case == "random" or sign > 0
