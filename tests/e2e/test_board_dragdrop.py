@@ -12,7 +12,7 @@ import pytest
 
 from fixahead.lab.bench.boardseed import DAY, NOW, TZ, WEEK, seed_board
 from fixahead.web.board_app import create_web_app
-from tests.support.board import PASSWORD, SECRET, add_people, now_utc, seed_job
+from tests.support.board import SECRET, add_people, add_scheduler, now_utc, seed_job
 from tests.support.board import serve as serve_app
 from tests.support.browser import SHOTS, day_point
 from tests.support.browser import chromium as _browser
@@ -147,13 +147,9 @@ def test_day_and_week_views_of_200_technicians_and_2000_jobs_are_readable(
         database_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from fixahead.web.users import add_user
-
     with psycopg.connect(database_url, autocommit=True) as conn:
         seeded = seed_board(conn)
-        uid = add_user(conn, email="planner@fix.example", role="scheduler", password=PASSWORD,
-                       actor="test")
-        conn.execute("UPDATE web_users SET time_zone = %s WHERE id = %s", (TZ, uid))
+        add_scheduler(conn, TZ)
     SHOTS.mkdir(parents=True, exist_ok=True)
     app = create_web_app(database_url, secret=SECRET, secure_cookies=False, pool_max=4,
                          clock=lambda: NOW)

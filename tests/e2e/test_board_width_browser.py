@@ -16,8 +16,7 @@ import pytest
 
 from fixahead.lab.bench.boardseed import DAY, NOW, TZ, seed_board
 from fixahead.web.board_app import create_web_app
-from fixahead.web.users import add_user
-from tests.support.board import PASSWORD, SECRET
+from tests.support.board import SECRET, add_scheduler
 from tests.support.board import serve as serve_app
 from tests.support.browser import SHOTS, chromium, sign_in
 
@@ -65,9 +64,7 @@ def test_a_day_with_late_jobs_is_never_wider_than_the_window_and_its_blocks_stay
     zone = ZoneInfo(TZ)
     with psycopg.connect(database_url, autocommit=True) as conn:
         seeded = seed_board(conn, techs=20, jobs=200)  # 07:10-16:10 each, working 07-17
-        uid = add_user(conn, email="planner@fix.example", role="scheduler", password=PASSWORD,
-                       actor="test")
-        conn.execute("UPDATE web_users SET time_zone = %s WHERE id = %s", (TZ, uid))
+        add_scheduler(conn, TZ)
         late = _last_job_to(conn, seeded.technicians[0], datetime.combine(DAY, time(20, 15),
                                                                           zone), 45)
     SHOTS.mkdir(parents=True, exist_ok=True)

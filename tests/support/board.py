@@ -18,7 +18,7 @@ import psycopg
 from dispatch.booking import Technician
 from dispatch.booking_store import add_technician
 from dispatch.service import dispatch_incident
-from fixahead.web.users import add_user
+from fixahead.web.users import User, add_user, set_time_zone
 from rules.incidents import Incident, IncidentChange
 from rules.store import save_changes
 from tests.support.dispatch import PORTS
@@ -47,6 +47,14 @@ def add_people(conn: psycopg.Connection) -> dict[str, str]:
         add_user(conn, email=email, role=role, password=PASSWORD, actor="test")
         out[role] = email
     return out
+
+
+def add_scheduler(conn: psycopg.Connection, time_zone: str,
+                  email: str = "planner@fix.example") -> str:
+    """A scheduler's account whose pages show `time_zone`; its email."""
+    uid = add_user(conn, email=email, role="scheduler", password=PASSWORD, actor="test")
+    set_time_zone(conn, User(uid, email, "scheduler"), time_zone)
+    return email
 
 
 def seed_job(conn: psycopg.Connection, *, now: datetime, suffix: str = "1",
