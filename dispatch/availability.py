@@ -190,6 +190,9 @@ def predict(
     how = np.arange(HOURS_PER_WEEK)
     both = shift + np.roll(shift, -1)
     p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)
+    # someone home for a whole window is home in each of its hours: the window model, which
+    # reads the hour against the household's whole day, bounds each hour from below too
+    p_hour = np.maximum(p_hour, np.maximum(p_window, np.roll(p_window, 1)))
     days = float(grid.lived.sum()) / 24.0
     confidence = np.full(HOURS_PER_WEEK, days / (days + CONFIDENCE_DAYS))
     routine = kind_posterior(summary(grid, ts, tz=tz, start_s=start, now_s=now_s), _ROUTINE)

@@ -27,9 +27,10 @@ log = logging.getLogger("fixahead")
 # each is a module fixahead/lab/bench/NAME.py with `run(settings, *, quick) -> dict`
 BENCHMARKS = (
     "ingest", "rules", "dispatch", "web", "simulate", "incidents", "availability", "detect", "rul",
+    "homes",
 )
 # these read a public data set from --data DIR and take `data` too
-DATA_BENCHMARKS = ("detect", "rul")
+DATA_BENCHMARKS = ("detect", "rul", "homes")
 
 
 def _serve_health(settings: Settings, role: str, registry: object, ready: object) -> None:
@@ -207,7 +208,7 @@ def bench(
     json_path: Annotated[Path, typer.Option("--json", help="Write the result here")],
     quick: Annotated[bool, typer.Option(help="A short run, for smoke tests")] = False,
     data: Annotated[Path | None, typer.Option("--data", help="Data set folder (detect: SKAB, "
-                                              "rul: C-MAPSS)")] = None,
+                                              "rul: C-MAPSS, homes: the UCI ADL homes)")] = None,
 ) -> None:
     """Run a benchmark against real services and write its JSON result."""
     import importlib

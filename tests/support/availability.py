@@ -34,3 +34,9 @@ def night_shift(wd: int) -> list[tuple[int, int]]:
 def retiree(wd: int) -> list[tuple[int, int]]:
     """Home all day, events from morning to evening."""
     return [(7, 30), (8, 10), (9, 40), (11, 50), (12, 30), (15, 0), (17, 30), (18, 40), (19, 20)]
+
+
+def late_riser(wd: int) -> list[tuple[int, int]]:
+    """Asleep till after 10:00, home until mid-afternoon, out 16:00-21:00 every day: fridge
+    and microwave only (a real home's appliance log, sparse)."""
+    return [(10, 30), (14, 0), (14, 20), (22, 10), (22, 40)]

@@ -15,7 +15,15 @@ from dispatch.availability import (
 )
 from dispatch.availability_evidence import confirmed_visit, nobody_home, outcome_for
 from dispatch.availability_pick import best_window, window_p
-from tests.support.availability import NOW, events, night_shift, nine_to_five, retiree
+from tests.support.availability import (
+    NOW,
+    Routine,
+    events,
+    late_riser,
+    night_shift,
+    nine_to_five,
+    retiree,
+)
 
 
 def pick_hour(ts: list[int], weeks: int) -> int:
@@ -39,6 +47,25 @@ def test_a_night_shift_worker_is_booked_in_the_afternoon(weeks: int) -> None:
 @pytest.mark.parametrize("weeks", [1, 2, 4])
 def test_a_retiree_home_all_day_keeps_the_first_free_window(weeks: int) -> None:
     assert pick_hour(events(weeks, retiree), weeks) == 8
+
+
+@pytest.mark.parametrize("routine", [nine_to_five, night_shift, retiree, late_riser])
+def test_each_hour_is_as_likely_home_as_the_likeliest_window_around_it(routine: Routine) -> None:
+    # home for a whole 2-hour window means home in both its hours: what the CLI prints per
+    # hour never says less than the window model, which reads the hour against the whole day
+    a = predict(events(2, routine), tz="UTC", now=NOW, consent=True)
+    assert a.p_window is not None
+    assert np.all(a.p_home >= a.p_window - 1e-12)
+    assert np.all(a.p_home >= np.roll(a.p_window, 1) - 1e-12)
+
+
+def test_a_late_riser_out_every_evening_is_offered_the_morning_by_the_hours_alone() -> None:
+    # someone booking from the CLI's hourly P(home) alone (the likeliest window, no margin)
+    a = predict(events(2, late_riser), tz="UTC", now=NOW, consent=True)
+    day = int(NOW.timestamp()) // 86400
+    starts = np.array([(day + 1) * 86400 + h * 3600 for h in range(8, 20, 2)])
+    p = window_p(a.p_home, starts, "UTC")
+    assert p[0] > p[-1] + 0.1  # 08:00-10:00 against 18:00-20:00, when this home is empty
 
 
 def test_two_events_a_day_stay_close_to_the_prior() -> None:
