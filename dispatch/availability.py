@@ -23,7 +23,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dispatch.availability_coef import HOURLY, WINDOW
+from dispatch import (
+    availability_coef,
+    availability_coef_dense,
+    availability_routine_coef,
+    availability_routine_coef_dense,
+)
 from dispatch.availability_evidence import (
     HOURS_PER_WEEK,
     SEEN_AWAY,
@@ -35,7 +40,6 @@ from dispatch.availability_evidence import (
 )
 from dispatch.availability_features import day_grid, features, usage_floor, window_features
 from dispatch.availability_routine import HOMEBODY, kind_posterior, summary
-from dispatch.availability_routine_coef import COEF
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -51,9 +55,31 @@ __all__ = [
 
 WEEK_S = 7 * 86400
 CONFIDENCE_DAYS = 7.0  # confidence is days / (days + this): half with a week of history
-_HOURLY = np.asarray(HOURLY, dtype=np.float64)
-_WINDOW = np.asarray(WINDOW, dtype=np.float64)
-_ROUTINE = np.asarray(COEF, dtype=np.float64)
+# above this many events a day the log is not an appliance log: a smart home's ambient sensors
+# (doors, cupboards, motion) report too, and the coefficients fitted on such logs read it. The
+# busiest simulated appliance log has about 71 a day (one history in 1,440, seed 2); ambient
+# logs have 19-150 (5th-95th percentile), the two real homes of `bench homes` 30 and 103.
+DENSE_EVENTS_PER_DAY = 75.0
+
+
+@dataclass(frozen=True)
+class _Coefficients:
+    hourly: np.ndarray
+    window: np.ndarray
+    routine: np.ndarray
+
+
+def _coefficients(hourly: Sequence[float], window: Sequence[float],
+                  routine: Sequence[Sequence[float]]) -> _Coefficients:
+    return _Coefficients(np.asarray(hourly, dtype=np.float64),
+                         np.asarray(window, dtype=np.float64),
+                         np.asarray(routine, dtype=np.float64))
+
+
+_APPLIANCES = _coefficients(availability_coef.HOURLY, availability_coef.WINDOW,
+                            availability_routine_coef.COEF)
+_DENSE = _coefficients(availability_coef_dense.HOURLY, availability_coef_dense.WINDOW,
+                       availability_routine_coef_dense.COEF)
 
 
 @dataclass(frozen=True)
@@ -178,23 +204,24 @@ def predict(
         p = _sigmoid(logit + shift) if shift.any() else base.copy()
         return Availability(p, np.zeros(HOURS_PER_WEEK), tz, 0)
     grid = day_grid(ts, tz=tz, now=now, start_s=start)
+    days = float(grid.lived.sum()) / 24.0
+    coef = _DENSE if ts.size > DENSE_EVENTS_PER_DAY * max(days, 1.0) else _APPLIANCES
     f = features(grid, base, half_life_days=7.0 * config.half_life_weeks)
     # the fitted model reads an hour through many features and may let the day's shape
     # outweigh the hour's own events; those events bound P(home) from below (monotone: more
     # same-hour events can only raise it), before the outcomes of visits move it
-    fitted = _sigmoid(f @ _HOURLY[:-1] + _HOURLY[-1])
+    fitted = _sigmoid(f @ coef.hourly[:-1] + coef.hourly[-1])
     floor = usage_floor(grid, half_life_days=7.0 * config.half_life_weeks,
                         home_given_event=config.home_given_event)
     lifted = np.clip(np.maximum(fitted, floor), 1e-6, 1 - 1e-6)
     p_hour = _sigmoid(np.log(lifted / (1 - lifted)) + shift)
     how = np.arange(HOURS_PER_WEEK)
     both = shift + np.roll(shift, -1)
-    p_window = _sigmoid(window_features(f, how) @ _WINDOW[:-1] + _WINDOW[-1] + both)
+    p_window = _sigmoid(window_features(f, how) @ coef.window[:-1] + coef.window[-1] + both)
     # someone home for a whole window is home in each of its hours: the window model, which
     # reads the hour against the household's whole day, bounds each hour from below too
     p_hour = np.maximum(p_hour, np.maximum(p_window, np.roll(p_window, 1)))
-    days = float(grid.lived.sum()) / 24.0
     confidence = np.full(HOURS_PER_WEEK, days / (days + CONFIDENCE_DAYS))
-    routine = kind_posterior(summary(grid, ts, tz=tz, start_s=start, now_s=now_s), _ROUTINE)
+    routine = kind_posterior(summary(grid, ts, tz=tz, start_s=start, now_s=now_s), coef.routine)
     return Availability(p_hour, confidence, tz, int(ts.size), p_window, days,
                         float(routine[HOMEBODY]))

@@ -160,3 +160,31 @@ def usage_event_times(hh: Household, first_day: int, n_days: int, home: np.ndarr
         water = day_sessions("waterheater", hh, day, home[d], rng)
         starts.append(water.start_ms[water.amount > DRAW_EVENT_LITRES])
     return np.sort(np.concatenate(starts)) // 1000 if starts else np.zeros(0, np.int64)
+
+
+# a smart home's ambient sensors (doors, cupboards, motion, bed, toilet), for the availability
+# model's dense logs (docs/dispatch.md): activity episodes while someone is home and awake,
+# each a burst of activations within ten minutes, and a few at night (a toilet trip)
+AMBIENT_EPISODES_PER_HOUR = 1.0  # median over homes (lognormal, sigma 0.5)
+AMBIENT_BURST = 3.0  # mean extra activations per episode, median over homes
+AMBIENT_NIGHT_TRIPS = 0.5  # a night, while home and asleep
+
+
+def ambient_times(hh: Household, day: int, home: np.ndarray, rng: np.random.Generator,
+                  episodes_per_hour: float, burst: float) -> np.ndarray:
+    """Epoch seconds of one day's ambient sensor activations, only at minutes someone is home:
+    `episodes_per_hour` activity episodes per waking hour at home, each 1 + Poisson(`burst`)
+    activations spread over ten minutes, and Poisson(AMBIENT_NIGHT_TRIPS) night trips of one to
+    three activations while home and asleep."""
+    late = int(max(0.0, rng.normal(60 if (day + 3) % 7 >= 5 else 0, 30)))
+    awake = _awake(hh, home, 0, late)
+    episodes = _pick(awake, int(rng.poisson(episodes_per_hour * awake.sum() / 60.0)), rng)
+    asleep = home & ~_awake(hh, np.ones_like(home), 0, late)
+    trips = _pick(asleep, int(rng.poisson(AMBIENT_NIGHT_TRIPS)), rng)
+    sizes = np.concatenate([1 + rng.poisson(burst, episodes.size),
+                            rng.integers(1, 4, trips.size)])
+    starts_s = np.repeat(np.concatenate([episodes, trips]) * 60, sizes)
+    at = starts_s + rng.integers(0, 600, starts_s.size)
+    at = at[at < 86400]
+    at = at[home[at // 60]]
+    return np.sort(day * 86400 + at).astype(np.int64)

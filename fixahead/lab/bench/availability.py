@@ -25,7 +25,13 @@ from fixahead.lab.bench.common import result
 from simulator.fleet import OWNERSHIP
 from simulator.households import KINDS, make_household, presence_minutes
 from simulator.timebase import rng_for
-from simulator.usage import concat, day_sessions
+from simulator.usage import (
+    AMBIENT_BURST,
+    AMBIENT_EPISODES_PER_HOUR,
+    ambient_times,
+    concat,
+    day_sessions,
+)
 
 TZ = "UTC"  # the simulator keeps its households' days in UTC
 FIRST_DAY = int(datetime(2026, 10, 5, tzinfo=UTC).timestamp()) // 86400  # a Monday
@@ -58,18 +64,32 @@ def usage_times(hh: Any, home: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return np.sort(starts) // 1000
 
 
-def bookings(per_kind: int, seed: int
+def dense_times(hh: Any, home: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Epoch seconds of a smart home's ambient sensor activations (`simulator.usage.
+    ambient_times`) at this household's own episode rate and burst size."""
+    rate = AMBIENT_EPISODES_PER_HOUR * rng.lognormal(0.0, 0.5)
+    burst = AMBIENT_BURST * rng.lognormal(0.0, 0.5)
+    return np.concatenate([ambient_times(hh, FIRST_DAY + d, home[d], rng, rate, burst)
+                           for d in range(home.shape[0])])
+
+
+def bookings(per_kind: int, seed: int, dense: bool = False
              ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, int]]:
     """The bench's simulated bookings for `seed`: `per_kind` households of each kind, each
     booked once on each of MOMENT_DAYS at a random time of day. Per booking: (kind index,
     presence (days x minutes from FIRST_DAY), minutes home before each minute (cumulative),
-    usage times, the booking moment in epoch seconds)."""
+    usage times, the booking moment in epoch seconds). `dense`: the usage times also hold
+    the home's ambient sensors' activations (`dense_times`, drawn from a stream of their own,
+    so the households, their appliances and the moments are the same)."""
     for k, kind in enumerate(KINDS):
         for i in range(per_kind):
             rng = rng_for(seed, k, i)
             hh = make_household(rng, i, FIRST_DAY, SIM_DAYS, kind=kind)
             home = presence_minutes(hh, FIRST_DAY, SIM_DAYS, rng)
             usage = usage_times(hh, home, rng)
+            if dense:
+                usage = np.sort(np.concatenate([usage, dense_times(hh, home,
+                                                                   rng_for(seed, k, i, 1))]))
             minutes = np.concatenate([[0], np.cumsum(home.ravel(), dtype=np.int64)])
             for day in MOMENT_DAYS:
                 now_s = (FIRST_DAY + day) * 86400 + int(rng.integers(7 * 3600, 20 * 3600))

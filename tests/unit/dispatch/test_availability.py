@@ -13,7 +13,12 @@ from dispatch.availability import (
     population_prior,
     predict,
 )
-from dispatch.availability_evidence import confirmed_visit, nobody_home, outcome_for
+from dispatch.availability_evidence import (
+    confirmed_visit,
+    hour_of_week,
+    nobody_home,
+    outcome_for,
+)
 from dispatch.availability_pick import best_window, window_p
 from tests.support.availability import (
     NOW,
@@ -66,6 +71,24 @@ def test_a_late_riser_out_every_evening_is_offered_the_morning_by_the_hours_alon
     starts = np.array([(day + 1) * 86400 + h * 3600 for h in range(8, 20, 2)])
     p = window_p(a.p_home, starts, "UTC")
     assert p[0] > p[-1] + 0.1  # 08:00-10:00 against 18:00-20:00, when this home is empty
+
+
+def test_a_smart_home_reporting_every_room_reads_its_empty_evenings() -> None:
+    # 108 activations a day (doors, cupboards, motion), out 16:00-20:00 every day: beyond any
+    # appliance log, so the coefficients fitted on ambient logs read it (appliance ones said
+    # 0.74-0.88 for these evenings)
+    def busy_out_evenings(wd: int) -> list[tuple[int, int]]:
+        return [(h, m) for h in [*range(7, 16), *range(20, 23)]
+                for m in (5, 7, 9, 20, 30, 33, 41, 50, 55)]
+
+    day = int(NOW.timestamp()) // 86400
+    starts = np.array([(day + 1) * 86400 + h * 3600 for h in range(8, 20, 2)])
+    for weeks in (1, 2):
+        a = predict(events(weeks, busy_out_evenings), tz="UTC", now=NOW, consent=True)
+        assert a.p_window is not None
+        p = a.p_window[hour_of_week(starts, "UTC")]
+        assert p[0] > 0.9 and p[4] < 0.5 and p[5] < 0.5  # 08:00 home; 16:00 and 18:00 out
+        assert window_p(a.p_home, starts, "UTC")[4:].max() < 0.5  # the CLI's hours too
 
 
 def test_two_events_a_day_stay_close_to_the_prior() -> None:
