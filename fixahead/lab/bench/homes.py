@@ -184,7 +184,8 @@ def run(settings: object = None, *, quick: bool = False, data: Path | None = Non
         homes = homes[:1]
     runs = {"appliances": evaluate(homes, appliances_only=True),
             "all_sensors": evaluate(homes, appliances_only=False),
-            "appliances_from_now": evaluate(homes, appliances_only=True, from_now=True)}
+            "appliances_from_now": evaluate(homes, appliances_only=True, from_now=True),
+            "all_sensors_from_now": evaluate(homes, appliances_only=False, from_now=True)}
     main = runs["appliances"]["pooled"]
     metrics = {"home_rate": main["model"], "hourly_argmax_home_rate": main["hourly_argmax"],
                "brier": main["brier"], "runs": runs}

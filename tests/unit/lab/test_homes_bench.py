@@ -118,7 +118,8 @@ def test_the_cli_writes_the_benchmark_and_refuses_a_missing_data_folder(tmp_path
     assert done.exit_code == 0, done.output
     doc = json.loads(out.read_text())
     assert doc["bench"] == "homes" and doc["config"]["homes"] == ["HomeX"]
-    assert set(doc["metrics"]["runs"]) == {"appliances", "all_sensors", "appliances_from_now"}
+    assert set(doc["metrics"]["runs"]) == {"appliances", "all_sensors", "appliances_from_now",
+                                              "all_sensors_from_now"}
     refused = runner.invoke(app, ["bench", "homes", "--json", str(out)])
     assert refused.exit_code == 2 and "--data" in refused.output
     missing = runner.invoke(app, ["bench", "homes", "--data", str(tmp_path / "none"),
