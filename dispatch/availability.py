@@ -57,8 +57,9 @@ WEEK_S = 7 * 86400
 CONFIDENCE_DAYS = 7.0  # confidence is days / (days + this): half with a week of history
 # above this many events a day the log is not an appliance log: a smart home's ambient sensors
 # (doors, cupboards, motion) report too, and the coefficients fitted on such logs read it. The
-# busiest simulated appliance log has about 71 a day (one history in 1,440, seed 2); ambient
-# logs have 19-150 (5th-95th percentile), the two real homes of `bench homes` 30 and 103.
+# busiest simulated appliance logs reach 71-105 a day (0-6 histories in 1,440 a seed above
+# this); ambient logs have 19-150 (5th-95th percentile), the real homes of `bench homes` 30
+# and 103.
 DENSE_EVENTS_PER_DAY = 75.0
 
 

@@ -54,6 +54,12 @@ def _awake(hh: Household, home: np.ndarray, lead: int = 0, late: int = 0) -> np.
     return mask
 
 
+def _sleep_in(day: int, rng: np.random.Generator) -> int:
+    """Minutes the household gets up after its usual time: later on weekends, and by up to an
+    hour or so on any day."""
+    return int(max(0.0, rng.normal(60 if (day + 3) % 7 >= 5 else 0, 30)))
+
+
 def _pick(mask: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     idx = np.flatnonzero(mask)
     if k <= 0 or len(idx) == 0:
@@ -72,8 +78,7 @@ def day_sessions(kind: str, hh: Household, day: int, home: np.ndarray,
                  rng: np.random.Generator, washes: Sessions | None = None) -> Sessions:
     """Sessions of a `kind` appliance on `day`, given that day's minute presence `home`."""
     n = len(hh.people)
-    # sleeping in: later on weekends, and by up to an hour or so on any day
-    late = int(max(0.0, rng.normal(60 if (day + 3) % 7 >= 5 else 0, 30)))
+    late = _sleep_in(day, rng)
     if kind == "washer":
         k = rng.poisson((1.0 + 0.9 * n) / 7)
         mins = _pick(_awake(hh, home, 120, late), k, rng)
@@ -176,7 +181,7 @@ def ambient_times(hh: Household, day: int, home: np.ndarray, rng: np.random.Gene
     `episodes_per_hour` activity episodes per waking hour at home, each 1 + Poisson(`burst`)
     activations spread over ten minutes, and Poisson(AMBIENT_NIGHT_TRIPS) night trips of one to
     three activations while home and asleep."""
-    late = int(max(0.0, rng.normal(60 if (day + 3) % 7 >= 5 else 0, 30)))
+    late = _sleep_in(day, rng)
     awake = _awake(hh, home, 0, late)
     episodes = _pick(awake, int(rng.poisson(episodes_per_hour * awake.sum() / 60.0)), rng)
     asleep = home & ~_awake(hh, np.ones_like(home), 0, late)

@@ -82,9 +82,9 @@ def read_home(sensors: Path, tz: str = TZ) -> Home:
     adls = sensors.with_name(sensors.name.replace("_Sensors", "_ADLs"))
     if not adls.is_file():
         raise FileNotFoundError(f"{adls} (the labels of {sensors.name}) is missing")
-    labels = [(_epoch(r[0], f"{adls.name}", zone), _epoch(r[1], f"{adls.name}", zone),
-               r[2].lower()) for r in _rows(adls, 3)]
-    events = [(_epoch(r[0], f"{sensors.name}", zone), r[2].lower()) for r in _rows(sensors, 3)]
+    labels = [(_epoch(r[0], adls.name, zone), _epoch(r[1], adls.name, zone), r[2].lower())
+              for r in _rows(adls, 3)]
+    events = [(_epoch(r[0], sensors.name, zone), r[2].lower()) for r in _rows(sensors, 3)]
     if not labels or not events:
         raise ValueError(f"{sensors.parent}: {sensors.name} or {adls.name} holds no rows")
     away = np.array([(a, b + 1) for a, b, act in labels if act == ABSENT],
