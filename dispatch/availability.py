@@ -55,11 +55,12 @@ __all__ = [
 
 WEEK_S = 7 * 86400
 CONFIDENCE_DAYS = 7.0  # confidence is days / (days + this): half with a week of history
-# above this many events a day the log is not an appliance log: a smart home's ambient sensors
-# (doors, cupboards, motion) report too, and the coefficients fitted on such logs read it. The
-# busiest simulated appliance logs reach 71-105 a day (0-6 histories in 1,440 a seed above
-# this); ambient logs have 19-150 (5th-95th percentile), the real homes of `bench homes` 30
-# and 103.
+# events a day: up to APPLIANCE_EVENTS_PER_DAY a log reads as an appliance log (99 % of
+# simulated appliance histories have fewer than 43); from DENSE_EVENTS_PER_DAY on as a smart
+# home's, whose ambient sensors (doors, cupboards, motion) report too (simulated: 19-150, 5th to
+# 95th percentile; the real homes of `bench homes` 30 and 103); between the two the models'
+# log-odds are blended in proportion to the log of the rate
+APPLIANCE_EVENTS_PER_DAY = 40.0
 DENSE_EVENTS_PER_DAY = 75.0
 
 
@@ -81,6 +82,17 @@ _APPLIANCES = _coefficients(availability_coef.HOURLY, availability_coef.WINDOW,
                             availability_routine_coef.COEF)
 _DENSE = _coefficients(availability_coef_dense.HOURLY, availability_coef_dense.WINDOW,
                        availability_routine_coef_dense.COEF)
+
+
+def _coefficients_for(events_per_day: float) -> _Coefficients:
+    """The appliance logs' coefficients, the dense logs', or a blend of the two between."""
+    w = float(np.clip(np.log(max(events_per_day, 1e-9) / APPLIANCE_EVENTS_PER_DAY)
+                      / np.log(DENSE_EVENTS_PER_DAY / APPLIANCE_EVENTS_PER_DAY), 0.0, 1.0))
+    if w in (0.0, 1.0):
+        return _DENSE if w else _APPLIANCES
+    return _Coefficients(*((1 - w) * a + w * d for a, d in (
+        (_APPLIANCES.hourly, _DENSE.hourly), (_APPLIANCES.window, _DENSE.window),
+        (_APPLIANCES.routine, _DENSE.routine))))
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,7 @@ def predict(
         return Availability(p, np.zeros(HOURS_PER_WEEK), tz, 0)
     grid = day_grid(ts, tz=tz, now=now, start_s=start)
     days = float(grid.lived.sum()) / 24.0
-    coef = _DENSE if ts.size > DENSE_EVENTS_PER_DAY * max(days, 1.0) else _APPLIANCES
+    coef = _coefficients_for(ts.size / max(days, 1.0))
     f = features(grid, base, half_life_days=7.0 * config.half_life_weeks)
     # the fitted model reads an hour through many features and may let the day's shape
     # outweigh the hour's own events; those events bound P(home) from below (monotone: more
