@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from fixahead.lab.bench.availability import evaluate
+from fixahead.lab.bench.availability import evaluate, points_over_first_free
 
 VALIDATION_SEEDS = (2, 3, 4, 5, 6)
 
@@ -22,7 +22,7 @@ def summary(r: dict[str, object]) -> tuple[float, float, str]:
     """(share of the oracle, worst points over the first free slot, the worst cell)."""
     pooled, table = r["pooled"], r["table"]
     assert isinstance(pooled, dict) and isinstance(table, dict)
-    margins = {cell: 100 * (row["model"] - row["first_free"]) for cell, row in table.items()}
+    margins = points_over_first_free(table)
     worst = min(margins, key=margins.__getitem__)
     return pooled["model"] / pooled["oracle"], margins[worst], worst
 

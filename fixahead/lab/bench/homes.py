@@ -32,6 +32,7 @@ import numpy as np
 
 from dispatch.availability import population_prior, predict
 from dispatch.availability_pick import best_window, window_p, window_probability
+from fixahead.lab.bench.availability import WINDOW_HOURS
 from fixahead.lab.bench.common import result
 
 TZ = "Europe/Madrid"  # the Ordóñez homes; their logs are in local wall-clock time
@@ -40,7 +41,6 @@ APPLIANCES = ("fridge", "freezer", "microwave", "toaster", "cooktop", "oven", "k
               "washingmachine", "washer", "dryer", "dishwasher")
 BOOK_HOURS = (9, 13, 17, 21)
 HISTORIES = (1, 2, 3)
-WINDOW_HOURS = tuple(range(8, 20, 2))
 _FIELDS = re.compile(r"\t+")
 
 
